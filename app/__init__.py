@@ -1,0 +1,111 @@
+"""Partner Select: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import CONFIGS, Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if isinstance(config, dict):
+        app.config.from_object(CONFIGS["test"])
+        app.config.update(config)
+    else:
+        env = os.environ.get("APP_ENV", "development")
+        app.config.from_object(config or CONFIGS.get(env, CONFIGS["development"]))
+        app.config.from_pyfile("config.py", silent=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _secret_key(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'partner_select.sqlite3'}"
+        )
+    if not app.config.get("MAIL_OUTBOX_DIR"):
+        app.config["MAIL_OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+
+    from . import cli, errors, extensions, security
+    from .database import init_database
+
+    extensions.db.init_app(app)
+    init_database(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
+    )
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _logging(app)
+
+    from .apply import bp as apply_bp
+
+    app.register_blueprint(apply_bp)
+
+    from .templating import init_templating
+
+    init_templating(app)
+    return app
+
+
+def _secret_key(app: Flask) -> None:
+    """Use SECRET_KEY from the environment or config; else generate one into the instance folder."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("Set SECRET_KEY in the environment for production")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+class RedactTokens(logging.Filter):
+    """Resume links are secrets: keep them out of access logs."""
+
+    pattern = re.compile(r"/resume/[^\s?\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "/resume/" in record.msg:
+            record.msg = self.pattern.sub("/resume/[redacted]", record.msg)
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                self.pattern.sub("/resume/[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def _logging(app: Flask) -> None:
+    redact = RedactTokens()
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(redact)
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )

@@ -1,0 +1,7 @@
+"""The public applicant journey: start page, eligibility, the application, check and send."""
+
+from flask import Blueprint
+
+bp = Blueprint("apply", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,482 @@
+"""The expression of interest as data: sections, pages and questions with their messages.
+
+Option lists and word limits come from the round's configuration (`app.rounds`); this module says
+which questions exist, how they are worded, in what order they are asked, and what each error
+message says. Forms, the task list, check answers and the emailed copy are all built from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["text", "textarea", "radios", "checkboxes", "email", "phone", "postcode"]
+Answers = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    label: str
+    kind: Kind
+    # The short name used in messages and on check answers ("organisation name").
+    short: str
+    hint: str = ""
+    required: bool = True
+    options: str | None = None  # key of the option list in the round's configuration
+    max_length: int = 200
+    word_limit: bool = False  # limited to the round's word limit (textarea)
+    other: str | None = None  # id of the free-text question shown with the "other" option
+    other_for: str | None = None  # on an "other" text question: the choice question it belongs to
+    autocomplete: str | None = None
+    input_class: str = ""
+    required_message: str = ""
+
+    @property
+    def missing_message(self) -> str:
+        if self.required_message:
+            return self.required_message
+        if self.kind in ("radios",):
+            return f"Select {self.short}"
+        if self.kind == "checkboxes":
+            return f"Select at least one {self.short}"
+        return f"Enter {self.short}"
+
+
+def _always(answers: Answers) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+    intro: str = ""
+    # Whether the page is asked, given the answers so far (e.g. English region only in England).
+    applies: Callable[[Answers], bool] = field(default=_always)
+    # A page with a single question uses the question as the page heading.
+    @property
+    def heading_is_question(self) -> bool:
+        return len(self.questions) == 1
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    pages: tuple[Page, ...]
+
+
+def _in_england(answers: Answers) -> bool:
+    return answers.get("location", {}).get("nation") == "england"
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "organisation",
+        "Your organisation",
+        (
+            Page(
+                "organisation",
+                "About your organisation",
+                (
+                    Question(
+                        "organisation_name",
+                        "Name of your organisation",
+                        "text",
+                        short="the name of your organisation",
+                        autocomplete="organization",
+                    ),
+                    Question(
+                        "organisation_type",
+                        "What type of organisation is it?",
+                        "radios",
+                        short="the type of organisation",
+                        options="organisation_type",
+                        other="organisation_type_other",
+                    ),
+                    Question(
+                        "organisation_type_other",
+                        "If you chose Other, tell us what type of organisation it is",
+                        "text",
+                        short="the type of organisation",
+                        required=False,
+                        other_for="organisation_type",
+                        required_message="Enter what type of organisation it is",
+                    ),
+                    Question(
+                        "registered_number",
+                        "Registered number (optional)",
+                        "text",
+                        short="the registered number",
+                        hint="For example a charity, company, CQC or Care Inspectorate number.",
+                        required=False,
+                        max_length=50,
+                        input_class="input--20",
+                    ),
+                ),
+            ),
+            Page(
+                "leadership",
+                "Who leads your organisation and its size",
+                (
+                    Question(
+                        "led_by",
+                        "Is your organisation user-led, carer-led, both or neither?",
+                        "radios",
+                        short="whether your organisation is user-led or carer-led",
+                        hint=(
+                            "User-led means most of your board or committee are people who draw "
+                            "on care and support. Carer-led means most are unpaid carers."
+                        ),
+                        options="led_by",
+                    ),
+                    Question(
+                        "staff_band",
+                        "How many paid staff does it have?",
+                        "radios",
+                        short="how many paid staff it has",
+                        hint="Count people, not full-time equivalents.",
+                        options="staff_band",
+                    ),
+                    Question(
+                        "income_band",
+                        "What is its annual income?",
+                        "radios",
+                        short="its annual income",
+                        hint="Use the total income in your most recent annual accounts.",
+                        options="income_band",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "where",
+        "Where you work",
+        (
+            Page(
+                "location",
+                "Where you work",
+                (
+                    Question(
+                        "nation",
+                        "Which nation is your organisation based in?",
+                        "radios",
+                        short="the nation your organisation is based in",
+                        options="nation",
+                    ),
+                    Question(
+                        "postcode",
+                        "Postcode (optional)",
+                        "postcode",
+                        short="a postcode",
+                        hint="The postcode of your main office or base.",
+                        required=False,
+                        max_length=10,
+                        autocomplete="postal-code",
+                        input_class="input--10",
+                    ),
+                    Question(
+                        "area_type",
+                        "What kind of area does it mainly serve?",
+                        "radios",
+                        short="the kind of area it mainly serves",
+                        options="area_type",
+                    ),
+                ),
+            ),
+            Page(
+                "region",
+                "Which region of England?",
+                (
+                    Question(
+                        "region",
+                        "Which region of England is your organisation based in?",
+                        "radios",
+                        short="the region of England",
+                        options="region",
+                    ),
+                ),
+                applies=_in_england,
+            ),
+        ),
+    ),
+    Section(
+        "interest",
+        "Your interest",
+        (
+            Page(
+                "topics",
+                "Your interest",
+                (
+                    Question(
+                        "topics",
+                        "Which topics would you like to work on?",
+                        "checkboxes",
+                        short="topic",
+                        hint="Select all that apply.",
+                        options="topics",
+                        other="topics_other",
+                    ),
+                    Question(
+                        "topics_other",
+                        "If you chose Other, tell us the topic",
+                        "text",
+                        short="the other topic",
+                        required=False,
+                        other_for="topics",
+                        required_message="Enter the other topic",
+                    ),
+                    Question(
+                        "work_mode",
+                        "How would you like to work with us?",
+                        "radios",
+                        short="how you would like to work with us",
+                        options="work_mode",
+                    ),
+                ),
+            ),
+            Page(
+                "experience",
+                "Your experience and pressures",
+                (
+                    Question(
+                        "prior_participation",
+                        "Has your organisation taken part in a research or improvement "
+                        "project before?",
+                        "radios",
+                        short="whether you have taken part in a project before",
+                        options="prior_participation",
+                    ),
+                    Question(
+                        "pressures",
+                        "How would you describe the pressures on your organisation now? "
+                        "(optional)",
+                        "radios",
+                        short="the pressures on your organisation",
+                        hint=(
+                            "This helps us plan support. It never counts against you: services "
+                            "under pressure are welcome."
+                        ),
+                        options="pressures",
+                        required=False,
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "questions",
+        "The four questions",
+        (
+            Page(
+                "difference",
+                "Making a real difference",
+                (
+                    Question(
+                        "difference",
+                        "What real difference would this work make, and for whom?",
+                        "textarea",
+                        short="what difference it would make",
+                        word_limit=True,
+                        max_length=6000,
+                    ),
+                ),
+            ),
+            Page(
+                "inequalities",
+                "Tackling inequalities",
+                (
+                    Question(
+                        "inequalities",
+                        "Which inequalities would it help to tackle?",
+                        "textarea",
+                        short="which inequalities it would help to tackle",
+                        word_limit=True,
+                        max_length=6000,
+                    ),
+                ),
+            ),
+            Page(
+                "resources",
+                "Making good use of scarce resources",
+                (
+                    Question(
+                        "resources",
+                        "How would you make good use of scarce resources?",
+                        "textarea",
+                        short="how you would use scarce resources",
+                        hint="Tell us the people, time and money your organisation could commit.",
+                        word_limit=True,
+                        max_length=6000,
+                    ),
+                ),
+            ),
+            Page(
+                "evidence",
+                "Your evidence and experience",
+                (
+                    Question(
+                        "evidence",
+                        "What evidence or experience do you already have?",
+                        "textarea",
+                        short="the evidence or experience you have",
+                        word_limit=True,
+                        max_length=6000,
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Section(
+        "contact",
+        "Contact and access",
+        (
+            Page(
+                "contact",
+                "Contact and access",
+                (
+                    Question(
+                        "contact_name",
+                        "Contact name",
+                        "text",
+                        short="the contact's name",
+                        autocomplete="name",
+                        max_length=100,
+                    ),
+                    Question(
+                        "contact_role",
+                        "Their role in the organisation",
+                        "text",
+                        short="the contact's role",
+                        autocomplete="organization-title",
+                        max_length=100,
+                    ),
+                    Question(
+                        "email",
+                        "Email address",
+                        "email",
+                        short="an email address",
+                        hint="We will send a copy of your answers to this address.",
+                        autocomplete="email",
+                        max_length=254,
+                    ),
+                    Question(
+                        "phone",
+                        "Telephone number (optional)",
+                        "phone",
+                        short="a telephone number",
+                        hint="For international numbers include the country code.",
+                        required=False,
+                        autocomplete="tel",
+                        max_length=30,
+                        input_class="input--20",
+                    ),
+                    Question(
+                        "preferred_contact",
+                        "How would you prefer us to contact you?",
+                        "radios",
+                        short="how you would prefer us to contact you",
+                        options="preferred_contact",
+                    ),
+                    Question(
+                        "adjustments",
+                        "Do you need any adjustments to take part? (optional)",
+                        "textarea",
+                        short="the adjustments you need",
+                        hint="For example large print, British Sign Language, or meetings at "
+                        "certain times.",
+                        required=False,
+                        max_length=2000,
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+
+PAGES: dict[str, Page] = {page.id: page for section in SECTIONS for page in section.pages}
+SECTION_OF_PAGE: dict[str, Section] = {
+    page.id: section for section in SECTIONS for page in section.pages
+}
+FIRST_PAGE_ID = SECTIONS[0].pages[0].id
+
+
+def applicable_pages(section: Section, answers: Answers) -> list[Page]:
+    return [page for page in section.pages if page.applies(answers)]
+
+
+def next_page(page_id: str, answers: Answers) -> Page | None:
+    """The next page in the same section that applies, or None at the section's end."""
+    section = SECTION_OF_PAGE[page_id]
+    ids = [page.id for page in section.pages]
+    for page in section.pages[ids.index(page_id) + 1 :]:
+        if page.applies(answers):
+            return page
+    return None
+
+
+def previous_page(page_id: str, answers: Answers) -> Page | None:
+    section = SECTION_OF_PAGE[page_id]
+    ids = [page.id for page in section.pages]
+    for page in reversed(section.pages[: ids.index(page_id)]):
+        if page.applies(answers):
+            return page
+    return None
+
+
+# Eligibility: "check a service is suitable", one yes/no question per page.
+@dataclass(frozen=True)
+class EligibilityQuestion:
+    id: str
+    question: str
+    hint: str
+    short: str
+    no_title: str
+    no_reason: str
+
+
+ELIGIBILITY: tuple[EligibilityQuestion, ...] = (
+    EligibilityQuestion(
+        "uk_based",
+        "Is your organisation based in the UK?",
+        "England, Scotland, Wales or Northern Ireland.",
+        "whether your organisation is based in the UK",
+        "You cannot apply to this call",
+        "This call is for organisations based in England, Scotland, Wales or Northern Ireland, "
+        "because the projects are set up with local care systems in the UK.",
+    ),
+    EligibilityQuestion(
+        "adult_social_care",
+        "Does your organisation work in or support adult social care?",
+        "For example providing care or support, supporting unpaid carers, or campaigning with "
+        "people who draw on care.",
+        "whether your organisation works in or supports adult social care",
+        "This call may not be right for you",
+        "This call is for organisations that work in or support adult social care. Children's "
+        "services or health services on their own are not covered.",
+    ),
+    EligibilityQuestion(
+        "co_production",
+        "Are you willing to co-produce the work with people who draw on care and support, "
+        "and with unpaid carers?",
+        "Co-production means working as equals to design and run the work.",
+        "whether you are willing to co-produce the work",
+        "Co-production is part of this call",
+        "Every project in this call is designed and run with people who draw on care and "
+        "support and with unpaid carers. We cannot support projects that do not work this way.",
+    ),
+    EligibilityQuestion(
+        "share_learning",
+        "Are you willing to share what you learn with other organisations?",
+        "For example at network events, in short case studies or in a conversation.",
+        "whether you are willing to share what you learn",
+        "Sharing learning is part of this call",
+        "The centre's funding comes with a commitment to share learning, so that other "
+        "organisations can benefit from what works.",
+    ),
+)
+ELIGIBILITY_BY_ID = {question.id: question for question in ELIGIBILITY}

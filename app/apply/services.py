@@ -1,0 +1,293 @@
+"""Business verbs of the applicant journey. They add and flush; the view commits once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import AnswerPage, Application, Round
+from ..outbox import queue_email
+from ..rounds import LONDON, option_label
+from . import emails
+from .questions import (
+    ELIGIBILITY,
+    PAGES,
+    SECTIONS,
+    Answers,
+    Page,
+    Question,
+    Section,
+    applicable_pages,
+)
+
+# No 0/O, 1/I/L or U/V: a reference read out over the phone cannot be misheard.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+REFERENCE_LENGTH = 6
+
+
+class RoundClosed(Exception):
+    """The round's closing time has passed: drafts can be read but not changed or sent."""
+
+
+class NotReady(Exception):
+    """The application cannot be sent yet; `pages` lists what is missing."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        super().__init__("application incomplete")
+        self.pages = pages
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_reference(now: datetime) -> str:
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"EOI-{now.astimezone(LONDON).year}-{body}"
+
+
+def find_by_token(session: Session, token: str | None) -> Application | None:
+    if not token or len(token) > 100:
+        return None
+    return session.scalars(
+        select(Application).where(Application.token_hash == hash_token(token))
+    ).first()
+
+
+def eligibility_complete(answers: dict[str, Any]) -> bool:
+    return all(answers.get(question.id) == "yes" for question in ELIGIBILITY)
+
+
+def start_application(
+    session: Session, round_: Round, eligibility: dict[str, Any], now: datetime
+) -> tuple[Application, str]:
+    """Create a draft and return it with its private token (shown once, then only hashed)."""
+    if not round_.is_open(now):
+        raise RoundClosed()
+    token = new_token()
+    application = Application(
+        round_id=round_.id,
+        status="draft",
+        token_hash=hash_token(token),
+        eligibility=dict(eligibility),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(application)
+    session.flush()
+    return application, token
+
+
+def save_page(
+    session: Session, application: Application, page_id: str, answers: dict[str, Any], now: datetime
+) -> None:
+    """Store one page's answers, leaving every other page as it was."""
+    if application.status != "draft":
+        raise RoundClosed() if application.round.has_closed(now) else ValueError("already sent")
+    if not application.round.is_open(now):
+        raise RoundClosed()
+    existing = session.scalars(
+        select(AnswerPage).where(
+            AnswerPage.application_id == application.id, AnswerPage.page_id == page_id
+        )
+    ).first()
+    if existing is not None:
+        existing.answers = dict(answers)
+        existing.updated_at = now
+    else:
+        try:
+            with session.begin_nested():
+                session.add(
+                    AnswerPage(
+                        application_id=application.id,
+                        page_id=page_id,
+                        answers=dict(answers),
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            # Another tab saved this page at the same moment: keep the latest answers.
+            session.execute(
+                update(AnswerPage)
+                .where(AnswerPage.application_id == application.id, AnswerPage.page_id == page_id)
+                .values(answers=dict(answers), updated_at=now)
+            )
+    application.updated_at = now
+    session.flush()
+    session.expire(application, ["pages"])
+
+
+def page_complete(page: Page, answers: Answers) -> bool:
+    saved = answers.get(page.id)
+    if saved is None:
+        return False
+    for question in page.questions:
+        if question.required and saved.get(question.id) in (None, "", []):
+            return False
+        if question.other_for:
+            chosen = saved.get(question.other_for)
+            chosen_other = "other" in chosen if isinstance(chosen, list) else chosen == "other"
+            if chosen_other and not saved.get(question.id):
+                return False
+    return True
+
+
+@dataclass(frozen=True)
+class SectionStatus:
+    section: Section
+    status: str  # "not-started", "in-progress", "completed"
+    first_page: Page
+
+    @property
+    def label(self) -> str:
+        return {"not-started": "Not started", "in-progress": "In progress"}.get(
+            self.status, "Completed"
+        )
+
+
+def section_statuses(answers: Answers) -> list[SectionStatus]:
+    result = []
+    for section in SECTIONS:
+        pages = applicable_pages(section, answers)
+        complete = [page_complete(page, answers) for page in pages]
+        started = any(page.id in answers for page in section.pages)
+        if all(complete):
+            status = "completed"
+        elif started:
+            status = "in-progress"
+        else:
+            status = "not-started"
+        first_incomplete = next(
+            (page for page, done in zip(pages, complete, strict=True) if not done), pages[0]
+        )
+        result.append(SectionStatus(section, status, first_incomplete))
+    return result
+
+
+def missing_pages(answers: Answers) -> list[Page]:
+    return [
+        page
+        for section in SECTIONS
+        for page in applicable_pages(section, answers)
+        if not page_complete(page, answers)
+    ]
+
+
+def region_of(answers: Answers) -> str | None:
+    """The ITL1 region: the English region, or the nation itself outside England."""
+    nation = answers.get("location", {}).get("nation")
+    if nation == "england":
+        region = answers.get("region", {}).get("region")
+        return str(region) if region else None
+    return str(nation) if nation else None
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    page_id: str
+    question: Question
+    value: str  # as shown to people: labels, not codes; "Not given" when empty
+
+
+def _display(round_: Round, question: Question, value: Any) -> str:
+    if value in (None, "", []):
+        return "Not given"
+    if question.kind == "radios" and question.options:
+        return option_label(round_, question.options, str(value))
+    if question.kind == "checkboxes" and question.options:
+        return "\n".join(option_label(round_, question.options, str(v)) for v in value)
+    return str(value)
+
+
+def answer_rows(round_: Round, answers: Answers) -> list[tuple[Section, list[AnswerRow]]]:
+    """Every answer, by section, in the order asked; 'other' answers follow their choice."""
+    result = []
+    for section in SECTIONS:
+        rows = []
+        for page in applicable_pages(section, answers):
+            saved = answers.get(page.id, {})
+            for question in page.questions:
+                value = saved.get(question.id)
+                if question.other_for and value in (None, ""):
+                    continue
+                rows.append(AnswerRow(page.id, question, _display(round_, question, value)))
+        result.append((section, rows))
+    return result
+
+
+def submit_application(session: Session, application: Application, now: datetime) -> Application:
+    """Send the application exactly once, however many times this is called at the same moment.
+
+    The claim is one conditional UPDATE (draft -> submitted): concurrent calls wait on the row
+    lock and then find it already submitted, so only the winner writes the reference and queues
+    the confirmation email; every caller gets the same application back.
+    """
+    if application.status == "submitted":
+        return application
+    if not application.round.is_open(now):
+        raise RoundClosed()
+    answers = application.answers
+    missing = missing_pages(answers)
+    if missing:
+        raise NotReady(missing)
+    claimed = False
+    for _attempt in range(5):
+        reference = new_reference(now)
+        try:
+            with session.begin_nested():
+                result = session.execute(
+                    update(Application)
+                    .where(Application.id == application.id, Application.status == "draft")
+                    .values(
+                        status="submitted",
+                        reference=reference,
+                        submitted_at=now,
+                        declaration_at=now,
+                        updated_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            claimed = result.rowcount == 1  # type: ignore[attr-defined]
+            break
+        except IntegrityError:
+            continue  # the reference was taken: draw another
+    else:
+        raise RuntimeError("could not draw a unique reference")
+    session.refresh(application)
+    if claimed:
+        contact = answers.get("contact", {})
+        queue_email(
+            session,
+            kind="confirmation",
+            to_address=str(contact["email"]),
+            subject=f"Expression of interest received: {application.reference}",
+            body=emails.confirmation(application, answer_rows(application.round, answers)),
+            application_id=application.id,
+        )
+    return application
+
+
+def email_resume_link(
+    session: Session, application: Application, email: str, link: str, now: datetime
+) -> None:
+    queue_email(
+        session,
+        kind="resume-link",
+        to_address=email,
+        subject="Your link to come back to your expression of interest",
+        body=emails.resume_link(application, link),
+        application_id=application.id,
+    )
+    application.link_emailed_at = now
+    session.flush()

@@ -1,0 +1,413 @@
+"""Views of the applicant journey. Each loads what it needs, calls one service, commits once and
+redirects; on errors it re-renders with the error summary and every value kept.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
+
+from ..extensions import db, limiter
+from ..models import Application, Round, utcnow
+from ..rounds import current_round, format_london, text, word_limit
+from ..security import handles_own_csrf
+from . import bp
+from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class, page_form_class
+from .questions import (
+    ELIGIBILITY,
+    ELIGIBILITY_BY_ID,
+    FIRST_PAGE_ID,
+    PAGES,
+    next_page,
+    previous_page,
+)
+from .services import (
+    AnswerRow,
+    NotReady,
+    RoundClosed,
+    answer_rows,
+    eligibility_complete,
+    email_resume_link,
+    find_by_token,
+    missing_pages,
+    save_page,
+    section_statuses,
+    start_application,
+    submit_application,
+)
+
+CSRF_EXPIRED = (
+    "This page was open for a long time, so for your security we could not save it. "
+    "Your answers are still here: check them and select the button again."
+)
+ROUND_CLOSED = "This call has closed, so answers can no longer be changed or sent."
+
+
+def _round() -> Round:
+    round_ = current_round(db.session, utcnow())
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+def _application() -> Application | None:
+    return find_by_token(db.session, session.get("token"))
+
+
+def _eligibility() -> dict[str, Any]:
+    return dict(session.get("eligibility") or {})
+
+
+def _started_stamp() -> str:
+    serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
+    return serializer.dumps(time.time())
+
+
+def _filled_too_fast(stamp: str | None) -> bool:
+    serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
+    try:
+        started = float(serializer.loads(stamp or "", max_age=24 * 3600))
+    except (BadSignature, ValueError, TypeError):
+        return True
+    return time.time() - started < current_app.config["MIN_FILL_SECONDS"]
+
+
+def _creating_draft() -> bool:
+    return not session.get("token")
+
+
+def _resume_link(token: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("apply.resume", token=token)
+    return f"{base.rstrip('/')}{path}" if base else url_for("apply.resume", token=token, _external=True)
+
+
+def _safe_return() -> str | None:
+    # Only one known return target: never redirect to an address taken from the request.
+    return "check" if request.args.get("return") == "check" else None
+
+
+@bp.get("/")
+def start() -> str:
+    now = utcnow()
+    round_ = current_round(db.session, now)
+    return render_template(
+        "apply/start.html",
+        round=round_,
+        is_open=bool(round_ and round_.is_open(now)),
+        not_yet_open=bool(round_ and now < round_.opens_at),
+        closes=format_london(round_.closes_at) if round_ else None,
+        opens=format_london(round_.opens_at) if round_ else None,
+        text=(lambda key: text(round_, key)) if round_ else None,
+        topics=[label for value, label in _topic_options(round_) if value != "other"],
+    )
+
+
+def _topic_options(round_: Round | None) -> list[tuple[str, str]]:
+    from ..rounds import options
+
+    return options(round_, "topics") if round_ else []
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("apply/privacy.html")
+
+
+@bp.get("/accessibility")
+def accessibility() -> str:
+    return render_template("apply/accessibility.html")
+
+
+@bp.route("/eligibility/<question_id>", methods=["GET", "POST"])
+@handles_own_csrf
+def eligibility(question_id: str) -> str | Response:
+    question = ELIGIBILITY_BY_ID.get(question_id)
+    if question is None:
+        abort(404)
+    round_ = _round()
+    if not round_.is_open(utcnow()):
+        return redirect(url_for("apply.start"))
+    answers = _eligibility()
+    form = eligibility_form_class(question)(data={"answer": answers.get(question.id)})
+    message = None
+    if request.method == "POST":
+        if form.validate():
+            answers[question.id] = form.answer.data
+            session["eligibility"] = answers
+            if form.answer.data == "no":
+                return redirect(url_for("apply.not_suitable", question_id=question.id))
+            ids = [q.id for q in ELIGIBILITY]
+            later = ids[ids.index(question.id) + 1 :]
+            if later:
+                return redirect(url_for("apply.eligibility", question_id=later[0]))
+            return redirect(url_for("apply.task_list"))
+        if "csrf_token" in form.errors:
+            message = CSRF_EXPIRED
+    ids = [q.id for q in ELIGIBILITY]
+    index = ids.index(question.id)
+    back = (
+        url_for("apply.eligibility", question_id=ids[index - 1])
+        if index
+        else url_for("apply.start")
+    )
+    return render_template(
+        "apply/eligibility.html", form=form, question=question, back=back, message=message
+    )
+
+
+@bp.get("/eligibility/<question_id>/not-suitable")
+def not_suitable(question_id: str) -> str:
+    question = ELIGIBILITY_BY_ID.get(question_id)
+    if question is None:
+        abort(404)
+    return render_template("apply/not_suitable.html", question=question)
+
+
+@bp.get("/application")
+def task_list() -> str | Response:
+    round_ = _round()
+    application = _application()
+    if application is None and not eligibility_complete(_eligibility()):
+        return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
+    if application is not None and application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    if application is not None:
+        round_ = application.round
+    return _render_task_list(round_, application, EmailLinkForm(), [])
+
+
+def _render_task_list(
+    round_: Round, application: Application | None, email_form: EmailLinkForm, messages: list[str]
+) -> str:
+    answers = application.answers if application else {}
+    statuses = section_statuses(answers)
+    token = session.get("token")
+    return render_template(
+        "apply/task_list.html",
+        round=round_,
+        application=application,
+        statuses=statuses,
+        completed=sum(1 for s in statuses if s.status == "completed"),
+        resume_link=_resume_link(token) if application is not None and token else None,
+        closes=format_london(round_.closes_at),
+        closed=round_.has_closed(utcnow()),
+        email_form=email_form,
+        messages=messages,
+    )
+
+
+@bp.route("/application/<page_id>", methods=["GET", "POST"])
+@handles_own_csrf
+@limiter.limit(
+    lambda: current_app.config["APPLY_DRAFT_RATE_LIMIT"],
+    methods=["POST"],
+    exempt_when=lambda: not _creating_draft(),
+)
+def question_page(page_id: str) -> str | Response:
+    page = PAGES.get(page_id)
+    if page is None:
+        abort(404)
+    application = _application()
+    if application is None and not eligibility_complete(_eligibility()):
+        return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
+    if application is not None and application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    round_ = application.round if application is not None else _round()
+    answers = application.answers if application is not None else {}
+    if not page.applies(answers):
+        return redirect(url_for("apply.task_list"))
+    now = utcnow()
+    first_save = application is None
+    if first_save and page.id != FIRST_PAGE_ID:
+        return redirect(url_for("apply.question_page", page_id=FIRST_PAGE_ID))
+    form_class = page_form_class(page, round_, first_save=first_save)
+    closed = round_.has_closed(now)
+    return_to = _safe_return()
+    messages: list[str] = []
+
+    if request.method == "POST":
+        form = form_class()
+        valid = form.validate()
+        if "csrf_token" in form.errors:
+            messages.append(CSRF_EXPIRED)
+        if closed:
+            messages.append(ROUND_CLOSED)
+            valid = False
+        if first_save and valid:
+            if form.website.data:
+                messages.append(
+                    "We could not save this page. If a form-filling tool filled in the field "
+                    "'Leave this blank', clear it and select Save and continue again."
+                )
+                valid = False
+            elif _filled_too_fast(form.form_started.data):
+                messages.append(
+                    "Please check your answers, then select Save and continue again."
+                )
+                valid = False
+        if valid:
+            try:
+                token = None
+                if application is None:
+                    application, token = start_application(db.session, round_, _eligibility(), now)
+                save_page(db.session, application, page.id, form.answers(), now)
+                if page.id == "contact" and application.link_emailed_at is None:
+                    email = form.answers().get("email")
+                    link = _resume_link(token or session["token"])
+                    email_resume_link(db.session, application, str(email), link, now)
+                db.session.commit()
+            except RoundClosed:
+                db.session.rollback()
+                messages.append(ROUND_CLOSED)
+            else:
+                if token is not None:
+                    session["token"] = token
+                    session.permanent = True
+                    session.pop("eligibility", None)
+                    flash("saved-first", "link")
+                return redirect(_after_save(page.id, application, return_to))
+    else:
+        form = form_class(data=answers.get(page.id, {}))
+    if first_save:
+        form.form_started.data = _started_stamp()
+    previous = previous_page(page.id, answers)
+    if return_to:
+        back = url_for("apply.check_answers")
+    elif previous is not None:
+        back = url_for("apply.question_page", page_id=previous.id)
+    else:
+        back = url_for("apply.task_list")
+    return render_template(
+        "apply/question_page.html",
+        form=form,
+        page=page,
+        back=back,
+        messages=messages,
+        closed=closed,
+        word_limit=word_limit(round_),
+        return_to=return_to,
+    )
+
+
+def _after_save(page_id: str, application: Application, return_to: str | None) -> str:
+    answers = application.answers
+    following = next_page(page_id, answers)
+    # A changed answer can bring in a page that is not yet answered (a new English region).
+    if following is not None and (return_to is None or following.id not in answers):
+        return url_for("apply.question_page", page_id=following.id, **({"return": return_to} if return_to else {}))
+    if return_to == "check":
+        return url_for("apply.check_answers")
+    return url_for("apply.task_list")
+
+
+@bp.route("/application/check-answers", methods=["GET", "POST"])
+@handles_own_csrf
+@limiter.limit(lambda: current_app.config["APPLY_SUBMIT_RATE_LIMIT"], methods=["POST"])
+def check_answers() -> str | Response:
+    application = _application()
+    if application is None:
+        return redirect(url_for("apply.task_list"))
+    if application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    round_ = application.round
+    now = utcnow()
+    form = DeclarationForm()
+    messages: list[str] = []
+    missing = missing_pages(application.answers)
+    if request.method == "POST":
+        valid = form.validate()
+        if "csrf_token" in form.errors:
+            messages.append(CSRF_EXPIRED)
+        if valid and not missing:
+            try:
+                submit_application(db.session, application, now)
+                db.session.commit()
+            except RoundClosed:
+                db.session.rollback()
+                messages.append(ROUND_CLOSED)
+            except NotReady as not_ready:
+                db.session.rollback()
+                missing = not_ready.pages
+            else:
+                return redirect(url_for("apply.confirmation"))
+    return render_template(
+        "apply/check_answers.html",
+        form=form,
+        rows=answer_rows(round_, application.answers),
+        missing=missing if request.method == "POST" else [],
+        incomplete=bool(missing),
+        messages=messages,
+        closed=round_.has_closed(now),
+        closes=format_london(round_.closes_at),
+        change_url=_change_url,
+    )
+
+
+def _change_url(row: AnswerRow) -> str:
+    anchor = row.question.id + ("-0" if row.question.kind in ("radios", "checkboxes") else "")
+    return url_for("apply.question_page", page_id=row.page_id, **{"return": "check"}) + f"#{anchor}"
+
+
+@bp.get("/application/confirmation")
+def confirmation() -> str | Response:
+    application = _application()
+    if application is None:
+        return redirect(url_for("apply.start"))
+    if application.status != "submitted":
+        return redirect(url_for("apply.task_list"))
+    round_ = application.round
+    contact = application.answers.get("contact", {})
+    return render_template(
+        "apply/confirmation.html",
+        application=application,
+        round=round_,
+        rows=answer_rows(round_, application.answers),
+        next_steps=text(round_, "next_steps"),
+        submitted=format_london(application.submitted_at or utcnow()),
+        email=contact.get("email"),
+    )
+
+
+@bp.post("/application/email-link")
+@handles_own_csrf
+@limiter.limit(lambda: current_app.config["APPLY_EMAIL_LINK_RATE_LIMIT"])
+def email_link() -> str | Response:
+    application = _application()
+    if application is None or application.status != "draft":
+        return redirect(url_for("apply.task_list"))
+    form = EmailLinkForm()
+    if form.validate():
+        email_resume_link(
+            db.session, application, form.email.data, _resume_link(session["token"]), utcnow()
+        )
+        db.session.commit()
+        flash("We have emailed your link. It can take a few minutes to arrive.", "success")
+        return redirect(url_for("apply.task_list"))
+    messages = [CSRF_EXPIRED] if "csrf_token" in form.errors else []
+    return _render_task_list(application.round, application, form, messages)
+
+
+@bp.get("/resume/<token>")
+def resume(token: str) -> Response:
+    application = find_by_token(db.session, token)
+    if application is None:
+        abort(404)
+    session["token"] = token
+    session.permanent = True
+    if application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    return redirect(url_for("apply.task_list"))

@@ -1,0 +1,107 @@
+"""Flask commands: seed-demo, create-round, send-mail."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Round, utcnow
+from .outbox import FileTransport, SMTPTransport, Transport, send_due
+from .rounds import LONDON, create_round, demo_closing_time, format_london
+
+
+def mail_transport() -> Transport:
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return SMTPTransport(
+            config["MAIL_SERVER"],
+            config["MAIL_PORT"],
+            username=config.get("MAIL_USERNAME"),
+            password=config.get("MAIL_PASSWORD"),
+            use_tls=config["MAIL_USE_TLS"],
+            use_ssl=config["MAIL_USE_SSL"],
+            timeout=config["MAIL_TIMEOUT"],
+        )
+    return FileTransport(config["MAIL_OUTBOX_DIR"])
+
+
+def _parse_london(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter("use the form 2027-03-24T12:00 (UK time)") from error
+    return parsed.replace(tzinfo=LONDON) if parsed.tzinfo is None else parsed
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only when the database has no round yet.")
+    def seed_demo(if_empty: bool) -> None:
+        """Create a demo round, open now and closing at noon 60 days from now."""
+        if if_empty and db.session.scalar(select(func.count(Round.id))):
+            click.echo("A round exists already: no demo round added.")
+            return
+        now = utcnow()
+        slug = f"demo-{now.astimezone(LONDON):%Y%m%d%H%M%S}"
+        round_ = create_round(
+            db.session,
+            slug=slug,
+            title="Partner sites for adult social care improvement 2027",
+            opens_at=now - timedelta(minutes=1),
+            closes_at=demo_closing_time(now),
+        )
+        db.session.commit()
+        click.echo(f"Demo round '{round_.title}' open until {format_london(round_.closes_at)}.")
+
+    @app.cli.command("create-round")
+    @click.option("--slug", required=True)
+    @click.option("--title", required=True)
+    @click.option("--opens", "opens", required=True, help="UK time, e.g. 2027-01-10T09:00")
+    @click.option("--closes", "closes", required=True, help="UK time, e.g. 2027-03-24T12:00")
+    @click.option("--sites", default=12, show_default=True, type=click.IntRange(min=1))
+    def create_round_command(slug: str, title: str, opens: str, closes: str, sites: int) -> None:
+        """Create a round with the default questions and options."""
+        opens_at, closes_at = _parse_london(opens), _parse_london(closes)
+        if closes_at <= opens_at:
+            raise click.BadParameter("the round must close after it opens", param_hint="--closes")
+        if db.session.scalar(select(Round.id).where(Round.slug == slug)):
+            raise click.BadParameter(f"a round called {slug} exists already", param_hint="--slug")
+        round_ = create_round(
+            db.session,
+            slug=slug,
+            title=title,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            sites_wanted=sites,
+        )
+        db.session.commit()
+        click.echo(f"Round {round_.slug} created, closing at {format_london(round_.closes_at)}.")
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create or upgrade the tables (the same as `flask db upgrade`)."""
+        from flask_migrate import upgrade
+
+        upgrade()
+        click.echo("Database is up to date.")
+
+    @app.cli.command("send-mail")
+    @click.option("--loop", is_flag=True, help="Keep running, sending new mail as it arrives.")
+    @click.option("--interval", default=10.0, show_default=True, help="Seconds between runs.")
+    @click.option("--batch", default=100, show_default=True, help="Messages per run at most.")
+    def send_mail(loop: bool, interval: float, batch: int) -> None:
+        """Send the emails waiting in the outbox (SMTP, or .eml files without MAIL_SERVER)."""
+        transport = mail_transport()
+        sender = current_app.config["MAIL_FROM"]
+        while True:
+            sent, failed = send_due(db.session, transport, sender, limit=batch)
+            db.session.remove()
+            click.echo(f"Sent {sent}, failed {failed}.")
+            if not loop:
+                return
+            time.sleep(interval)

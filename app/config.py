@@ -1,0 +1,119 @@
+"""Configuration classes, read from the environment and the instance folder.
+
+`create_app()` picks one by `APP_ENV` (development, production, test) unless a config is given.
+Secrets come from the environment (`SECRET_KEY`) or, in development, from a key generated once
+into `instance/secret_key`; they are never written to the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs however they are written."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    # Filled in by create_app(): environment, instance/config.py or instance/secret_key.
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+
+    SQLALCHEMY_DATABASE_URI: str | None = (
+        normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+    )
+    # SQL parameters hold applicants' answers: never put them in exception text or logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"hide_parameters": True, "pool_pre_ping": True}
+
+    # Rate limits: counters in Redis when REDIS_URL is set, so every worker and host shares them.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    APPLY_DRAFT_RATE_LIMIT = os.environ.get("APPLY_DRAFT_RATE_LIMIT", "30 per hour")
+    APPLY_SUBMIT_RATE_LIMIT = os.environ.get("APPLY_SUBMIT_RATE_LIMIT", "20 per hour")
+    APPLY_EMAIL_LINK_RATE_LIMIT = os.environ.get("APPLY_EMAIL_LINK_RATE_LIMIT", "10 per hour")
+
+    # Spam: the first page must take at least this long to fill in (seconds).
+    MIN_FILL_SECONDS = float(os.environ.get("MIN_FILL_SECONDS", "3"))
+
+    # A long CSRF lifetime: people write long answers; an expired token still keeps answers.
+    WTF_CSRF_TIME_LIMIT = int(os.environ.get("WTF_CSRF_TIME_LIMIT", str(4 * 3600)))
+    # CSRF is checked for every POST by a before_request hook (see app/security.py).
+    WTF_CSRF_CHECK_DEFAULT = False
+
+    SESSION_COOKIE_NAME = "partner_select_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "30")))
+
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+
+    # Outgoing mail. With no MAIL_SERVER, messages are written as .eml files to instance/outbox/.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Partner Select <partners@example.org>")
+    MAIL_OUTBOX_DIR: str | None = os.environ.get("MAIL_OUTBOX_DIR") or None
+
+    # Public address used in emailed links (resume link). Defaults to the request's host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+
+    # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    # The centre's contact details, shown for people who apply by phone or post instead.
+    CENTRE_NAME = os.environ.get("CENTRE_NAME", "the Care Improvement Centre")
+    CENTRE_PHONE = os.environ.get("CENTRE_PHONE", "0808 157 0192")
+    CENTRE_EMAIL = os.environ.get("CENTRE_EMAIL", "partners@example.org")
+    CENTRE_POSTAL_ADDRESS = os.environ.get(
+        "CENTRE_POSTAL_ADDRESS", "Partner Select, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA"
+    )
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
+    MIN_FILL_SECONDS = 0.0
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SERVER = None
+    SERVER_NAME = "localhost"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}

@@ -1,0 +1,156 @@
+"""The outbox: emails written in the same transaction as the change that causes them, and sent
+later by `flask send-mail`, so an SMTP outage never fails a submission.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def queue_email(
+    session: Session,
+    *,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body: str,
+    application_id: int | None = None,
+) -> OutboxMessage:
+    message = OutboxMessage(
+        kind=kind,
+        to_address=to_address,
+        subject=subject,
+        body=body,
+        application_id=application_id,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SMTPTransport:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool = True,
+        use_ssl: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host, self.port = host, port
+        self.username, self.password = username, password
+        self.use_tls, self.use_ssl, self.timeout = use_tls, use_ssl, timeout
+
+    def send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.use_ssl:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            if self.use_tls and not self.use_ssl:
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+class FileTransport:
+    """Development transport: each message becomes an .eml file in a folder."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
+        (self.directory / f"{name}.eml").write_bytes(bytes(message))
+
+
+def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(idstring=f"outbox{row.id}", domain="partner-select.local")
+    message.set_content(row.body)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def send_due(
+    session: Session,
+    transport: Transport,
+    sender: str,
+    *,
+    limit: int = 100,
+    now: Callable[[], datetime] = utcnow,
+) -> tuple[int, int]:
+    """Send due messages one transaction each; returns (sent, failed).
+
+    Each message is claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so several senders never
+    send the same message; it is marked sent, and its body blanked, in the transaction that
+    claimed it. A failure leaves it queued with a growing delay.
+    """
+    sent = failed = 0
+    for _ in range(limit):
+        row = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now())
+            .order_by(OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
+            break
+        try:
+            transport.send(build_message(row, sender))
+        except (OSError, smtplib.SMTPException) as error:
+            row.attempts += 1
+            row.last_error = type(error).__name__
+            row.next_attempt_at = now() + backoff(row.attempts)
+            session.commit()
+            failed += 1
+            # The error text can quote the address: log only the type and the row id.
+            log.warning(
+                "outbox message %s not sent (%s), attempt %s", row.id, row.last_error, row.attempts
+            )
+            break  # the server is probably down: try the rest on the next run
+        row.attempts += 1
+        row.sent_at = now()
+        row.body = ""
+        row.last_error = None
+        session.commit()
+        sent += 1
+        log.info("outbox message %s sent (%s)", row.id, row.kind)
+    return sent, failed

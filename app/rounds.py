@@ -1,0 +1,214 @@
+"""Rounds: the call's configuration (option lists, word limits, texts) and finding the open one."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Round
+
+LONDON = ZoneInfo("Europe/London")
+
+ENGLISH_REGIONS: list[list[str]] = [
+    ["north-east", "North East"],
+    ["north-west", "North West"],
+    ["yorkshire-humber", "Yorkshire and The Humber"],
+    ["east-midlands", "East Midlands"],
+    ["west-midlands", "West Midlands"],
+    ["east", "East of England"],
+    ["london", "London"],
+    ["south-east", "South East"],
+    ["south-west", "South West"],
+]
+
+# Every round starts from these settings; staff may change them per round.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "word_limit": 300,
+    "options": {
+        "organisation_type": [
+            ["care-provider", "Care provider"],
+            ["community-voluntary", "Community or voluntary organisation"],
+            ["user-led", "User-led organisation"],
+            ["carer-led", "Carer-led organisation"],
+            ["social-enterprise", "Social enterprise"],
+            ["public-body", "Local authority or public body"],
+            ["other", "Other"],
+        ],
+        "led_by": [
+            ["user-led", "User-led"],
+            ["carer-led", "Carer-led"],
+            ["both", "Both user-led and carer-led"],
+            ["neither", "Neither"],
+        ],
+        "staff_band": [
+            ["none", "None: run by volunteers"],
+            ["1-9", "1 to 9"],
+            ["10-49", "10 to 49"],
+            ["50-249", "50 to 249"],
+            ["250+", "250 or more"],
+        ],
+        "income_band": [
+            ["under-10k", "Under £10,000"],
+            ["10k-100k", "£10,000 to £100,000"],
+            ["100k-1m", "£100,000 to £1 million"],
+            ["1m-10m", "£1 million to £10 million"],
+            ["over-10m", "Over £10 million"],
+            ["no-accounts", "We do not have annual accounts"],
+        ],
+        "nation": [
+            ["england", "England"],
+            ["scotland", "Scotland"],
+            ["wales", "Wales"],
+            ["northern-ireland", "Northern Ireland"],
+        ],
+        "region": [*ENGLISH_REGIONS],
+        "area_type": [
+            ["urban", "Mostly urban"],
+            ["mixed", "Mixed urban and rural"],
+            ["rural", "Mostly rural"],
+            ["remote", "Remote rural or island"],
+        ],
+        "topics": [
+            ["prevention", "Prevention and well-being"],
+            ["assets-based", "Assets-based and person-centred care"],
+            ["carers", "Carers' health and well-being"],
+            ["workforce", "Support for people who work in social care"],
+            ["other", "Other"],
+        ],
+        "work_mode": [
+            ["embedded", "Hosting an embedded facilitator who leads a change project"],
+            ["network", "Joining a local network"],
+            ["not-sure", "Not sure yet"],
+        ],
+        "prior_participation": [
+            ["never", "Never"],
+            ["once", "Once"],
+            ["several", "Several times"],
+        ],
+        "pressures": [
+            ["stable", "Stable"],
+            ["stretched", "Stretched"],
+            ["struggling", "Really struggling"],
+        ],
+        "preferred_contact": [
+            ["email", "Email"],
+            ["phone", "Phone"],
+            ["post", "Post"],
+        ],
+    },
+    "texts": {
+        "who_for": (
+            "Organisations in England, Scotland, Wales and Northern Ireland that provide or support "
+            "adult social care: care providers, community and voluntary groups, user-led and "
+            "carer-led organisations, social enterprises and public bodies. Small and rural "
+            "organisations, and those under pressure, are especially welcome."
+        ),
+        "offer": (
+            "Funding of up to £40,000 over 2 years to release staff time, an embedded facilitator "
+            "who leads a change project with you, and a place in a network of organisations "
+            "working on the same questions."
+        ),
+        "ask": (
+            "A commitment to co-production with people who draw on care and support and with "
+            "unpaid carers, and to sharing what you learn with other organisations."
+        ),
+        "time_needed": "about 45 minutes; you can save your answers and come back later",
+        "next_steps": (
+            "A panel that includes people who draw on care and carers will read every expression "
+            "of interest. We will tell you the outcome within 8 weeks of the closing date."
+        ),
+    },
+}
+
+
+def default_settings() -> dict[str, Any]:
+    return copy.deepcopy(DEFAULT_SETTINGS)
+
+
+def options(round_: Round, key: str) -> list[tuple[str, str]]:
+    """The (value, label) choices for a question, from the round's configuration."""
+    configured = round_.settings.get("options", {}).get(key)
+    if configured is None:
+        configured = DEFAULT_SETTINGS["options"][key]
+    return [(str(value), str(label)) for value, label in configured]
+
+
+def option_label(round_: Round, key: str, value: str) -> str:
+    return dict(options(round_, key)).get(value, value)
+
+
+def text(round_: Round, key: str) -> str:
+    return str(round_.settings.get("texts", {}).get(key) or DEFAULT_SETTINGS["texts"][key])
+
+
+def word_limit(round_: Round) -> int:
+    return int(round_.settings.get("word_limit") or DEFAULT_SETTINGS["word_limit"])
+
+
+def current_round(session: Session, now: datetime) -> Round | None:
+    """The round open now; else the next to open; else the one that closed most recently."""
+    open_now = session.scalars(
+        select(Round).where(Round.opens_at <= now, Round.closes_at > now).order_by(Round.closes_at)
+    ).first()
+    if open_now is not None:
+        return open_now
+    upcoming = session.scalars(
+        select(Round).where(Round.opens_at > now).order_by(Round.opens_at)
+    ).first()
+    if upcoming is not None:
+        return upcoming
+    return session.scalars(select(Round).order_by(Round.closes_at.desc())).first()
+
+
+def create_round(
+    session: Session,
+    *,
+    slug: str,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    sites_wanted: int = 12,
+    settings: dict[str, Any] | None = None,
+) -> Round:
+    if closes_at <= opens_at:
+        raise ValueError("a round must close after it opens")
+    round_ = Round(
+        slug=slug,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        sites_wanted=sites_wanted,
+        settings=settings if settings is not None else default_settings(),
+    )
+    session.add(round_)
+    session.flush()
+    return round_
+
+
+def demo_closing_time(now: datetime) -> datetime:
+    """Noon, London time, 60 days from now: the demo round's closing time."""
+    local = (now + timedelta(days=60)).astimezone(LONDON)
+    return local.replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def london(dt: datetime) -> datetime:
+    return dt.astimezone(LONDON)
+
+
+def format_london(dt: datetime) -> str:
+    """'12pm on Tuesday 24 March 2027' in UK time, as GOV.UK writes times."""
+    local = dt.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    if local.hour == 12 and local.minute == 0:
+        clock = "midday"
+    elif local.hour == 0 and local.minute == 0:
+        clock = "midnight"
+    else:
+        minutes = f":{local.minute:02d}" if local.minute else ""
+        clock = f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+    return f"{clock} on {local.strftime('%A')} {local.day} {local.strftime('%B %Y')}"

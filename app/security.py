@@ -1,0 +1,54 @@
+"""Request-level protections: CSRF on every POST, security headers, no caching of personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from werkzeug.wrappers import Response
+
+from .extensions import csrf
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def handles_own_csrf(view: F) -> F:
+    """Mark a view whose form checks the CSRF token itself, so that an expired token re-renders
+    the page with the answers kept instead of failing the request."""
+    view.handles_own_csrf = True  # type: ignore[attr-defined]
+    return view
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def protect_posts() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        view = current_app.view_functions.get(request.endpoint or "")
+        if view is not None and getattr(view, "handles_own_csrf", False):
+            return
+        csrf.protect()
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.endpoint != "static":
+            # Pages may show someone's answers: never keep them in a shared or back-button cache.
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,42 @@
+"""Jinja globals and filters shared by every template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, get_flashed_messages
+from markupsafe import Markup, escape
+
+from .rounds import format_london
+
+
+def error_list(form: Any) -> list[tuple[str, str]]:
+    """(link to the field, message) for the error summary, in the order of the fields.
+
+    Radios and checkboxes link to their first option, as the GOV.UK error summary does.
+    """
+    items = []
+    for field in form:
+        if field.name == "csrf_token" or not field.errors:
+            continue
+        target = f"{field.id}-0" if field.type in ("ChoiceRadioField", "CheckboxesField") else field.id
+        items.append((f"#{target}", field.errors[0]))
+    return items
+
+
+def paragraphs(value: str) -> Markup:
+    """Plain text with line breaks kept, escaped."""
+    parts = [escape(part) for part in str(value).split("\n")]
+    return Markup("<br>").join(parts)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        error_list=error_list,
+        config_value=lambda key: current_app.config.get(key),
+        get_flashed_messages=get_flashed_messages,
+    )
+    app.jinja_env.filters["london"] = format_london
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
