@@ -35,7 +35,9 @@ class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
 
     SQLALCHEMY_DATABASE_URI: str | None = (
-        normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+        normalise_database_url(os.environ["DATABASE_URL"])
+        if os.environ.get("DATABASE_URL")
+        else None
     )
     # SQL parameters hold applicants' answers: never put them in exception text or logs.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"hide_parameters": True, "pool_pre_ping": True}
@@ -87,7 +89,8 @@ class Config:
     CENTRE_PHONE = os.environ.get("CENTRE_PHONE", "0808 157 0192")
     CENTRE_EMAIL = os.environ.get("CENTRE_EMAIL", "partners@example.org")
     CENTRE_POSTAL_ADDRESS = os.environ.get(
-        "CENTRE_POSTAL_ADDRESS", "Partner Select, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA"
+        "CENTRE_POSTAL_ADDRESS",
+        "Partner Select, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA",
     )
 
 

@@ -54,6 +54,8 @@ def init_app(app: Flask) -> None:
         frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
         log.error("unexpected error %s (error id %s)\n%s", type(error).__name__, error_id, frames)
         return (
-            render_template("errors/500.html", title="Sorry, there is a problem", error_id=error_id),
+            render_template(
+                "errors/500.html", title="Sorry, there is a problem", error_id=error_id
+            ),
             500,
         )

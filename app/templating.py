@@ -19,7 +19,9 @@ def error_list(form: Any) -> list[tuple[str, str]]:
     for field in form:
         if field.name == "csrf_token" or not field.errors:
             continue
-        target = f"{field.id}-0" if field.type in ("ChoiceRadioField", "CheckboxesField") else field.id
+        target = (
+            f"{field.id}-0" if field.type in ("ChoiceRadioField", "CheckboxesField") else field.id
+        )
         items.append((f"#{target}", field.errors[0]))
     return items
 

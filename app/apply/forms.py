@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -83,7 +84,7 @@ class ChoiceRadioField(RadioField):
         if self.data in (None, "", "None"):
             self.data = None
             return
-        if self.data not in {value for value, _label in self.choices}:  # type: ignore[union-attr]
+        if self.data not in {choice.value for choice in self.choices}:  # type: ignore[union-attr]
             raise ValidationError(self.invalid_message)
 
 
@@ -96,7 +97,7 @@ class CheckboxesField(SelectMultipleField):
         self.invalid_message = invalid_message
 
     def pre_validate(self, form: FlaskForm) -> None:
-        allowed = {value for value, _label in self.choices}  # type: ignore[union-attr]
+        allowed = {choice.value for choice in self.choices}  # type: ignore[union-attr]
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(self.invalid_message)
 
@@ -117,7 +118,7 @@ def field_for(question: Question, round_: Round) -> Field:
     kind = question.kind
     if kind in ("radios", "checkboxes"):
         assert question.options is not None
-        choices = options(round_, question.options)
+        choices = [SelectChoice(value, label) for value, label in options(round_, question.options)]
         invalid = f"Select {question.short} from the list"
         if kind == "radios":
             return ChoiceRadioField(
@@ -196,7 +197,7 @@ def page_form_class(page: Page, round_: Round, *, first_save: bool) -> type[Page
 def eligibility_form_class(question: EligibilityQuestion) -> type[FlaskForm]:
     field = ChoiceRadioField(
         question.question,
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         validators=[DataRequired(message=f"Select yes if {question.short[8:]}")],
         invalid_message="Select yes or no",
     )
@@ -206,13 +207,17 @@ def eligibility_form_class(question: EligibilityQuestion) -> type[FlaskForm]:
 class DeclarationForm(FlaskForm):
     confirm_correct = CheckboxesField(
         "Declaration",
-        choices=[("yes", "The information I have given is correct to the best of my knowledge")],
+        choices=[
+            SelectChoice(
+                "yes", "The information I have given is correct to the best of my knowledge"
+            )
+        ],
         validators=[DataRequired(message="Confirm that the information you have given is correct")],
         invalid_message="Confirm that the information you have given is correct",
     )
     confirm_privacy = CheckboxesField(
         "Privacy notice",
-        choices=[("yes", "I have read the privacy notice")],
+        choices=[SelectChoice("yes", "I have read the privacy notice")],
         validators=[DataRequired(message="Confirm that you have read the privacy notice")],
         invalid_message="Confirm that you have read the privacy notice",
     )

@@ -56,6 +56,7 @@ class Page:
     intro: str = ""
     # Whether the page is asked, given the answers so far (e.g. English region only in England).
     applies: Callable[[Answers], bool] = field(default=_always)
+
     # A page with a single question uses the question as the page heading.
     @property
     def heading_is_question(self) -> bool:
@@ -253,8 +254,7 @@ SECTIONS: tuple[Section, ...] = (
                     ),
                     Question(
                         "pressures",
-                        "How would you describe the pressures on your organisation now? "
-                        "(optional)",
+                        "How would you describe the pressures on your organisation now? (optional)",
                         "radios",
                         short="the pressures on your organisation",
                         hint=(

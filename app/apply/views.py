@@ -92,7 +92,11 @@ def _creating_draft() -> bool:
 def _resume_link(token: str) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL")
     path = url_for("apply.resume", token=token)
-    return f"{base.rstrip('/')}{path}" if base else url_for("apply.resume", token=token, _external=True)
+    return (
+        f"{base.rstrip('/')}{path}"
+        if base
+        else url_for("apply.resume", token=token, _external=True)
+    )
 
 
 def _safe_return() -> str | None:
@@ -255,9 +259,7 @@ def question_page(page_id: str) -> str | Response:
                 )
                 valid = False
             elif _filled_too_fast(form.form_started.data):
-                messages.append(
-                    "Please check your answers, then select Save and continue again."
-                )
+                messages.append("Please check your answers, then select Save and continue again.")
                 valid = False
         if valid:
             try:
@@ -308,7 +310,11 @@ def _after_save(page_id: str, application: Application, return_to: str | None) -
     following = next_page(page_id, answers)
     # A changed answer can bring in a page that is not yet answered (a new English region).
     if following is not None and (return_to is None or following.id not in answers):
-        return url_for("apply.question_page", page_id=following.id, **({"return": return_to} if return_to else {}))
+        return url_for(
+            "apply.question_page",
+            page_id=following.id,
+            **({"return": return_to} if return_to else {}),
+        )
     if return_to == "check":
         return url_for("apply.check_answers")
     return url_for("apply.task_list")

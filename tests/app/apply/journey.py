@@ -1,0 +1,65 @@
+"""Valid answers for every page and a helper that walks the whole journey."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.app.helpers import Client
+
+ELIGIBILITY_IDS = ["uk_based", "adult_social_care", "co_production", "share_learning"]
+
+TEXT = {
+    "difference": "People who care for a family member in the valleys would get respite support.",
+    "inequalities": "Carers on low incomes and Welsh speakers are less likely to get support.",
+    "resources": "Two coordinators for one day a week and a room in our community hub.",
+    "evidence": "We ran a peer support pilot with 40 carers last year and wrote it up.",
+}
+
+VALID: dict[str, dict[str, Any]] = {
+    "organisation": {
+        "organisation_name": "Cwm Taf Carers' Network – Rhwydwaith Gofalwyr",
+        "organisation_type": "carer-led",
+        "registered_number": "1234567",
+    },
+    "leadership": {"led_by": "carer-led", "staff_band": "1-9", "income_band": "10k-100k"},
+    "location": {"nation": "wales", "postcode": "cf37 1aa", "area_type": "rural"},
+    "topics": {"topics": ["carers", "prevention"], "work_mode": "embedded"},
+    "experience": {"prior_participation": "never", "pressures": "stretched"},
+    "difference": {"difference": TEXT["difference"]},
+    "inequalities": {"inequalities": TEXT["inequalities"]},
+    "resources": {"resources": TEXT["resources"]},
+    "evidence": {"evidence": TEXT["evidence"]},
+    "contact": {
+        "contact_name": "Siân O'Brien-Llewellyn",
+        "contact_role": "Coordinator",
+        "email": "sian.obrien@example.org",
+        "phone": "01632 960 001",
+        "preferred_contact": "email",
+        "adjustments": "",
+    },
+}
+PAGE_ORDER = list(VALID)
+
+
+def pass_eligibility(client: Client) -> None:
+    for question_id in ELIGIBILITY_IDS:
+        client.submit(f"/eligibility/{question_id}", {"answer": "yes"})
+
+
+def fill_pages(client: Client, pages: list[str] | None = None, **overrides: dict[str, Any]) -> None:
+    for page_id in pages or PAGE_ORDER:
+        data = {**VALID[page_id], **overrides.get(page_id, {})}
+        client.submit(f"/application/{page_id}", data)
+
+
+def complete_application(client: Client) -> None:
+    pass_eligibility(client)
+    fill_pages(client)
+
+
+def send(client: Client) -> str:
+    """Send the application; returns the confirmation page's URL."""
+    response = client.submit(
+        "/application/check-answers", {"confirm_correct": "yes", "confirm_privacy": "yes"}
+    )
+    return str(response.headers["Location"])

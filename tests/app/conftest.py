@@ -1,0 +1,118 @@
+"""Web-layer fixtures: an app per test on SQLite and on PostgreSQL, and a page-reading client.
+
+Each database is created once per run and migrated with Alembic (so the migrations are tested on
+both); between tests every table is emptied.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db, limiter
+from app.models import Round, utcnow
+from app.rounds import create_round
+from tests.app.helpers import Client
+from tests.conftest import skip_or_fail
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"partner_select_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "no PostgreSQL"
+        admin.dispose()
+        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+_migrated: set[str] = set()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Override in a test module to change settings."""
+    return {"SQLALCHEMY_DATABASE_URI": database_url}
+
+
+@pytest.fixture
+def app(
+    tmp_path: Path, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app(dict(app_config))
+    with application.app_context():
+        url = application.config["SQLALCHEMY_DATABASE_URI"]
+        if url not in _migrated:
+            upgrade()
+            _migrated.add(url)
+        _empty_tables()
+        limiter.reset()
+        yield application
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def open_round(app: Flask) -> Round:
+    now = utcnow()
+    round_ = create_round(
+        db.session,
+        slug="test-round",
+        title="Partner sites 2027",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=30),
+    )
+    db.session.commit()
+    return round_
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    return Client(app.test_client())
