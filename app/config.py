@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import ClassVar
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -40,7 +41,10 @@ class Config:
         else None
     )
     # SQL parameters hold applicants' answers: never put them in exception text or logs.
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"hide_parameters": True, "pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {
+        "hide_parameters": True,
+        "pool_pre_ping": True,
+    }
 
     # Rate limits: counters in Redis when REDIS_URL is set, so every worker and host shares them.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"

@@ -103,9 +103,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     },
     "texts": {
         "who_for": (
-            "Organisations in England, Scotland, Wales and Northern Ireland that provide or support "
-            "adult social care: care providers, community and voluntary groups, user-led and "
-            "carer-led organisations, social enterprises and public bodies. Small and rural "
+            "Organisations in England, Scotland, Wales and Northern Ireland that provide or "
+            "support adult social care: care providers, community and voluntary groups, user-led "
+            "and carer-led organisations, social enterprises and public bodies. Small and rural "
             "organisations, and those under pressure, are especially welcome."
         ),
         "offer": (

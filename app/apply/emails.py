@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from ..rounds import format_london, text
 
 if TYPE_CHECKING:
-    from ..models import Application
     from ..apply.questions import Section
+    from ..models import Application
     from .services import AnswerRow
 
 

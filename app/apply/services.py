@@ -18,7 +18,6 @@ from ..rounds import LONDON, option_label
 from . import emails
 from .questions import (
     ELIGIBILITY,
-    PAGES,
     SECTIONS,
     Answers,
     Page,

@@ -42,7 +42,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "no PostgreSQL"
+    except Exception as error:
         admin.dispose()
         skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
