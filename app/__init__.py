@@ -44,7 +44,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
 
-    from . import cli, errors, extensions, security
+    from . import access, cli, errors, extensions, security
     from .database import init_database
 
     extensions.db.init_app(app)
@@ -54,14 +54,25 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     )
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
+    access.init_app(app)
+    from .auth.passwords import configure as configure_passwords
+
+    configure_passwords(
+        time_cost=app.config["ARGON2_TIME_COST"],
+        memory_cost_kib=app.config["ARGON2_MEMORY_COST_KIB"],
+    )
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     _logging(app)
 
     from .apply import bp as apply_bp
+    from .auth import bp as auth_bp
+    from .panel import bp as panel_bp
+    from .staff import bp as staff_bp
 
-    app.register_blueprint(apply_bp)
+    for blueprint in (apply_bp, auth_bp, staff_bp, panel_bp):
+        app.register_blueprint(blueprint)
 
     from .templating import init_templating
 

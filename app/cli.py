@@ -9,8 +9,10 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from .auth.passwords import password_problem
+from .auth.services import AccountError, create_user
 from .extensions import db
-from .models import Round, utcnow
+from .models import ROLES, Round, utcnow
 from .outbox import FileTransport, SMTPTransport, Transport, send_due
 from .rounds import LONDON, create_round, demo_closing_time, format_london
 
@@ -81,6 +83,23 @@ def init_app(app: Flask) -> None:
         )
         db.session.commit()
         click.echo(f"Round {round_.slug} created, closing at {format_london(round_.closes_at)}.")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+    @click.password_option(help="At least 12 characters; asked for if not given.")
+    def create_user_command(email: str, name: str, role: str, password: str) -> None:
+        """Create a user with a password (the first admin; later users are invited)."""
+        problem = password_problem(password, email=email, name=name)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--password")
+        try:
+            user = create_user(db.session, email=email, name=name, role=role, password=password)
+        except AccountError as error:
+            raise click.BadParameter(str(error), param_hint="--email") from error
+        db.session.commit()
+        click.echo(f"Created {user.role} account {user.id}.")
 
     @app.cli.command("init-db")
     def init_db() -> None:

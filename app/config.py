@@ -68,6 +68,11 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "30")))
 
+    # argon2id cost: the library's defaults (RFC 9106 low-memory profile) outside tests.
+    ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
+    ARGON2_MEMORY_COST_KIB = int(os.environ.get("ARGON2_MEMORY_COST_KIB", "65536"))
+    IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30"))
+
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
 
@@ -117,6 +122,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = None
     SERVER_NAME = "localhost"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST_KIB = 1024
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -1,13 +1,24 @@
-"""Engine tuning per database: SQLite in WAL mode with a busy timeout and foreign keys on."""
+"""Engine tuning per database: SQLite in WAL mode with a busy timeout and foreign keys on.
+
+SQLite transactions are begun by SQLAlchemy, not by the pysqlite driver (SQLAlchemy's documented
+recipe for pysqlite): the driver would not begin one before a SAVEPOINT, so releasing the
+SAVEPOINT committed the submission on its own, without the outbox row queued after it. A
+transaction that may write begins IMMEDIATE: it takes the write lock first, so concurrent writers
+wait for it (busy_timeout) instead of failing with "database is locked" when a read snapshot
+cannot be upgraded. Page views (GET, HEAD, OPTIONS) never write and begin deferred, so readers
+never queue behind writers.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
 from .extensions import db
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_database(app: Flask) -> None:
@@ -18,8 +29,15 @@ def init_database(app: Flask) -> None:
 
         @event.listens_for(engine, "connect")
         def sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+            # Stop pysqlite emitting BEGIN itself; the "begin" listener below does it.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def sqlite_begin(connection: Any) -> None:
+            reading = has_request_context() and request.method in READ_ONLY_METHODS
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -133,3 +134,63 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+ROLES = ("admin", "staff", "reviewer")
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A member of staff, a panel reviewer or an admin. No self sign-up: admins invite users."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    nation: Mapped[str | None] = mapped_column(String(40))
+    # Bumped when the password changes, so every other session signs out.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return bool(self.active and self.password_hash)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin")
+
+
+class UserToken(db.Model):  # type: ignore[name-defined]
+    """A single-use, expiring link to set a password (invitation or reset); only its hash kept."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "invite" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class SignInFailure(db.Model):  # type: ignore[name-defined]
+    """A failed sign-in, counted per account and per address for lockout. Keys are hashes, so the
+    table holds neither email addresses nor IP addresses."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64), index=True)
+    address_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -76,13 +76,18 @@ def _started_stamp() -> str:
     return serializer.dumps(time.time())
 
 
-def _filled_too_fast(stamp: str | None) -> bool:
+def _started_at(stamp: str | None) -> float | None:
+    """When the first page was first shown, from its signed stamp; None if missing or forged."""
     serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
     try:
-        started = float(serializer.loads(stamp or "", max_age=24 * 3600))
+        return float(serializer.loads(stamp or "", max_age=24 * 3600))
     except (BadSignature, ValueError, TypeError):
-        return True
-    return time.time() - started < current_app.config["MIN_FILL_SECONDS"]
+        return None
+
+
+def _filled_too_fast(stamp: str | None) -> bool:
+    started = _started_at(stamp)
+    return started is None or time.time() - started < current_app.config["MIN_FILL_SECONDS"]
 
 
 def _creating_draft() -> bool:
@@ -284,7 +289,9 @@ def question_page(page_id: str) -> str | Response:
                 return redirect(_after_save(page.id, application, return_to))
     else:
         form = form_class(data=answers.get(page.id, {}))
-    if first_save:
+    # Keep a genuine stamp across re-renders: the fill time runs from when the page was first
+    # shown, so correcting an error quickly is not mistaken for a bot.
+    if first_save and _started_at(form.form_started.data) is None:
         form.form_started.data = _started_stamp()
     previous = previous_page(page.id, answers)
     if return_to:

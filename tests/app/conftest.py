@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -74,12 +75,33 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
     return {"SQLALCHEMY_DATABASE_URI": database_url}
 
 
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    The test itself runs inside an app context (to use db.session); without this, requests would
+    share its `g` (cached current user, CSRF token) and its database session. After each request
+    the test's session is rolled back (before, so it holds no lock; after, so it reads what
+    the request committed). Commit what a request must see.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # End the test's own transaction first: on SQLite it may hold the write lock.
+        if has_app_context():
+            db.session.rollback()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.rollback()
+        return response
+
+
 @pytest.fixture
 def app(
     tmp_path: Path, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Flask]:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     application = create_app(dict(app_config))
+    application.test_client_class = FreshContextClient
     with application.app_context():
         url = application.config["SQLALCHEMY_DATABASE_URI"]
         if url not in _migrated:
@@ -116,3 +138,35 @@ def open_round(app: Flask) -> Round:
 @pytest.fixture
 def client(app: Flask) -> Client:
     return Client(app.test_client())
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(app: Flask):  # type: ignore[no-untyped-def]
+    """Create an active user with a password: make_user("reviewer", email=...)."""
+    from app.auth.services import create_user
+
+    def make(role: str = "staff", *, email: str | None = None, name: str = "Test Person") -> Any:
+        user = create_user(
+            db.session,
+            email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org",
+            name=name,
+            role=role,
+            password=PASSWORD,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+def sign_in_as(client: Client, user: Any, password: str = PASSWORD) -> None:
+    client.submit("/sign-in", {"email": user.email, "password": password})
+
+
+def sign_out(client: Client, from_page: str = "/panel/") -> None:
+    page = client.get_page(from_page)
+    token = page.select_one('form[action="/sign-out"] input[name=csrf_token]')["value"]
+    assert client.client.post("/sign-out", data={"csrf_token": token}).status_code == 302

@@ -1,0 +1,64 @@
+"""Who may do what: each staff and panel route names the roles it admits, checked on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from .extensions import db, login_manager
+from .models import User, utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see this page"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        ident, _, version = user_id.partition(":")
+        if not ident.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or user.session_version != int(version) or not user.is_active:
+            return None
+        return user
+
+    @app.before_request
+    def idle_timeout() -> Any:
+        if not current_user.is_authenticated:
+            return None
+        now = utcnow()
+        limit = timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
+        last_seen = session.get("last_seen")
+        if last_seen is not None and now - datetime.fromisoformat(last_seen) > limit:
+            logout_user()
+            session.clear()
+            flash("You were signed out because you were inactive. Sign in again.", "info")
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        session["last_seen"] = now.isoformat()
+        return None

@@ -1,0 +1,189 @@
+"""Sign-in, sign-out, set and reset password, and user administration (admins only)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..access import roles_required
+from ..extensions import db, limiter
+from ..models import User, utcnow
+from ..rounds import format_london
+from . import bp
+from .forms import (
+    ROLE_LABELS,
+    ForgotPasswordForm,
+    InviteForm,
+    NewPasswordForm,
+    RoleForm,
+    SignInForm,
+)
+from .services import (
+    AccountError,
+    change_role,
+    find_token,
+    invite_user,
+    request_password_reset,
+    set_password,
+)
+from .services import (
+    sign_in as check_sign_in,
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A 'next' address only if it is a path on this site (never another host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    return url_for("staff.home") if user.is_staff else url_for("panel.home")
+
+
+def _external(endpoint: str, **values: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for(endpoint, **values)
+    return f"{base.rstrip('/')}{path}" if base else url_for(endpoint, _external=True, **values)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("60 per minute", methods=["POST"])
+def sign_in() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = SignInForm()
+    message = None
+    if form.validate_on_submit():
+        result = check_sign_in(
+            db.session, form.email.data, form.password.data, request.remote_addr or "", utcnow()
+        )
+        db.session.commit()
+        if result.user is not None:
+            target = safe_next(request.args.get("next")) or home_for(result.user)
+            session.clear()  # a new session on sign-in: no fixation
+            login_user(result.user)
+            session["last_seen"] = utcnow().isoformat()
+            return redirect(target)
+        if result.locked_until is not None:
+            message = (
+                "You have tried to sign in too many times. Try again after "
+                f"{format_london(result.locked_until)} (UK time), or reset your password."
+            )
+        else:
+            message = "Enter a correct email address and password"
+        form.password.data = ""
+    return render_template(
+        "auth/sign_in.html", form=form, message=message
+    ), 200 if not message else 401
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password() -> str | Response:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(
+            db.session,
+            form.email.data,
+            lambda token: _external("auth.set_password", token=token),
+            utcnow(),
+        )
+        db.session.commit()
+        # The same answer whether or not the account exists.
+        return render_template("auth/reset_sent.html", title="Check your email")
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"], endpoint="set_password")
+def set_password_page(token: str) -> str | Response:
+    now = utcnow()
+    token_row = find_token(db.session, token, now)
+    if token_row is None:
+        return render_template("auth/link_expired.html", title="This link has expired"), 404
+    user = token_row.user
+    form = NewPasswordForm(email=user.email, name=user.name)
+    if form.validate_on_submit():
+        set_password(db.session, token_row, form.password.data, now)
+        db.session.commit()
+        session.clear()
+        login_user(user)
+        session["last_seen"] = now.isoformat()
+        flash("Your password has been set.", "success")
+        return redirect(home_for(user))
+    return render_template(
+        "auth/set_password.html", form=form, user=user, invite=token_row.purpose == "invite"
+    )
+
+
+@bp.get("/users")
+@roles_required("admin")
+def users() -> str:
+    people = db.session.scalars(select(User).order_by(User.role, User.name)).all()
+    return render_template("auth/users.html", users=people, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@roles_required("admin")
+def invite() -> str | Response:
+    form = InviteForm()
+    message = None
+    if form.validate_on_submit():
+        try:
+            invite_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                nation=form.nation.data,
+                link_for=lambda token: _external("auth.set_password", token=token),
+                now=utcnow(),
+            )
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Invitation sent.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/invite.html", form=form, message=message)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int) -> str | Response:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = RoleForm(data={"role": user.role, "active": "yes" if user.active else "no"})
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != "admin" or form.active.data != "yes"):
+            form.role.errors.append("You cannot remove your own admin access")
+        else:
+            change_role(db.session, user, form.role.data, form.active.data == "yes")
+            db.session.commit()
+            flash("Account updated.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/edit_user.html", form=form, user=user)
+
+
+@bp.get("/account")
+@login_required
+def account() -> Response:
+    return redirect(home_for(current_user))

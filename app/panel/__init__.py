@@ -1,0 +1,7 @@
+"""Panel reviewers: their assigned applications, conflicts of interest and reviews."""
+
+from flask import Blueprint
+
+bp = Blueprint("panel", __name__, url_prefix="/panel")
+
+from . import views  # noqa: E402,F401
