@@ -10,7 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +66,13 @@ class Round(db.Model):  # type: ignore[name-defined]
     sites_wanted: Mapped[int] = mapped_column(default=12)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Selection settings: criterion weights, reviews needed per application, the quota table in
+    # the engine's format (rows of dimension, category, min, max) and the optional lottery band.
+    reviews_required: Mapped[int] = mapped_column(default=2, server_default="2")
+    weights: Mapped[dict[str, float]] = mapped_column(JSON, default=dict, server_default="{}")
+    quotas: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    lottery_band: Mapped[float | None] = mapped_column()
+    reviewing_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     applications: Mapped[list[Application]] = relationship(back_populates="round")
 
@@ -84,6 +101,24 @@ class Application(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the application is sent, so staff can filter and the engine can balance without
+    # reading every answer: the mix attributes, copied from the answers.
+    organisation_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    nation: Mapped[str | None] = mapped_column(String(40), index=True)
+    region: Mapped[str | None] = mapped_column(String(40))
+    area_type: Mapped[str | None] = mapped_column(String(40))
+    size_band: Mapped[str | None] = mapped_column(String(40))
+    led_by: Mapped[str | None] = mapped_column(String(40))
+    first_time: Mapped[bool | None] = mapped_column(Boolean)
+    # Staff screening: "unscreened", "eligible" or "ineligible" (with a reason from a list).
+    screening: Mapped[str] = mapped_column(
+        String(20), default="unscreened", server_default="unscreened", index=True
+    )
+    screening_reason: Mapped[str | None] = mapped_column(String(60))
+    screening_note: Mapped[str | None] = mapped_column(Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     round: Mapped[Round] = relationship(back_populates="applications")
     pages: Mapped[list[AnswerPage]] = relationship(
@@ -194,3 +229,181 @@ class SignInFailure(db.Model):  # type: ignore[name-defined]
     account_key: Mapped[str] = mapped_column(String(64), index=True)
     address_key: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ApplicationEvent(db.Model):  # type: ignore[name-defined]
+    """What happened to an application, by whom and when: its history on the staff page."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Assignment(db.Model):  # type: ignore[name-defined]
+    """An application given to a reviewer to score."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Conflict(db.Model):  # type: ignore[name-defined]
+    """A reviewer's declared conflict of interest: the application is hidden from them."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Review(db.Model):  # type: ignore[name-defined]
+    """One reviewer's review of one application: a draft until submitted."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    overall_comment: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    scores: Mapped[list[ReviewScore]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="ReviewScore.id"
+    )
+
+
+class ReviewScore(db.Model):  # type: ignore[name-defined]
+    """One rating (1 to 5) and comment for one criterion: one per criterion per review."""
+
+    __tablename__ = "review_scores"
+    __table_args__ = (UniqueConstraint("review_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    criterion: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    review: Mapped[Review] = relationship(back_populates="scores")
+
+
+class Moderation(db.Model):  # type: ignore[name-defined]
+    """A moderated score for one criterion, with its reason; the reviews stay on record."""
+
+    __tablename__ = "moderations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    criterion: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SelectionRun(db.Model):  # type: ignore[name-defined]
+    """One run of the selection engine, stored immutably with everything needed to replay it.
+
+    At most one run per round is "running" at a time: a partial unique index enforces it in the
+    database, whatever the buttons say.
+    """
+
+    __tablename__ = "selection_runs"
+    __table_args__ = (
+        Index(
+            "uq_selection_runs_one_running",
+            "round_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    status: Mapped[str] = mapped_column(
+        String(20), default="running"
+    )  # running/done/infeasible/failed
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Snapshot: k, weights, options, the quota table, seed, input hash and engine version.
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    input_sha256: Mapped[str | None] = mapped_column(String(64))
+    engine_version: Mapped[str | None] = mapped_column(String(40))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    bounds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")  # e.g. the relaxation advice
+    shared_with_panel: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    decisions: Mapped[list[SelectionDecision]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="SelectionDecision.id"
+    )
+
+
+class SelectionDecision(db.Model):  # type: ignore[name-defined]
+    """The engine's decision for one application in one run, with its scores and reason."""
+
+    __tablename__ = "selection_decisions"
+    __table_args__ = (UniqueConstraint("run_id", "application_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("selection_runs.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    rank: Mapped[int | None] = mapped_column()
+    score: Mapped[float | None] = mapped_column()
+    difference: Mapped[float | None] = mapped_column()
+    inequalities: Mapped[float | None] = mapped_column()
+    resources: Mapped[float | None] = mapped_column()
+    evidence: Mapped[float | None] = mapped_column()
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    reason_code: Mapped[str] = mapped_column(String(40), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reserve_number: Mapped[int | None] = mapped_column()
+
+    run: Mapped[SelectionRun] = relationship(back_populates="decisions")
+
+
+class Override(db.Model):  # type: ignore[name-defined]
+    """Staff swapped one selected site for another in a confirmed decision, with a reason."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("selection_runs.id"), index=True)
+    removed_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    added_application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

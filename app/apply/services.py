@@ -192,6 +192,19 @@ def region_of(answers: Answers) -> str | None:
     return str(nation) if nation else None
 
 
+def mix_attributes(answers: Answers) -> dict[str, Any]:
+    """The columns staff filter on and the engine balances on, copied from the answers."""
+    return {
+        "organisation_name": answers.get("organisation", {}).get("organisation_name"),
+        "nation": answers.get("location", {}).get("nation"),
+        "region": region_of(answers),
+        "area_type": answers.get("location", {}).get("area_type"),
+        "size_band": answers.get("leadership", {}).get("staff_band"),
+        "led_by": answers.get("leadership", {}).get("led_by"),
+        "first_time": answers.get("experience", {}).get("prior_participation") == "never",
+    }
+
+
 @dataclass(frozen=True)
 class AnswerRow:
     page_id: str
@@ -254,6 +267,7 @@ def submit_application(session: Session, application: Application, now: datetime
                         submitted_at=now,
                         declaration_at=now,
                         updated_at=now,
+                        **mix_attributes(answers),
                     )
                     .execution_options(synchronize_session=False)
                 )

@@ -102,6 +102,17 @@ def test_whole_journey_from_start_to_confirmation(client: Client, open_round: Ro
     assert application.status == "submitted"
     assert application.reference == reference
     assert application.submitted_at is not None
+    # The mix attributes are copied for staff filters and the selection engine.
+    assert (application.nation, application.region, application.area_type) == (
+        "wales",
+        "wales",
+        "rural",
+    )
+    assert (application.size_band, application.led_by, application.first_time) == (
+        "1-9",
+        "carer-led",
+        True,
+    )
     kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
     assert kinds == ["resume-link", "confirmation"]
     confirmation = db.session.scalars(
