@@ -1,0 +1,1 @@
+"""Reviewer assignment and moderation views (staff), registered on the staff blueprint."""
