@@ -1,0 +1,271 @@
+"""Spam without a CAPTCHA: a honeypot and a minimum fill time on the first page, and rate limits
+per IP on creating drafts, sending and emailing the link; each refusal keeps what was typed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Application, OutboxMessage, Round
+from tests.app.apply.journey import PAGE_ORDER, VALID, fill_pages, pass_eligibility
+from tests.app.helpers import Client, check_hygiene
+
+MIN_FILL_SECONDS = 30
+RATE_LIMITS = {
+    "APPLY_DRAFT_RATE_LIMIT": "2 per hour",
+    "APPLY_SUBMIT_RATE_LIMIT": "2 per hour",
+    "APPLY_EMAIL_LINK_RATE_LIMIT": "2 per hour",
+}
+FIRST_PAGE = "/application/organisation"
+
+
+@pytest.fixture
+def settings() -> dict[str, Any]:
+    """Extra settings for one test: parametrise `settings` to change them."""
+    return {}
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, "MIN_FILL_SECONDS": MIN_FILL_SECONDS, **settings}
+
+
+with_low_rate_limits = pytest.mark.parametrize("settings", [RATE_LIMITS], ids=["low-limits"])
+
+
+def stamp(app: Flask, started: float) -> str:
+    """A form-started stamp as the first page signs it."""
+    return URLSafeTimedSerializer(app.secret_key, salt="form-started").dumps(started)
+
+
+def post(client: Client, url: str, data: dict[str, Any]) -> tuple[int, BeautifulSoup]:
+    response = client.client.post(url, data=data)
+    page = BeautifulSoup(response.data, "html.parser")
+    if response.status_code in (200, 429):
+        check_hygiene(page)
+    return response.status_code, page
+
+
+def first_page(client: Client, app: Flask, **fields: Any) -> tuple[int, BeautifulSoup]:
+    """Post the first page as a person who took a minute over it, with `fields` changed."""
+    body = {
+        **client.hidden_fields(FIRST_PAGE),
+        **VALID["organisation"],
+        "form_started": stamp(app, time.time() - 2 * MIN_FILL_SECONDS),
+        **fields,
+    }
+    return post(client, FIRST_PAGE, body)
+
+
+def notices(page: BeautifulSoup) -> str:
+    return " ".join(n.get_text(" ", strip=True) for n in page.select("main .notice"))
+
+
+def assert_first_page_kept(page: BeautifulSoup) -> None:
+    answers = VALID["organisation"]
+    assert page.select_one("#organisation_name")["value"] == answers["organisation_name"]
+    assert page.select_one("#registered_number")["value"] == answers["registered_number"]
+    checked = page.select_one("input[name=organisation_type][checked]")
+    assert checked is not None and checked["value"] == answers["organisation_type"]
+
+
+def drafts() -> int:
+    return int(db.session.scalar(select(func.count(Application.id))) or 0)
+
+
+# The honeypot.
+
+
+def test_the_honeypot_is_hidden_from_people(client: Client, app: Flask, open_round: Round) -> None:
+    pass_eligibility(client)
+    page = client.get_page(FIRST_PAGE)
+    trap = page.select_one("input[name=website]")
+    assert trap is not None
+    assert trap.find_parent(attrs={"aria-hidden": "true"}) is not None
+    assert trap["tabindex"] == "-1" and trap["autocomplete"] == "off"
+    assert trap.get("value", "") == ""
+    # Only the first page has it.
+    assert not client.get_page("/eligibility/uk_based").select("input[name=website]")
+
+
+def test_a_filled_honeypot_saves_nothing_and_keeps_the_answers(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    pass_eligibility(client)
+    status, page = first_page(client, app, website="https://cheap-pills.example")
+    assert status == 200
+    assert "could not save" in notices(page).lower()
+    assert page.select_one("title").get_text().startswith("Error:")
+    assert_first_page_kept(page)
+    assert drafts() == 0
+
+    # A person whose browser filled it in can clear it and carry on.
+    status, _ = first_page(client, app, website="")
+    assert status == 302
+    assert drafts() == 1
+
+
+# The minimum fill time.
+
+
+def test_a_first_page_sent_too_quickly_is_refused_with_answers_kept(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    pass_eligibility(client)
+    hidden = client.hidden_fields(FIRST_PAGE)  # the stamp the page gave: just now
+    status, page = post(client, FIRST_PAGE, {**hidden, **VALID["organisation"]})
+    assert status == 200
+    assert notices(page)  # says what to do
+    assert "Save and continue" in notices(page)
+    assert_first_page_kept(page)
+    assert drafts() == 0
+    # The page still carries a stamp for the next try.
+    assert page.select_one("input[name=form_started]")["value"]
+
+
+def test_a_first_page_that_took_long_enough_is_saved(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    pass_eligibility(client)
+    status, _ = first_page(client, app)
+    assert status == 302
+    assert drafts() == 1
+
+
+def test_just_under_the_minimum_is_refused(client: Client, app: Flask, open_round: Round) -> None:
+    pass_eligibility(client)
+    status, page = first_page(
+        client, app, form_started=stamp(app, time.time() - (MIN_FILL_SECONDS - 5))
+    )
+    assert status == 200
+    assert notices(page)
+    assert drafts() == 0
+
+
+@pytest.mark.parametrize("how", ["altered", "wrong-key", "not-signed", "missing", "future"])
+def test_a_tampered_or_missing_stamp_is_refused(
+    client: Client, app: Flask, open_round: Round, how: str
+) -> None:
+    pass_eligibility(client)
+    old = time.time() - 10 * MIN_FILL_SECONDS
+    good = stamp(app, old)
+    bad = {
+        "altered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
+        "wrong-key": URLSafeTimedSerializer("another-key", salt="form-started").dumps(old),
+        "not-signed": str(old),
+        "missing": "",
+        "future": stamp(app, time.time() + 3600),
+    }[how]
+    status, page = first_page(client, app, form_started=bad)
+    assert status == 200
+    assert notices(page)
+    assert_first_page_kept(page)
+    assert drafts() == 0
+
+
+def test_correcting_a_mistake_quickly_is_not_refused(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    """The fill time runs from when the page was first shown, not from the last error."""
+    pass_eligibility(client)
+    status, page = first_page(client, app, organisation_name="")
+    assert status == 200
+    assert page.select(".error-summary a")
+    hidden = {
+        tag["name"]: tag.get("value", "") for tag in page.select("main form input[type=hidden]")
+    }
+    status, page = post(client, FIRST_PAGE, {**VALID["organisation"], **hidden})
+    assert status == 302, notices(page)
+    assert drafts() == 1
+
+
+def test_later_pages_have_no_fill_time_check(client: Client, app: Flask, open_round: Round) -> None:
+    pass_eligibility(client)
+    first_page(client, app)
+    fill_pages(client, ["leadership"])  # posted at once, with no stamp: saved
+    db.session.expire_all()
+    assert "leadership" in db.session.scalars(select(Application)).one().answers
+
+
+# Rate limits per IP.
+
+
+def assert_friendly_429(page: BeautifulSoup, app: Flask) -> None:
+    text = page.select_one("main").get_text(" ", strip=True)
+    assert page.select_one("h1").get_text(strip=True)
+    assert "try again" in text.lower()
+    assert app.config["CENTRE_PHONE"] in text  # another way to reach a person
+
+
+@with_low_rate_limits
+def test_too_many_new_drafts_from_one_place_get_429(app: Flask, open_round: Round) -> None:
+    browsers = [Client(app.test_client()) for _ in range(3)]
+    for browser in browsers:
+        pass_eligibility(browser)
+    for browser in browsers[:2]:
+        assert first_page(browser, app)[0] == 302
+    status, page = first_page(browsers[2], app)
+    assert status == 429
+    assert_friendly_429(page, app)
+    assert drafts() == 2
+    # Drafts already started can still be saved: the limit is on creating them.
+    fill_pages(browsers[0], ["leadership", "location"])
+
+
+@with_low_rate_limits
+def test_refused_first_pages_count_towards_the_draft_limit(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    pass_eligibility(client)
+    for _ in range(2):
+        assert first_page(client, app, organisation_name="")[0] == 200
+    assert first_page(client, app)[0] == 429
+    assert drafts() == 0
+    client.get_page(FIRST_PAGE)  # reading is not limited
+
+
+@with_low_rate_limits
+def test_too_many_sends_from_one_place_get_429(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    pass_eligibility(client)
+    first_page(client, app)
+    fill_pages(client, PAGE_ORDER[1:])
+    hidden = client.hidden_fields("/application/check-answers")
+    for _ in range(2):  # without the declaration: errors, but each counts
+        assert post(client, "/application/check-answers", hidden)[0] == 200
+    status, page = post(
+        client,
+        "/application/check-answers",
+        {**hidden, "confirm_correct": "yes", "confirm_privacy": "yes"},
+    )
+    assert status == 429
+    assert_friendly_429(page, app)
+    db.session.expire_all()
+    assert db.session.scalars(select(Application.status)).one() == "draft"
+    client.get_page("/application/check-answers")  # the answers are still there to read
+
+
+@with_low_rate_limits
+def test_too_many_emailed_links_get_429(client: Client, app: Flask, open_round: Round) -> None:
+    pass_eligibility(client)
+    first_page(client, app)
+    hidden = client.hidden_fields("/application")
+    for _ in range(2):
+        response = client.client.post(
+            "/application/email-link", data={**hidden, "email": "someone@example.org"}
+        )
+        assert response.status_code == 302
+    status, page = post(
+        client, "/application/email-link", {**hidden, "email": "someone@example.org"}
+    )
+    assert status == 429
+    assert_friendly_429(page, app)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
