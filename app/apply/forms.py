@@ -52,9 +52,12 @@ class WordLimit:
             )
 
 
+POSTCODE_MESSAGE = "Enter a real postcode, like SW1A 1AA, or leave it blank"
+
+
 def valid_postcode(form: FlaskForm, field: Field) -> None:
     if field.data and not POSTCODE.match(field.data):
-        raise ValidationError("Enter a real postcode, like SW1A 1AA, or leave it blank")
+        raise ValidationError(POSTCODE_MESSAGE)
 
 
 def valid_phone(form: FlaskForm, field: Field) -> None:
@@ -142,7 +145,11 @@ def field_for(question: Question, round_: Round) -> Field:
         validators.append(valid_phone)
     elif kind == "postcode":
         filters = [normalise_postcode]
-        validators.append(valid_postcode)
+        validators = [
+            *presence,
+            Length(max=question.max_length, message=POSTCODE_MESSAGE),
+            valid_postcode,
+        ]
     return StringField(question.label, validators=validators, filters=filters)
 
 

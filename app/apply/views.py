@@ -403,6 +403,8 @@ def email_link() -> str | Response:
     if application is None or application.status != "draft":
         return redirect(url_for("apply.task_list"))
     form = EmailLinkForm()
+    if application.round.has_closed(utcnow()):
+        return _render_task_list(application.round, application, form, [ROUND_CLOSED])
     if form.validate():
         email_resume_link(
             db.session, application, form.email.data, _resume_link(session["token"]), utcnow()

@@ -197,3 +197,13 @@ def test_with_no_round_at_all_the_start_page_says_so(client: Client, app: Flask)
     assert "What you can do" in text
     assert app.config["CENTRE_EMAIL"] in text and app.config["CENTRE_PHONE"] in text
     assert not page.select("a.button--start")
+
+
+def test_no_link_email_is_queued_after_the_deadline(client: Client, open_round: Round) -> None:
+    pass_eligibility(client)
+    client.submit("/application/organisation", VALID["organisation"])
+    hidden = client.hidden_fields("/application")
+    close(open_round)
+    page = post(client, "/application/email-link", hidden, {"email": "late@example.org"})
+    assert "closed" in main_text(page)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
