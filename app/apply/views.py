@@ -24,6 +24,7 @@ from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
 from ..rounds import current_round, format_london, text, word_limit
 from ..security import handles_own_csrf
+from ..urls import external_url
 from . import bp
 from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class, page_form_class
 from .questions import (
@@ -95,13 +96,7 @@ def _creating_draft() -> bool:
 
 
 def _resume_link(token: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("apply.resume", token=token)
-    return (
-        f"{base.rstrip('/')}{path}"
-        if base
-        else url_for("apply.resume", token=token, _external=True)
-    )
+    return external_url("apply.resume", token=token)
 
 
 def _safe_return() -> str | None:

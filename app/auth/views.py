@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -13,6 +13,7 @@ from ..access import roles_required
 from ..extensions import db, limiter
 from ..models import User, utcnow
 from ..rounds import format_london
+from ..urls import external_url
 from . import bp
 from .forms import (
     ROLE_LABELS,
@@ -47,12 +48,6 @@ def safe_next(target: str | None) -> str | None:
 
 def home_for(user: User) -> str:
     return url_for("staff.home") if user.is_staff else url_for("panel.home")
-
-
-def _external(endpoint: str, **values: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for(endpoint, **values)
-    return f"{base.rstrip('/')}{path}" if base else url_for(endpoint, _external=True, **values)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -102,7 +97,7 @@ def forgot_password() -> str | Response:
         request_password_reset(
             db.session,
             form.email.data,
-            lambda token: _external("auth.set_password", token=token),
+            lambda token: external_url("auth.set_password", token=token),
             utcnow(),
         )
         db.session.commit()
@@ -152,7 +147,7 @@ def invite() -> str | Response:
                 name=form.name.data,
                 role=form.role.data,
                 nation=form.nation.data,
-                link_for=lambda token: _external("auth.set_password", token=token),
+                link_for=lambda token: external_url("auth.set_password", token=token),
                 now=utcnow(),
             )
         except AccountError as error:
