@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Tests run in parallel, one worker per core of the 2-core CI machine.
+PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi.py
 
 # The design card keeps setup.cfg as the one place that declares dependencies (no setup.py or
@@ -36,7 +38,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check app selection tests benchmarks
 	$(BIN)/mypy selection
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check app selection tests benchmarks
