@@ -1,14 +1,138 @@
-"""Panel views."""
+"""Panel views: a reviewer's assigned applications, conflicts of interest and the review form.
+
+Every application URL answers 404 unless the application is assigned to the signed-in reviewer
+and they have not declared a conflict with it, so guessing ids reveals nothing.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from ..access import roles_required
+from ..apply.services import answer_rows
+from ..extensions import db
+from ..models import Application, utcnow
 from . import bp
+from .forms import ConflictForm, ReviewForm, review_form_data
+from .rubric import BY_ID, RUBRIC
+from .services import (
+    STATUS_LABELS,
+    IncompleteReview,
+    ReviewError,
+    ReviewingClosed,
+    application_for_reviewer,
+    assigned_applications,
+    declare_conflict,
+    review_of,
+    reviewing_open,
+    save_review,
+)
+
+# Reviewers judge the proposal; they do not need the contact person's details.
+HIDDEN_SECTIONS = {"contact"}
+
+
+def _visible_or_404(application_id: int) -> Application:
+    application = application_for_reviewer(db.session, current_user, application_id)
+    if application is None:
+        abort(404)
+    return application
 
 
 @bp.get("/")
 @roles_required("reviewer", "staff", "admin")
 def home() -> str:
-    return render_template("panel/home.html")
+    return render_template("panel/home.html", items=assigned_applications(db.session, current_user))
+
+
+@bp.route("/applications/<int:application_id>/conflict", methods=["GET", "POST"])
+@roles_required("reviewer")
+def conflict(application_id: int) -> str | Response:
+    application = _visible_or_404(application_id)
+    form = ConflictForm()
+    if form.validate_on_submit():
+        try:
+            declare_conflict(db.session, application, current_user, form.note.data, utcnow())
+        except ReviewError as error:
+            db.session.rollback()
+            form.note.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                f"You declared a conflict of interest with {application.reference}. It is no "
+                "longer in your list, and staff will ask someone else to review it.",
+                "success",
+            )
+            return redirect(url_for("panel.home"))
+    return render_template("panel/conflict.html", application=application, form=form)
+
+
+@bp.route("/applications/<int:application_id>/review", methods=["GET", "POST"])
+@roles_required("reviewer")
+def review(application_id: int) -> str | Response:
+    application = _visible_or_404(application_id)
+    here = url_for("panel.review", application_id=application.id)
+    is_open = reviewing_open(application.round)
+    if request.method == "POST" and not is_open:
+        flash(str(ReviewingClosed()), "warning")
+        return redirect(here)
+    saved = review_of(db.session, application.id, current_user.id)
+    form = ReviewForm(data=review_form_data(saved))
+    if form.validate_on_submit():
+        submit = request.form.get("action") == "submit"
+        try:
+            result = save_review(
+                db.session,
+                application,
+                current_user,
+                scores=form.scores(),
+                comments=form.comments(),
+                overall_comment=form.overall_comment.data or "",
+                submit=submit,
+                now=utcnow(),
+            )
+        except IncompleteReview as error:
+            db.session.rollback()
+            for criterion_id in error.missing:
+                form[f"{criterion_id}_score"].errors.append(
+                    f"Select a score for “{BY_ID[criterion_id].title}” to submit your review"
+                )
+        except ReviewingClosed as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+            return redirect(here)
+        except IntegrityError:
+            # The same review saved at the same moment (another tab): the database kept one.
+            db.session.rollback()
+            flash(
+                "Your review was saved from somewhere else at the same time. Check it and save "
+                "again.",
+                "warning",
+            )
+            return redirect(here)
+        else:
+            db.session.commit()
+            if result.status == "submitted":
+                flash(f"Your review of {application.reference} has been submitted.", "success")
+                return redirect(url_for("panel.home"))
+            flash("Your draft has been saved. You can come back and finish it later.", "success")
+            return redirect(here)
+    rows = [
+        (section, section_rows)
+        for section, section_rows in answer_rows(application.round, application.answers)
+        if section.id not in HIDDEN_SECTIONS
+    ]
+    return render_template(
+        "panel/review.html",
+        application=application,
+        rows=rows,
+        form=form,
+        review=saved,
+        status=saved.status if saved else "not-started",
+        status_labels=STATUS_LABELS,
+        is_open=is_open,
+        rubric=RUBRIC,
+    )

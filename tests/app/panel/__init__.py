@@ -1,0 +1,1 @@
+"""Panel reviewers, reviewer assignment and moderation."""
