@@ -1,0 +1,276 @@
+"""``python -m selection``: run a selection from spreadsheet files, for staff who work that way.
+
+Bad input and infeasible quotas exit with status 2 and a message on standard error that names the
+file, and the row and column where the problem can be pinned to one cell.  Rows are counted as a
+spreadsheet counts them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import pandas as pd
+
+from selection import (
+    CRITERIA,
+    InfeasibleQuotasError,
+    InputError,
+    QuotaError,
+    QuotaTable,
+    SelectionError,
+    SelectionOptions,
+    SelectionResult,
+    __version__,
+    read_quotas,
+    score_reviews,
+    select,
+)
+from selection.report import decisions_table, format_summary, report_sheets, write_csv, write_xlsx
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+"""Bad input and infeasible quotas share one status, as argparse uses 2 for bad arguments."""
+
+
+class InputFileError(Exception):
+    """A problem with one input file, already phrased for the person who has to fix it."""
+
+
+def _whole_number(minimum: int | None = None) -> Callable[[str], int]:
+    """An argparse type for whole numbers, at least ``minimum`` when given."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of {minimum} or more")
+        return value
+
+    return parse
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of 0 or more")
+    return value
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``difference=2,evidence=1`` as a mapping; criteria not named keep weight 1."""
+    weights: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, number = part.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in CRITERIA:
+            raise argparse.ArgumentTypeError(
+                f"'{part}' is not criterion=number; the criteria are {', '.join(CRITERIA)}"
+            )
+        try:
+            weights[name] = float(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"the weight in '{part}' is not a number") from None
+        if not math.isfinite(weights[name]) or weights[name] < 0:
+            raise argparse.ArgumentTypeError(f"the weight in '{part}' must be 0 or more")
+    return weights
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m selection",
+        description=(
+            "Choose the best-scoring set of sites that meets every quota, with a decision and a "
+            "reason for every application."
+        ),
+    )
+    files = parser.add_argument_group("files")
+    files.add_argument(
+        "--applications",
+        required=True,
+        metavar="APPS.CSV",
+        help="id, the quota attribute columns, optional eligible and organisation, and the four "
+        "criterion columns (unless --reviews is given)",
+    )
+    files.add_argument(
+        "--quotas", required=True, metavar="QUOTAS.CSV", help="dimension,category,min,max"
+    )
+    files.add_argument(
+        "--output", required=True, metavar="DECISIONS.CSV", help="decisions file to write"
+    )
+    files.add_argument(
+        "--reviews",
+        metavar="REVIEWS.CSV",
+        help="application_id, reviewer_id and the four criterion columns, averaged per application",
+    )
+    files.add_argument("--xlsx", metavar="REPORT.XLSX", help="also write a workbook report")
+    parser.add_argument(
+        "--sites",
+        required=True,
+        type=_whole_number(1),
+        metavar="K",
+        help="how many sites to select",
+    )
+    parser.add_argument(
+        "--weights",
+        type=parse_weights,
+        metavar="NAME=W,...",
+        help=f"criterion weights, default equal ({', '.join(CRITERIA)})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_whole_number(),
+        default=0,
+        metavar="N",
+        help="seed for the tie-break draw (default 0)",
+    )
+    parser.add_argument(
+        "--lottery-band",
+        type=_points,
+        metavar="POINTS",
+        help="draw lots among applications this close to the cut-off (off by default)",
+    )
+    parser.add_argument(
+        "--reserves", type=_whole_number(0), default=10, metavar="R", help="reserve list length"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def read_csv(path: str) -> pd.DataFrame:
+    """A CSV file as text cells, row positions kept so that position p is spreadsheet row p + 2.
+
+    Blank lines inside the data are kept (they are reported as blank rows, not silently dropped,
+    so the row numbers in messages match the spreadsheet); blank lines at the end are ignored.
+    """
+    name = Path(path).name
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",  # spreadsheet programs often start UTF-8 CSV with a BOM
+        )
+    except FileNotFoundError:
+        raise InputFileError(f"{name}: file not found ({path}).") from None
+    except UnicodeDecodeError:
+        raise InputFileError(
+            f"{name}: the file is not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{name}: the file is empty.") from None
+    except (OSError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"{name}: the file could not be read as CSV ({exc}).") from None
+    frame = frame.fillna("")
+    frame.columns = pd.Index([str(c).strip() for c in frame.columns])
+    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
+    last = len(blank)
+    while last > 0 and blank[last - 1]:
+        last -= 1
+    return frame.iloc[:last].reset_index(drop=True)
+
+
+def describe_input_error(name: str, error: InputError) -> str:
+    """``apps.csv, row 7, column evidence: ...``: where the problem is, then what it is."""
+    message = str(error)
+    row, column = error.row, error.column
+    where = name
+    if row is not None:
+        where += f", row {row}"
+    if column is not None:
+        where += f", column {column}"
+    # The engine's messages start with their own "Row 7, column 'x': "; the file name replaces it.
+    for prefix in (f"Row {row}, column '{column}': ", f"Row {row}: "):
+        if row is not None and message.startswith(prefix):
+            message = message[len(prefix) :]
+            break
+    return f"{where}: {message}"
+
+
+def _fail(message: str) -> NoReturn:
+    raise InputFileError(message)
+
+
+def run(args: argparse.Namespace) -> SelectionResult:
+    """Read the files, select, and return the result; problems raise :class:`InputFileError`."""
+    apps_name = Path(args.applications).name
+    quotas_name = Path(args.quotas).name
+    applications = read_csv(args.applications)
+    reviews = read_csv(args.reviews) if args.reviews else None
+    try:
+        quotas: QuotaTable = read_quotas(read_csv(args.quotas), args.sites)
+    except QuotaError as exc:
+        _fail("\n".join(f"{quotas_name}: {problem}" for problem in exc.problems))
+    if reviews is not None:
+        # Scored once here only to pin any problem in the reviews on the reviews file.
+        try:
+            score_reviews(reviews, weights=args.weights)
+        except InputError as exc:
+            _fail(describe_input_error(Path(args.reviews).name, exc))
+    options = SelectionOptions(
+        seed=args.seed, reserves=args.reserves, lottery_band=args.lottery_band
+    )
+    try:
+        return select(
+            applications,
+            quotas,
+            args.sites,
+            weights=args.weights,
+            reviews=reviews,
+            options=options,
+        )
+    except InputError as exc:
+        # A column only the reviews have (application_id, reviewer_id) points at the reviews file.
+        in_reviews = reviews is not None and exc.column in reviews.columns
+        if in_reviews and exc.column not in applications.columns:
+            _fail(describe_input_error(Path(args.reviews).name, exc))
+        _fail(describe_input_error(apps_name, exc))
+    except QuotaError as exc:
+        _fail("\n".join(f"{quotas_name}: {problem}" for problem in exc.problems))
+
+
+def write_outputs(result: SelectionResult, args: argparse.Namespace) -> None:
+    """The decisions CSV and, when asked for, the XLSX report."""
+    for target in map(Path, filter(None, (args.output, args.xlsx))):
+        if not target.resolve().parent.is_dir():
+            _fail(f"{target.name}: cannot write, the folder {target.parent} does not exist.")
+    try:
+        write_csv(decisions_table(result), args.output)
+        if args.xlsx:
+            write_xlsx(args.xlsx, report_sheets(result))
+    except OSError as exc:
+        _fail(f"cannot write the output: {exc}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m selection``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        result = run(args)
+        write_outputs(result, args)
+    except InfeasibleQuotasError as exc:
+        print(f"{Path(args.quotas).name}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputFileError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SelectionError as exc:
+        print(f"{Path(args.applications).name}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_summary(result))
+    print(
+        f"\nDecisions written to {args.output}" + (f" and {args.xlsx}" if args.xlsx else "") + "."
+    )
+    return EXIT_OK

@@ -1,0 +1,456 @@
+"""The entry points: :func:`select` runs a whole selection, :func:`replace` fills withdrawals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy
+from scipy import sparse
+
+from selection import explain
+from selection.errors import InfeasibleQuotasError, InputError, QuotaError
+from selection.infeasible import advise
+from selection.inputs import (
+    normalise_weights,
+    parse_eligible,
+    parse_ids,
+    parse_ratings,
+    weighted_score,
+)
+from selection.optimise import Pool, Solution, solve
+from selection.options import (
+    CRITERIA,
+    Replacement,
+    SelectionOptions,
+    SelectionResult,
+    __version__,
+)
+from selection.quotas import (
+    Categories,
+    QuotaTable,
+    category_codes,
+    category_values,
+    check_quotas,
+    read_quotas,
+)
+from selection.scoring import compute_scores, flag_text
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A run's clean inputs: one row per application (input order) and the optimiser's pool.
+
+    ``eligible_pos`` maps pool index to row position in ``table``; pool indices follow id order,
+    so the result does not depend on the order of rows in the input.
+    """
+
+    table: pd.DataFrame
+    pool: Pool
+    eligible_pos: np.ndarray
+    quotas: QuotaTable
+    scale: int
+    lottery: np.ndarray
+    options: SelectionOptions
+    weights: dict[str, float]
+    warnings: tuple[str, ...]
+    categories: Mapping[str, Categories]
+
+
+def select(
+    applications: pd.DataFrame,
+    quotas: QuotaTable | pd.DataFrame,
+    k: int,
+    *,
+    weights: Mapping[str, float] | None = None,
+    reviews: pd.DataFrame | None = None,
+    options: SelectionOptions | None = None,
+) -> SelectionResult:
+    """Choose exactly ``k`` eligible applications with the highest total score under the quotas.
+
+    Raises :class:`InputError` for malformed data, :class:`QuotaError` for a quota table that does
+    not fit the applications, and :class:`InfeasibleQuotasError` (with advice) when no selection
+    can meet every quota.
+    """
+    options = options or SelectionOptions()
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"The number of sites must be a whole number of 1 or more, not {k!r}.")
+    k = int(k)
+    table_q = read_quotas(quotas, k) if isinstance(quotas, pd.DataFrame) else quotas
+    prepared = prepare(applications, table_q, k, weights, reviews, options)
+    pool = prepared.pool
+    problems = check_quotas(
+        table_q, applications, k, prepared.table["eligible"].tolist(), prepared.categories
+    )
+    structural = [p.message for p in problems if p.kind == "structure"]
+    if structural:
+        raise QuotaError(structural)
+    solution = None if any(p.kind == "feasibility" for p in problems) else solve(pool)
+    if solution is None:
+        advice = advise(pool, table_q)
+        raise InfeasibleQuotasError(advice.sentences, advice.conflicting, advice.changes)
+    return _result(prepared, solution, applications, reviews)
+
+
+def prepare(
+    applications: pd.DataFrame,
+    quotas: QuotaTable,
+    k: int,
+    weights: Mapping[str, float] | None,
+    reviews: pd.DataFrame | None,
+    options: SelectionOptions,
+) -> Prepared:
+    """Check and clean the applications, attach scores, and build the optimiser's pool."""
+    if "id" not in applications.columns:
+        raise InputError("The applications have no 'id' column.", column="id")
+    w = normalise_weights(weights)
+    n = len(applications)
+    table = pd.DataFrame({"id": parse_ids(applications["id"]).to_numpy()})
+    if "eligible" in applications.columns:
+        table["eligible"] = parse_eligible(applications["eligible"]).to_numpy()
+    else:
+        table["eligible"] = np.ones(n, dtype=bool)
+    eligible = table["eligible"].to_numpy(dtype=bool)
+    if "ineligible_reason" in applications.columns:
+        table["ineligible_reason"] = category_values(applications["ineligible_reason"]).to_numpy()
+    else:
+        table["ineligible_reason"] = ""
+    warnings: list[str] = []
+    if reviews is not None:
+        scores = compute_scores(
+            reviews, weights=w, min_reviews=options.min_reviews, calibrate=options.calibrate
+        )
+        warnings.extend(scores.warnings)
+        unknown = sorted(set(scores.table.index) - set(table["id"]))
+        if unknown:
+            raise InputError(
+                f"The reviews mention applications that are not in the applications table: "
+                f"{', '.join(unknown[:10])}.",
+                column="application_id",
+            )
+        joined = scores.table.reindex(table["id"].to_numpy())
+        missing = eligible & joined["n_reviews"].isna().to_numpy()
+        if missing.any():
+            pos = int(np.flatnonzero(missing)[0])
+            raise InputError(
+                f"Row {pos + 2}, column 'id': application '{table['id'].iloc[pos]}' is eligible "
+                "but has no reviews.",
+                row=pos + 2,
+                column="id",
+            )
+        for c in CRITERIA:
+            table[c] = joined[c].to_numpy(dtype=float)
+        table["n_reviews"] = joined["n_reviews"].to_numpy(dtype=float)
+        table["score_raw"] = joined["score_raw"].to_numpy(dtype=float)
+        table["flags"] = joined["flags"].fillna("").to_numpy()
+        if "score_calibrated" in joined.columns:
+            table["score_calibrated"] = joined["score_calibrated"].to_numpy(dtype=float)
+    else:
+        means = parse_ratings(
+            applications.reset_index(drop=True), CRITERIA, eligible, "applications"
+        )
+        for c in CRITERIA:
+            table[c] = means[c].to_numpy()
+        table["score_raw"] = weighted_score(means, w)
+        if "n_reviews" in applications.columns:
+            counts = pd.to_numeric(applications["n_reviews"], errors="coerce").to_numpy(dtype=float)
+            table["n_reviews"] = counts
+            table["flags"] = flag_text(
+                np.nan_to_num(counts, nan=0), np.zeros(n), options.min_reviews
+            )
+        else:
+            table["flags"] = ""
+    use_calibrated = "score_calibrated" in table.columns and not np.all(
+        np.isnan(table["score_calibrated"].to_numpy(dtype=float))
+    )
+    table["score"] = table["score_calibrated"] if use_calibrated else table["score_raw"]
+    categories = {
+        dim: category_codes(applications[dim])
+        for dim in quotas.dimensions
+        if dim in applications.columns
+    }
+    for dim, coded in categories.items():
+        table[dim] = coded.values
+    if "organisation" in applications.columns:
+        table["organisation"] = category_values(applications["organisation"]).to_numpy()
+    elif options.one_per_organisation:
+        raise InputError(
+            "One site per organisation needs an 'organisation' column.", column="organisation"
+        )
+    pool, positions, lottery = _build_pool(table, quotas, categories, k, options)
+    return Prepared(
+        table,
+        pool,
+        positions,
+        quotas,
+        10**options.score_decimals,
+        lottery,
+        options,
+        w,
+        tuple(warnings),
+        categories,
+    )
+
+
+def _build_pool(
+    table: pd.DataFrame,
+    quotas: QuotaTable,
+    categories: Mapping[str, Categories],
+    k: int,
+    options: SelectionOptions,
+) -> tuple[Pool, np.ndarray, np.ndarray]:
+    """The optimiser's view of the eligible applications, in id order."""
+    eligible = table["eligible"].to_numpy(dtype=bool)
+    positions = np.flatnonzero(eligible)
+    ids = table["id"].to_numpy()[positions].astype(str)
+    positions = positions[np.argsort(ids, kind="stable")]
+    sub = table.iloc[positions]
+    scale = 10**options.score_decimals
+    points = np.rint(sub["score"].to_numpy(dtype=float) * scale).astype(np.int64)
+    secondary = np.rint(sub["evidence"].to_numpy(dtype=float) * scale).astype(np.int64)
+    rng = np.random.default_rng(options.seed)
+    draw = rng.permutation(len(positions)).astype(np.int64)
+    lottery = np.zeros(len(positions), dtype=bool)
+    if options.lottery_band is not None and len(points) >= k:
+        # Applications too close to tell apart at the cut-off share one score for the optimiser,
+        # and the seeded draw orders them: the evidence tie-break is switched off among them.
+        cut = int(np.sort(points)[::-1][k - 1])
+        band = round(float(options.lottery_band) * scale)
+        lottery = np.abs(points - cut) <= band
+        points = np.where(lottery, cut, points)
+        secondary = np.where(lottery, 0, secondary)
+    dims = [d for d in quotas.dimensions if d in sub.columns]
+    if dims:
+        # Combine per-column category codes into one profile number per application.
+        codes = np.zeros(len(positions), dtype=np.int64)
+        for dim in dims:
+            coded = categories[dim]
+            codes = codes * (len(coded.labels) + 1) + coded.codes[positions]
+            codes = np.unique(codes, return_inverse=True)[1].astype(np.int64)  # stay small
+        profile_keys, first, profile = np.unique(codes, return_index=True, return_inverse=True)
+        profile_values = sub[dims].iloc[first].reset_index(drop=True)
+    else:
+        profile_keys = np.zeros(1, dtype=np.int64)
+        profile = np.zeros(len(positions), dtype=np.int64)
+        profile_values = pd.DataFrame(index=range(1))
+    n_prof = len(profile_keys)
+    rows: list[int] = []
+    cols: list[int] = []
+    for b, bound in enumerate(quotas.bounds):
+        if bound.dimension in profile_values.columns:
+            hits = np.flatnonzero(profile_values[bound.dimension].to_numpy() == bound.category)
+            rows.extend([b] * len(hits))
+            cols.extend(hits.tolist())
+    membership = sparse.csr_array(
+        (np.ones(len(rows)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+        shape=(len(quotas.bounds), n_prof),
+    )
+    lo = np.array([float(b.min or 0) for b in quotas.bounds])
+    hi = np.array([float(b.max) if b.max is not None else np.inf for b in quotas.bounds])
+    org = np.full(len(positions), -1, dtype=np.int64)
+    if options.one_per_organisation and "organisation" in sub.columns:
+        names = sub["organisation"].to_numpy(dtype=str)
+        codes, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
+        shared = (counts[inverse] > 1) & (names != "")
+        org = np.where(shared, inverse, -1).astype(np.int64)
+        del codes
+    pool = Pool(points, secondary, draw, profile.astype(np.int64), org, membership, lo, hi, k)
+    return pool, positions, lottery
+
+
+def _result(
+    prepared: Prepared,
+    solution: Solution,
+    applications: pd.DataFrame,
+    reviews: pd.DataFrame | None,
+) -> SelectionResult:
+    """Assemble decisions, bounds, summary and audit from a solved problem."""
+    options = prepared.options
+    table = prepared.table
+    ids = table["id"].to_numpy()[prepared.eligible_pos]
+    pool_scores = table["score"].to_numpy(dtype=float)[prepared.eligible_pos]
+    explained = explain.explain(
+        prepared.pool, solution, prepared.quotas, options, prepared.scale, ids, pool_scores
+    )
+    n = len(table)
+    pos = prepared.eligible_pos
+    decision = np.full(n, "ineligible", dtype=object)
+    decision[pos] = explained.decision
+    reason_code = np.full(n, "ineligible", dtype=object)
+    reason = np.array(
+        [
+            f"Not eligible: {r}." if r else "Not eligible at screening."
+            for r in table["ineligible_reason"].tolist()
+        ],
+        dtype=object,
+    )
+    reason_code[pos] = explained.reason_code
+    reason[pos] = explained.reason
+    reserve_values = np.zeros(n, dtype=np.int64)
+    reserve_values[pos] = explained.reserve_number
+    reserve = pd.arrays.IntegerArray(reserve_values, reserve_values == 0)
+    # Rank 1 is the best score among eligible applications (evidence, then the draw, break ties).
+    scores = table["score"].to_numpy(dtype=float)[pos]
+    scale = prepared.scale
+    pts = np.rint(scores * scale).astype(np.int64)
+    ev = np.rint(table["evidence"].to_numpy(dtype=float)[pos] * scale).astype(np.int64)
+    order = np.lexsort((-prepared.pool.draw, -ev, -pts))
+    rank_values = np.zeros(n, dtype=np.int64)
+    rank_values[pos[order]] = np.arange(1, len(order) + 1)
+    rank = pd.arrays.IntegerArray(rank_values, rank_values == 0)
+    out = pd.DataFrame({"id": table["id"], "decision": decision, "rank": rank})
+    out["score"] = table["score"].round(options.score_decimals)
+    out["reason_code"] = reason_code
+    out["reason"] = reason
+    out["reserve_number"] = reserve
+    needed = np.full(n, np.nan)
+    needed[pos] = explained.points_needed
+    out["points_needed"] = needed
+    replaces = np.full(n, "", dtype=object)
+    replaces[pos] = explained.can_replace
+    out["can_replace"] = replaces
+    for c in CRITERIA:
+        out[c] = table[c].round(6)
+    for extra in ("score_raw", "score_calibrated", "n_reviews"):
+        if extra in table.columns and (extra != "score_raw" or "score_calibrated" in table.columns):
+            out[extra] = table[extra].round(6)
+    out["flags"] = table["flags"]
+    lottery_col = np.zeros(n, dtype=bool)
+    lottery_col[pos] = prepared.lottery
+    if options.lottery_band is not None:
+        out["in_lottery"] = lottery_col
+    bounds = explained.bounds.copy()
+    bounds["cost"] = bounds["cost"] / scale
+    sel_scores = scores[solution.selected]
+    top_total = float(np.sort(scores)[::-1][: prepared.pool.k].sum())
+    total = float(sel_scores.sum())
+    summary: dict[str, Any] = {
+        "k": prepared.pool.k,
+        "total_score": round(total, options.score_decimals),
+        "unconstrained_total_score": round(top_total, options.score_decimals),
+        "price_of_balance": round(top_total - total, options.score_decimals),
+        "mean_selected_score": round(total / prepared.pool.k, options.score_decimals),
+        "applications": n,
+        "eligible": len(pos),
+        "selected": int((decision == "selected").sum()),
+        "reserves": int((decision == "reserve").sum()),
+        "not_selected": int((decision == "not_selected").sum()),
+        "ineligible": int((decision == "ineligible").sum()),
+        "binding_bounds": int(bounds["binding"].sum()),
+    }
+    audit: dict[str, Any] = {
+        "seed": options.seed,
+        "inputs_sha256": inputs_digest(
+            applications, prepared.quotas, prepared.pool.k, prepared.weights, reviews, options
+        ),
+        "weights": dict(prepared.weights),
+        "k": prepared.pool.k,
+        "options": options.as_dict(),
+        "lottery_band": options.lottery_band,
+        "lottery_members": int(prepared.lottery.sum()),
+        "version": __version__,
+        "scipy_version": scipy.__version__,
+        "score_resolution": 1 / scale,
+        "tie_break": "total score, then total evidence mean, then a draw seeded by 'seed'",
+        "rounding_notes": list(prepared.quotas.rounding_notes),
+    }
+    context = _Context(prepared, solution)
+    return SelectionResult(out, bounds, summary, audit, prepared.warnings, context)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What :func:`replace` needs from a run."""
+
+    prepared: Prepared
+    solution: Solution
+
+
+def inputs_digest(
+    applications: pd.DataFrame,
+    quotas: QuotaTable,
+    k: int,
+    weights: Mapping[str, float],
+    reviews: pd.DataFrame | None,
+    options: SelectionOptions,
+) -> str:
+    """SHA-256 of the inputs in a canonical form: rows sorted by id, columns by name."""
+    digest = hashlib.sha256()
+
+    def frame_bytes(frame: pd.DataFrame, key: list[str]) -> bytes:
+        # Rows in key order, columns by name; numbers as float64 bytes, everything else as text.
+        present = [c for c in key if c in frame.columns]
+        if present:
+            frame = frame.sort_values(present, kind="stable")
+        parts: list[bytes] = []
+        for name in sorted(map(str, frame.columns)):
+            column = frame[name]
+            parts.append(name.encode() + b"\x1d")
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                parts.append(column.to_numpy(dtype="<f8", na_value=np.nan).tobytes())
+            else:
+                text = column.to_numpy(dtype=str)
+                parts.append(str(text.dtype).encode() + text.tobytes())
+            parts.append(b"\x1e")
+        return b"".join(parts)
+
+    digest.update(frame_bytes(applications, ["id"]))
+    digest.update(frame_bytes(quotas.to_frame(), ["dimension", "category"]))
+    if reviews is not None:
+        digest.update(frame_bytes(reviews, ["application_id", "reviewer_id"]))
+    settings = {"k": k, "weights": dict(weights), "options": options.as_dict()}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def replace(result: SelectionResult, withdrawn_ids: Iterable[str]) -> Replacement:
+    """The best replacements for withdrawn sites, keeping every quota and every other site.
+
+    Replacements are chosen by the same rule as the run itself (best total, then evidence, then
+    the seeded draw), among eligible applications that were not selected.
+    """
+    context = result.context
+    if not isinstance(context, _Context):
+        raise InputError("This result does not carry the data needed to find replacements.")
+    prepared, solution = context.prepared, context.solution
+    ids = prepared.table["id"].to_numpy()[prepared.eligible_pos].astype(str)
+    index = {v: i for i, v in enumerate(ids)}
+    withdrawn = [str(w) for w in withdrawn_ids]
+    chosen = set(solution.selected.tolist())
+    for w in withdrawn:
+        if w not in index or index[w] not in chosen:
+            raise InputError(f"'{w}' is not one of the selected applications.")
+    out = np.array(sorted(index[w] for w in withdrawn), dtype=np.int64)
+    keep = np.setdiff1d(solution.selected, out)
+    new = solve(prepared.pool, force=keep, exclude=out)
+    if new is None:
+        advice = [
+            "No eligible application can replace "
+            + ", ".join(withdrawn)
+            + " while keeping every quota and every other selected site."
+        ]
+        raise InfeasibleQuotasError(advice)
+    incoming = np.setdiff1d(new.selected, keep)
+    order = np.argsort(prepared.pool.rank[incoming])
+    incoming_ids = tuple(str(ids[i]) for i in incoming[order])
+    scores = prepared.table["score"].to_numpy(dtype=float)[prepared.eligible_pos]
+    reasons = tuple(
+        f"{rid} (score {scores[i]:.{prepared.options.score_decimals}f}) is the best eligible "
+        "application that keeps every quota with the other selected sites."
+        for rid, i in zip(incoming_ids, incoming[order], strict=True)
+    )
+    selected = tuple(
+        str(ids[i]) for i in new.selected[np.argsort(prepared.pool.rank[new.selected])]
+    )
+    return Replacement(
+        withdrawn=tuple(withdrawn),
+        replacements=incoming_ids,
+        selected=selected,
+        total_score=round(float(scores[new.selected].sum()), prepared.options.score_decimals),
+        reasons=reasons,
+    )

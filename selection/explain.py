@@ -1,0 +1,348 @@
+"""A true reason for every decision, the price of each binding quota, and the reserve list.
+
+Every claim is backed by a solve: "selected to meet the Wales minimum" means the re-solve without
+that minimum leaves the site out; "needed 0.25 more points" comes from a re-solve that forces the
+application in.  Those exact re-solves are done for the applications nearest the cut-off; the rest
+get a cheaper statement that is still true (the lowest selected site they could have replaced).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from selection.optimise import Pool, Solution, best_total_with, solve
+from selection.options import SelectionOptions
+from selection.quotas import QuotaTable
+
+_NAMED_SITES = 5
+"""How many replaceable sites a reserve's reason names before saying "and N others"."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """Per pool application (id order): decision, reason code and sentence, reserve number."""
+
+    decision: np.ndarray
+    reason_code: np.ndarray
+    reason: np.ndarray
+    reserve_number: np.ndarray  # 0 where not a reserve
+    points_needed: np.ndarray
+    can_replace: np.ndarray
+    bounds: pd.DataFrame
+
+
+def explain(
+    pool: Pool,
+    solution: Solution,
+    quotas: QuotaTable,
+    options: SelectionOptions,
+    scale: int,
+    ids: np.ndarray,
+    scores: np.ndarray,
+) -> Explained:
+    """Decisions and reasons for the eligible applications of one solved run."""
+    k, n = pool.k, pool.n
+    decimals = options.score_decimals
+    # Rounded once, so every sentence shows the same figure as the decisions' score column.
+    scores = np.round(scores, decimals)
+    selected = np.zeros(n, dtype=bool)
+    selected[solution.selected] = True
+    in_top = pool.rank < k
+    in_bound = pool.membership.toarray() > 0  # bounds x profiles
+
+    def member(b: int, i: int) -> bool:
+        return bool(in_bound[b, pool.profile[i]])
+
+    counts = pool.counts(solution.selected)
+    priced = price_bounds(pool, solution, quotas, options)
+    at_min, at_max = priced.at_min, priced.at_max
+    # Claims about single quotas are only made when the re-solves used the published tie-break.
+    without = priced.without if options.explain else {}
+
+    def fmt(points: float) -> str:
+        return f"{points / scale:.{decimals}f}"
+
+    def label(b: int) -> str:
+        return quotas.label(quotas.bounds[b])
+
+    decision = np.where(selected, "selected", "not_selected").astype(object)
+    code = np.full(n, "", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    ordinal = pool.rank + 1
+    points_needed = np.full(n, np.nan)
+    can_replace = np.full(n, "", dtype=object)
+    sel_scores = np.where(selected, scores, np.inf)
+
+    for i in np.flatnonzero(selected & in_top).tolist():
+        code[i] = "selected_merit"
+        reason[i] = (
+            f"Selected on merit: ranked {ordinal[i]} of {n} eligible applications, inside the top "
+            f"{k} that would be chosen with no quotas."
+        )
+    for i in np.flatnonzero(selected & ~in_top).tolist():
+        mins = [b for b in without if at_min[b] and member(b, i) and not without[b][i]]
+        maxes = [b for b in without if at_max[b] and not member(b, i) and not without[b][i]]
+        if mins:
+            b = mins[0]
+            code[i] = "selected_minimum"
+            reason[i] = (
+                f"Selected to meet the minimum of {_sites(quotas.bounds[b].min)} for {label(b)}: "
+                f"it ranked {ordinal[i]} of {n}, outside the top {k}, and would not be chosen "
+                "without that minimum."
+            )
+        elif maxes:
+            b = maxes[0]
+            code[i] = "selected_balance"
+            reason[i] = (
+                f"Selected because the maximum of {_sites(quotas.bounds[b].max)} for {label(b)} "
+                f"was reached: it ranked {ordinal[i]} of {n}, outside the top {k}, and would not "
+                "be chosen without that maximum."
+            )
+        else:
+            code[i] = "selected_quotas"
+            reason[i] = (
+                f"Selected to meet the quotas: it ranked {ordinal[i]} of {n}, outside the top "
+                f"{k} that would be chosen with no quotas."
+            )
+
+    org_holder = _organisation_holders(pool, selected)
+    for i in np.flatnonzero(~selected & in_top).tolist():
+        maxes = [b for b in without if at_max[b] and member(b, i) and without[b][i]]
+        mins = [b for b in without if at_min[b] and not member(b, i) and without[b][i]]
+        if maxes:
+            b = maxes[0]
+            lowest = float(np.min(np.where(in_bound[b, pool.profile], sel_scores, np.inf)))
+            code[i] = "max_reached"
+            if quotas.bounds[b].max == 0:
+                reason[i] = (
+                    f"Not selected: the quotas allow no sites for {label(b)} "
+                    f"(maximum of 0 sites for {label(b)})."
+                )
+                continue
+            reason[i] = (
+                f"Not selected: the maximum of {_sites(quotas.bounds[b].max)} for {label(b)} was "
+                f"reached; the lowest selected score in {label(b)} was {lowest:.{decimals}f} "
+                f"and this application scored {scores[i]:.{decimals}f}."
+            )
+        elif pool.org[i] >= 0 and org_holder.get(int(pool.org[i]), -1) >= 0:
+            code[i] = "organisation"
+            reason[i] = (
+                "Not selected: only one site per organisation can be chosen, and "
+                f"{ids[org_holder[int(pool.org[i])]]} from the same organisation was selected."
+            )
+        elif mins:
+            b = mins[0]
+            code[i] = "displaced_by_minimum"
+            reason[i] = (
+                f"Not selected: it ranked {ordinal[i]} of {n}, inside the top {k}, but its place "
+                f"went to meet the minimum of {_sites(quotas.bounds[b].min)} for {label(b)}."
+            )
+
+    swap_ok = _swap_table(pool, counts)
+    reserve_number = np.zeros(n, dtype=np.int64)
+    by_rank = np.argsort(pool.rank)
+    sel_idx = np.flatnonzero(selected)
+    n_reserves = 0
+    for i in by_rank:
+        if n_reserves >= options.reserves:
+            break
+        if selected[i]:
+            continue
+        partners = _partners(pool, i, sel_idx, swap_ok, org_holder)
+        if len(partners) == 0:
+            continue
+        n_reserves += 1
+        decision[i] = "reserve"
+        reserve_number[i] = n_reserves
+        code[i] = "reserve"
+        names = [str(ids[j]) for j in partners[np.argsort(pool.rank[partners])]]
+        can_replace[i] = ";".join(names)
+        if len(partners) == k:
+            which = "any of the selected sites"
+        elif len(names) > _NAMED_SITES:
+            which = (
+                ", ".join(names[:_NAMED_SITES])
+                + f" or {len(names) - _NAMED_SITES} other selected sites"
+            )
+        else:
+            which = " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+        why = str(reason[i]).replace("Not selected: ", "Not selected because ", 1)
+        reason[i] = (
+            f"Reserve {n_reserves}: scored {scores[i]:.{decimals}f}; if a selected site withdraws, "
+            f"it can take the place of {which} while keeping every quota."
+            + (f" {why}" if why else "")
+        )
+
+    window_size = options.exact_window if options.explain else 0
+    unexplained = by_rank[~selected[by_rank] & (code[by_rank] == "")]
+    window = unexplained[:window_size].tolist()
+    for i in window:
+        forced_total = best_total_with(pool, solution, int(i))
+        if forced_total is None:
+            code[i] = "cannot_fit"
+            reason[i] = "Not selected: no selection that includes it can meet every quota."
+            continue
+        needed = solution.total - forced_total + 1
+        points_needed[i] = needed / scale
+        code[i] = "below_cutoff_exact"
+        reason[i] = (
+            f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed {fmt(needed)} "
+            f"more points (a score of at least {scores[i] + needed / scale:.{decimals}f}) to be "
+            "selected, found by re-solving with it included."
+        )
+    rest = np.flatnonzero(code == "")
+    partner = _lowest_partners(pool, rest, sel_idx, swap_ok, org_holder)
+    code[rest] = "below_cutoff"
+    # Built with array operations: at 100,000 applications a Python loop is the slow part.
+    own = _formatted(scores[rest], decimals)
+    stuck = partner < 0
+    reason[rest[stuck]] = (
+        "Not selected: it scored " + own[stuck] + ", below the cut-off, and it could not take the "
+        "place of any single selected site without breaking a quota."
+    )
+    found = rest[~stuck]
+    partner_found = partner[~stuck]
+    reason[found] = (
+        "Not selected: it scored "
+        + own[~stuck]
+        + ", below the cut-off; the lowest-scoring selected site it could have replaced while "
+        "keeping every quota scored "
+        + _formatted(scores[partner_found], decimals)
+        + " ("
+        + ids[partner_found].astype(str).astype(object)
+        + ")."
+    )
+    return Explained(
+        decision, code, reason, reserve_number, points_needed, can_replace, priced.table
+    )
+
+
+@dataclass(frozen=True)
+class PricedBounds:
+    """The quota table with pool and selected counts, which bounds bind, and what each costs.
+
+    ``without[b]`` marks the selection re-solved with binding bound ``b`` dropped.
+    """
+
+    table: pd.DataFrame
+    at_min: np.ndarray
+    at_max: np.ndarray
+    without: dict[int, np.ndarray]
+
+
+def price_bounds(
+    pool: Pool, solution: Solution, quotas: QuotaTable, options: SelectionOptions
+) -> PricedBounds:
+    """Re-solve without each binding bound: the points it costs and who would be chosen then."""
+    counts = pool.counts(solution.selected)
+    in_bound = pool.membership.toarray() > 0
+    pool_counts = in_bound.astype(np.int64) @ np.bincount(pool.profile, minlength=pool.n_profiles)
+    at_min = np.array(
+        [
+            b.min is not None and b.min > 0 and c == b.min
+            for b, c in zip(quotas.bounds, counts, strict=True)
+        ],
+        dtype=bool,
+    )
+    at_max = np.array(
+        [b.max is not None and c == b.max for b, c in zip(quotas.bounds, counts, strict=True)],
+        dtype=bool,
+    )
+    binding = at_min | at_max
+    cost = np.full(len(quotas.bounds), np.nan)
+    without: dict[int, np.ndarray] = {}
+    if options.price_bounds or options.explain:
+        for b in np.flatnonzero(binding).tolist():
+            lo, hi = pool.lo.copy(), pool.hi.copy()
+            if at_min[b]:
+                lo[b] = 0.0
+            if at_max[b]:
+                hi[b] = np.inf
+            relaxed = solve(pool, lo=lo, hi=hi, tie_break=options.explain)
+            if relaxed is None:  # cannot happen: dropping a bound only enlarges the feasible set
+                continue
+            cost[b] = relaxed.total - solution.total
+            mask = np.zeros(pool.n, dtype=bool)
+            mask[relaxed.selected] = True
+            without[b] = mask
+    table = quotas.to_frame()
+    table["pool"] = pool_counts.astype(np.int64)
+    table["selected"] = counts.astype(np.int64)
+    table["binding"] = binding
+    table["cost"] = cost
+    return PricedBounds(table, at_min, at_max, without)
+
+
+def _sites(count: int | None) -> str:
+    """ "1 site", "3 sites"."""
+    return f"{count} site" if count == 1 else f"{count} sites"
+
+
+def _formatted(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Numbers as fixed-decimal text in an object array, ready for elementwise concatenation.
+
+    Scores take few distinct values, so each distinct one is formatted once.
+    """
+    distinct, inverse = np.unique(values, return_inverse=True)
+    text = np.array([f"{v:.{decimals}f}" for v in distinct.tolist()], dtype=object)
+    return np.asarray(text[inverse], dtype=object)
+
+
+def _organisation_holders(pool: Pool, selected: np.ndarray) -> dict[int, int]:
+    """For each organisation with a selected site (when one per organisation applies), that site."""
+    holders: dict[int, int] = {}
+    for j in np.flatnonzero(selected & (pool.org >= 0)):
+        holders[int(pool.org[j])] = int(j)
+    return holders
+
+
+def _swap_table(pool: Pool, counts: np.ndarray) -> np.ndarray:
+    """``ok[q, p]``: whether one profile-``q`` application can take the place of a profile-``p``
+    one in the selection and keep every bound.
+
+    A swap breaks a bound only if it adds to a category already at its maximum (q in, p not) or
+    takes from one at its minimum (p in, q not); two matrix products count such bounds.
+    """
+    m = pool.membership.toarray()  # bounds x profiles, 0/1
+    full = m[counts >= pool.hi]
+    short = m[counts <= pool.lo]
+    breaks = full.T @ (1.0 - full) + (1.0 - short).T @ short
+    return np.asarray(breaks == 0)
+
+
+def _partners(
+    pool: Pool, i: int, sel_idx: np.ndarray, swap_ok: np.ndarray, holders: dict[int, int]
+) -> np.ndarray:
+    """The selected applications whose place application ``i`` could take."""
+    ok = swap_ok[pool.profile[i], pool.profile[sel_idx]]
+    if pool.org[i] >= 0 and int(pool.org[i]) in holders:
+        ok &= sel_idx == holders[int(pool.org[i])]
+    return np.asarray(sel_idx[ok])
+
+
+def _lowest_partners(
+    pool: Pool, apps: np.ndarray, sel_idx: np.ndarray, swap_ok: np.ndarray, holders: dict[int, int]
+) -> np.ndarray:
+    """For each of ``apps``, the lowest-scoring selected application whose place it could take
+    (-1 if none), worked out once per profile rather than once per application."""
+    n_prof = pool.n_profiles
+    # The lowest-scoring selected application of each profile (the worst-ranked among equals).
+    lowest = np.full(n_prof, -1, dtype=np.int64)
+    for j in sel_idx[np.argsort(pool.rank[sel_idx])]:
+        lowest[pool.profile[j]] = j
+    has = lowest >= 0
+    worth = np.where(has, pool.points[np.maximum(lowest, 0)], np.iinfo(np.int64).max)
+    tie = np.where(has, -pool.rank[np.maximum(lowest, 0)], 0)
+    order = np.lexsort((tie, worth))  # profiles from the cheapest selected site upwards
+    ok_sorted = swap_ok[:, order] & has[order][None, :]
+    first = np.argmax(ok_sorted, axis=1)
+    best_for_q = np.where(ok_sorted.any(axis=1), lowest[order][first], -1)
+    result = best_for_q[pool.profile[apps]]
+    for pos, i in enumerate(apps.tolist()):
+        if pool.org[i] >= 0 and int(pool.org[i]) in holders:
+            partners = _partners(pool, i, sel_idx, swap_ok, holders)
+            result[pos] = partners[0] if len(partners) else -1
+    return np.asarray(result, dtype=np.int64)
