@@ -161,11 +161,16 @@ def solve(
     # and the optimum is in (or out of) every optimal selection, so the MILP need not see it.
     # The gap is not known in advance: guess, and widen the guess until the answer confirms it.
     gap = max(8.0, 1e-9 * abs(relaxed.bound))
-    while True:
+    if relaxed.counts is not None:
+        # The LP optimum already has whole profile counts, so it is an optimal selection.
+        model = full
+        x = np.concatenate([np.zeros(len(full.cand)), relaxed.counts])
+        best = round(relaxed.bound)
+    while relaxed.counts is None:
         model = _compress(relaxed.fix(full, gap))
-        x = _run(model, _objective(model, pool.points))
-        if x is not None:
-            best = _value(model, pool.points, x)
+        found = _run(model, _objective(model, pool.points))
+        if found is not None:
+            x, best = found, _value(model, pool.points, found)
             if relaxed.bound - best <= gap:
                 break
             gap = max(2.0 * gap, relaxed.bound - best + 1.0)
@@ -184,7 +189,7 @@ def solve(
         source = full
         for stage in (0, 1):
             values = values_by_stage[stage]
-            value = _value(model, values, x)
+            value = best if stage == 0 else _value(model, values, x)
             if stage > 0:
                 stage_lp, source = _relaxation(model, values), model
             next_values = values_by_stage[stage + 1]
@@ -298,6 +303,8 @@ class _Relaxation:
     row_at_hi: np.ndarray
     row_at_lo: np.ndarray
     tolerance: float
+    counts: np.ndarray | None = None
+    """The LP's profile counts when they are whole numbers (then the LP optimum is a selection)."""
 
     def fixes_any(self, gap: float) -> bool:
         """Whether fixing with this gap removes any column at all."""
@@ -324,7 +331,6 @@ def _relaxation(model: _Model, values: IntArray) -> _Relaxation | None:
     """Solve the LP relaxation maximising the total of ``values``; None when it is infeasible.
 
     The bound counts the applications already fixed in, so it compares with :func:`_value`.
-
     ``cost_in`` is how much the bound drops per unit a column rises above its lower bound,
     ``cost_out`` per unit it falls below its upper bound: reduced costs, 0 or more.
 
@@ -367,6 +373,9 @@ def _relaxation(model: _Model, values: IntArray) -> _Relaxation | None:
     row_at_lo[low_rows] = np.abs(duals[len(up_rows) :]) > tol
     # Back from grouped columns to one entry per model column.
     expand = np.concatenate([group, len(reps) + np.arange(model.n_profiles)])
+    counts = np.asarray(res.x[len(reps) :], dtype=float)
+    whole = np.rint(counts)
+    integral = not model.integer_cand.any() and bool(np.all(np.abs(counts - whole) < 1e-7))
     return _Relaxation(
         bound=-float(res.fun) + float(values[model.forced].sum()),
         cost_in=np.maximum(np.asarray(res.lower.marginals), 0.0)[expand],
@@ -374,6 +383,7 @@ def _relaxation(model: _Model, values: IntArray) -> _Relaxation | None:
         row_at_hi=row_at_hi,
         row_at_lo=row_at_lo,
         tolerance=tol,
+        counts=whole if integral else None,
     )
 
 

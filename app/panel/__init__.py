@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
-from . import views  # noqa: E402,F401
+from . import shortlists, views  # noqa: E402,F401

@@ -1,1 +1,374 @@
 """Selection runs, the ranked shortlist, decisions and exports (staff), on the staff blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..access import roles_required
+from ..exports import csv_response, xlsx_response
+from ..extensions import db
+from ..models import Round, SelectionRun, User, utcnow
+from ..rounds import options
+from . import bp
+from .run_forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
+from .run_services import (
+    CRITERION_LABELS,
+    DECISION_LABELS,
+    MIX_LABELS,
+    RunError,
+    accept_replacement,
+    category_label,
+    compare_runs,
+    confirm_run,
+    new_seed,
+    outcomes_queued,
+    override_effect,
+    propose_replacement,
+    queue_outcome_messages,
+    rationale_sheets,
+    record_override,
+    round_runs,
+    run_overrides,
+    selected_now,
+    set_shared,
+    shortlist,
+    start_run,
+)
+
+STAFF = ("staff", "admin")
+
+
+def _round(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+def _run(run_id: int) -> SelectionRun:
+    return db.get_or_404(SelectionRun, run_id)
+
+
+def _name(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.name if user is not None else ""
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.values.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
+    """The mix table grouped by dimension, with readable labels, for the chart and the table."""
+    binding = {(b["dimension"], b["category"]): b for b in run.bounds}
+    sections: dict[str, dict[str, Any]] = {}
+    for row in run.summary.get("mix", []):
+        dim = row["dimension"]
+        section = sections.setdefault(
+            dim, {"dimension": dim, "label": MIX_LABELS.get(dim, dim), "rows": []}
+        )
+        bound = binding.get((dim, row["category"]), {})
+        section["rows"].append(
+            {
+                **row,
+                "label": category_label(round_, dim, row["category"]),
+                "binding": bool(bound.get("binding")),
+                "cost": bound.get("cost"),
+            }
+        )
+    return list(sections.values())
+
+
+def shortlist_context(
+    round_: Round, run: SelectionRun, hidden: frozenset[int] = frozenset()
+) -> dict[str, Any]:
+    """What the shortlist page shows, for staff and (for shared runs) the panel; ``hidden``
+    applications (a reviewer's conflicts) are left out of the table."""
+    decision = request.args.get("decision", "")
+    nation = request.args.get("nation", "")
+    if decision not in DECISION_LABELS:
+        decision = ""
+    nations = options(round_, "nation")
+    if nation not in dict(nations):
+        nation = ""
+    rows = shortlist(db.session, run, decision=decision or None, nation=nation or None)
+    rows = [r for r in rows if r.application.id not in hidden]
+    return {
+        "round": round_,
+        "run": run,
+        "rows": rows,
+        "decision": decision,
+        "nation": nation,
+        "nations": nations,
+        "decision_labels": DECISION_LABELS,
+        "criteria": CRITERION_LABELS,
+        "mix": mix_sections(round_, run),
+        "label": lambda dim, value: category_label(round_, dim, value or ""),
+        "filter_url": request.path,
+        "dimension_labels": MIX_LABELS,
+    }
+
+
+@bp.get("/rounds/<int:round_id>/runs")
+@roles_required(*STAFF)
+def runs(round_id: int) -> str:
+    round_ = _round(round_id)
+    return render_template(
+        "staff/runs.html", round=round_, runs=round_runs(db.session, round_), form=StartRunForm()
+    )
+
+
+@bp.post("/rounds/<int:round_id>/runs")
+@roles_required(*STAFF)
+def start(round_id: int) -> str | Response | tuple[str, int]:
+    round_ = _round(round_id)
+    form = StartRunForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "staff/runs.html", round=round_, runs=round_runs(db.session, round_), form=form
+        ), 400
+    seed = form.seed.data if form.seed.data is not None else new_seed()
+    try:
+        # The view commits twice on purpose: once so every other request sees this run's lock
+        # while the engine works, and once with the finished run.
+        run = start_run(
+            db.session,
+            round_,
+            current_user,
+            utcnow(),
+            seed,
+            reserves=form.reserves.data,
+            hold_lock=db.session.commit,
+        )
+    except RunError as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("staff.runs", round_id=round_.id))
+    db.session.commit()
+    return redirect(url_for("staff.run", run_id=run.id))
+
+
+@bp.get("/runs/<int:run_id>")
+@roles_required(*STAFF)
+def run(run_id: int) -> str:
+    run = _run(run_id)
+    round_ = _round(run.round_id)
+    context = shortlist_context(round_, run)
+    overrides = run_overrides(db.session, run)
+    return render_template(
+        "staff/run.html",
+        **context,
+        overrides=overrides,
+        other_runs=[r for r in round_runs(db.session, round_) if r.id != run.id],
+        outcomes=outcomes_queued(db.session, run) if run.confirmed_at else 0,
+        started_by=_name(run.created_by_id),
+        confirmed_by=_name(run.confirmed_by_id),
+        form=ActionForm(),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/runs/compare")
+@roles_required(*STAFF)
+def compare(round_id: int) -> str:
+    round_ = _round(round_id)
+    first, second = _int_arg("a"), _int_arg("b")
+    runs_ = {r.id: r for r in round_runs(db.session, round_)}
+    if first not in runs_ or second not in runs_:
+        abort(404)
+    return render_template(
+        "staff/run_compare.html",
+        round=round_,
+        first=runs_[first],
+        second=runs_[second],
+        changes=compare_runs(db.session, runs_[first], runs_[second]),
+    )
+
+
+def _action(
+    run_id: int, verb: Callable[[SelectionRun], Any], done: Callable[[Any], str]
+) -> Response:
+    """A button on the run page: check the token, call one service, commit, back to the run."""
+    run = _run(run_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = verb(run)
+    except RunError as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("staff.run", run_id=run.id))
+    db.session.commit()
+    flash(done(result), "success")
+    return redirect(url_for("staff.run", run_id=run.id))
+
+
+@bp.post("/runs/<int:run_id>/share")
+@roles_required(*STAFF)
+def share(run_id: int) -> Response:
+    shared = request.form.get("shared") == "yes"
+    return _action(
+        run_id,
+        lambda run: set_shared(db.session, run, shared),
+        lambda _: (
+            "The shortlist is shared with the panel."
+            if shared
+            else "The panel can no longer see the shortlist."
+        ),
+    )
+
+
+@bp.post("/runs/<int:run_id>/confirm")
+@roles_required(*STAFF)
+def confirm(run_id: int) -> Response:
+    return _action(
+        run_id,
+        lambda run: confirm_run(db.session, run, current_user, utcnow()),
+        lambda _: "This run is now the round's decision.",
+    )
+
+
+@bp.post("/runs/<int:run_id>/outcomes")
+@roles_required(*STAFF)
+def outcomes(run_id: int) -> Response:
+    return _action(
+        run_id,
+        lambda run: queue_outcome_messages(db.session, run, current_user, utcnow()),
+        lambda n: (
+            f"{n} outcome messages are queued for sending."
+            if n
+            else "No new outcome messages: every application already has one."
+        ),
+    )
+
+
+def _selected_choices(run: SelectionRun) -> tuple[list[Any], list[Any]]:
+    """(currently selected rows, eligible rows not selected), each best rank first."""
+    rows = shortlist(db.session, run)
+    chosen = selected_now(run, run_overrides(db.session, run))
+    selected = [r for r in rows if r.application.id in chosen]
+    others = [
+        r for r in rows if r.application.id not in chosen and r.decision.decision != "ineligible"
+    ]
+    return selected, others
+
+
+@bp.route("/runs/<int:run_id>/override", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def override(run_id: int) -> str | Response | tuple[str, int]:
+    run = _run(run_id)
+    round_ = _round(run.round_id)
+    if run.status != "done":
+        abort(404)
+    form = OverrideForm()
+    remove, add = _int_arg("remove"), _int_arg("add")
+    effect, problem = None, None
+    if remove is not None and add is not None:
+        try:
+            effect = override_effect(db.session, run, remove, add)
+        except RunError as error:
+            problem = str(error)
+    if request.method == "POST" and effect is not None and form.validate_on_submit():
+        try:
+            record_override(db.session, run, remove, add, form.reason.data, current_user, utcnow())  # type: ignore[arg-type]
+        except RunError as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            db.session.commit()
+            flash("The change is recorded.", "success")
+            return redirect(url_for("staff.run", run_id=run.id))
+    selected, others = _selected_choices(run)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "staff/run_override.html",
+        round=round_,
+        run=run,
+        form=form,
+        effect=effect,
+        problem=problem,
+        remove=remove,
+        add=add,
+        selected=selected,
+        others=others,
+        label=lambda dim, value: category_label(round_, dim, value or ""),
+        dimension_labels=MIX_LABELS,
+    ), status
+
+
+@bp.route("/runs/<int:run_id>/replace", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def replacement(run_id: int) -> str | Response | tuple[str, int]:
+    run = _run(run_id)
+    round_ = _round(run.round_id)
+    if run.status != "done":
+        abort(404)
+    form = ReplacementForm()
+    withdrawn = _int_arg("withdrawn")
+    proposal, problem = None, None
+    if withdrawn is not None:
+        try:
+            proposal = propose_replacement(db.session, run, withdrawn)
+        except RunError as error:
+            problem = str(error)
+    if request.method == "POST" and proposal is not None and form.validate_on_submit():
+        try:
+            accept_replacement(
+                db.session,
+                run,
+                proposal.withdrawn_id,
+                _int_arg("replacement") or 0,
+                form.note.data or "",
+                current_user,
+                utcnow(),
+            )
+        except RunError as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            db.session.commit()
+            flash(
+                f"{proposal.replacement_reference} replaces {proposal.withdrawn_reference}.",
+                "success",
+            )
+            return redirect(url_for("staff.run", run_id=run.id))
+    selected, _others = _selected_choices(run)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "staff/run_replace.html",
+        round=round_,
+        run=run,
+        form=form,
+        proposal=proposal,
+        problem=problem,
+        withdrawn=withdrawn,
+        selected=selected,
+    ), status
+
+
+def _rationale(run_id: int) -> tuple[dict[str, Any], str]:
+    """The rationale's sheets and its file name (without extension): by round and run."""
+    run = _run(run_id)
+    if run.status != "done":
+        abort(404)
+    round_ = _round(run.round_id)
+    anonymised = request.args.get("anonymised") == "yes"
+    sheets = rationale_sheets(db.session, run, round_, anonymised=anonymised)
+    suffix = "-anonymised" if anonymised else ""
+    return sheets, f"selection-rationale-{round_.slug}-run-{run.id}{suffix}"
+
+
+@bp.get("/runs/<int:run_id>/rationale.csv")
+@roles_required(*STAFF)
+def rationale_csv(run_id: int) -> Response:
+    sheets, name = _rationale(run_id)
+    return csv_response(sheets["Decisions"], f"{name}.csv")
+
+
+@bp.get("/runs/<int:run_id>/rationale.xlsx")
+@roles_required(*STAFF)
+def rationale_xlsx(run_id: int) -> Response:
+    sheets, name = _rationale(run_id)
+    return xlsx_response(sheets, f"{name}.xlsx")

@@ -1,0 +1,239 @@
+"""Confirming a run as the decision, swapping sites with a reason, replacing a site that
+withdraws, and queueing outcome messages once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import OutboxMessage, Override, SelectionRun
+from tests.app.conftest import sign_in_as
+from tests.app.helpers import Client
+from tests.app.runs.conftest import QUOTAS, SITES, Pool
+from tests.app.runs.helpers import best_total, decisions, post_with_token, press, run_id_from
+
+
+@pytest.fixture
+def staff(client: Client, make_user: Any) -> Any:
+    user = make_user("staff")
+    sign_in_as(client, user)
+    return user
+
+
+@pytest.fixture
+def run_id(client: Client, pool: Pool, staff: Any) -> int:
+    response = client.submit(f"/staff/rounds/{pool.round.id}/runs", {"reserves": "2"})
+    return run_id_from(response.headers["Location"])
+
+
+def confirm(client: Client, run_id: int) -> None:
+    response = press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/confirm")
+    assert response.status_code == 302
+    assert db.session.get(SelectionRun, run_id).confirmed_at is not None
+
+
+def selected(pool: Pool, run_id: int) -> list[Any]:
+    stored = decisions(run_id)
+    return [a for a in pool.applications if stored[a.id].decision == "selected"]
+
+
+def overrides() -> list[Override]:
+    return list(db.session.scalars(select(Override).order_by(Override.id)))
+
+
+def test_confirming_records_who_and_when_and_only_one_run_is_the_decision(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    confirm(client, run_id)
+    run = db.session.get(SelectionRun, run_id)
+    assert run.confirmed_by_id == staff.id
+    page = client.get_page(f"/staff/runs/{run_id}")
+    assert f"by {staff.name}" in page.select_one("#started").get_text()
+    second = run_id_from(
+        client.submit(f"/staff/rounds/{pool.round.id}/runs", {"reserves": "2"}).headers["Location"]
+    )
+    response = press(client, f"/staff/runs/{second}", f"/staff/runs/{second}/confirm")
+    page = client.get_page(response.headers["Location"])
+    assert f"Run {run_id} is already confirmed" in page.get_text()
+    assert db.session.get(SelectionRun, second).confirmed_at is None
+
+
+def test_the_override_page_shows_the_effect_on_score_and_quotas_then_records_it(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    confirm(client, run_id)
+    chosen = selected(pool, run_id)
+    out = next(a for a in chosen if a.nation == "scotland")
+    stored = decisions(run_id)
+    into = max(
+        (
+            a
+            for a in pool.applications
+            if a.nation == "wales" and stored[a.id].decision != "selected"
+        ),
+        key=pool.score,
+    )
+    url = f"/staff/runs/{run_id}/override?remove={out.id}&add={into.id}"
+
+    page = client.get_page(url)
+
+    before = sum(pool.score(a) for a in chosen)
+    after_set = [a for a in chosen if a is not out] + [into]
+    after = sum(pool.score(a) for a in after_set)
+    assert float(page.select_one("#total-before").get_text()) == pytest.approx(before, abs=1e-3)
+    assert float(page.select_one("#total-after").get_text()) == pytest.approx(after, abs=1e-3)
+    for q in QUOTAS:
+        row = page.select_one(f'#quota-effect tr[data-quota="{q["dimension"]}:{q["category"]}"]')
+        n = sum(1 for a in after_set if getattr(a, q["dimension"]) == q["category"])
+        ok = (q["min"] is None or n >= q["min"]) and (q["max"] is None or n <= q["max"])
+        assert row.select_one(".quota-status").get_text(strip=True) == ("Met" if ok else "Broken")
+    assert page.select_one("#broken-warning") is not None  # Wales max 2 is broken by this swap
+
+    # A reason is required.
+    response = client.client.post(url, data={"csrf_token": _token(page), "reason": "  "})
+    assert response.status_code == 400
+    assert (
+        "Enter the reason"
+        in BeautifulSoup(response.data, "html.parser").select_one(".error-summary").get_text()
+    )
+    assert overrides() == []
+
+    response = client.client.post(
+        url, data={"csrf_token": _token(page), "reason": "Local authority partner pulled out"}
+    )
+    assert response.status_code == 302
+    [override] = overrides()
+    assert (override.removed_application_id, override.added_application_id) == (out.id, into.id)
+    assert override.user_id == staff.id and "pulled out" in override.reason
+    shortlist = client.get_page(f"/staff/runs/{run_id}")
+    final = {
+        r["data-reference"]: r["data-decision"]
+        for r in shortlist.select("#decision-table tbody tr")
+    }
+    assert final[into.reference] == "selected" and final[out.reference] == "not_selected"
+    # The engine's stored decisions are unchanged: runs are immutable.
+    assert decisions(run_id)[out.id].decision == "selected"
+
+
+def test_no_override_before_the_run_is_confirmed(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    chosen = selected(pool, run_id)
+    other = next(a for a in pool.applications if a not in chosen)
+    url = f"/staff/runs/{run_id}/override?remove={chosen[0].id}&add={other.id}"
+    page = client.get_page(url)
+    assert page.select_one("main form[method=post]") is None  # no button to press
+    token = page.select_one("input[name=csrf_token]")["value"]
+    response = client.client.post(url, data={"csrf_token": token, "reason": "Because"})
+    assert response.status_code == 400
+    assert overrides() == []
+
+
+def test_a_withdrawn_site_is_replaced_by_the_best_one_keeping_every_quota(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    confirm(client, run_id)
+    chosen = selected(pool, run_id)
+    gone = min(chosen, key=pool.score)
+    rest = [a for a in chosen if a is not gone]
+    best = best_total(pool.applications, pool.score, SITES, QUOTAS, keep=rest, exclude=[gone])
+
+    page = client.get_page(f"/staff/runs/{run_id}/replace?withdrawn={gone.id}")
+
+    reference = page.select_one("#replacement").get_text(strip=True)
+    incoming = next(a for a in pool.applications if a.reference == reference)
+    assert incoming not in chosen and incoming is not gone
+    assert sum(pool.score(a) for a in [*rest, incoming]) == pytest.approx(best)
+    response = press(
+        client,
+        f"/staff/runs/{run_id}/replace?withdrawn={gone.id}",
+        f"/staff/runs/{run_id}/replace",
+        {"note": "Lost their funding"},
+    )
+    assert response.status_code == 302
+    [override] = overrides()
+    assert (override.removed_application_id, override.added_application_id) == (
+        gone.id,
+        incoming.id,
+    )
+    assert "withdrew" in override.reason and "Lost their funding" in override.reason
+
+
+def test_outcome_messages_are_queued_only_when_asked_and_only_once(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    def count() -> int:
+        return db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "outcome")
+        )
+
+    confirmations = db.session.scalar(select(func.count(OutboxMessage.id)))
+    response = post_with_token(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
+    assert response.status_code == 302 and count() == 0  # not confirmed yet
+    confirm(client, run_id)
+    assert count() == 0  # confirming alone sends nothing
+
+    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
+    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
+
+    assert count() == len(pool.applications)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == confirmations + len(
+        pool.applications
+    )
+    stored = decisions(run_id)
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "outcome")):
+        d = stored[message.application_id]
+        assert message.to_address == "sian.obrien@example.org"
+        assert d.reason in message.body
+        if d.decision == "selected":
+            assert "has been selected" in message.body
+        elif d.decision == "reserve":
+            assert "reserve list" in message.body
+        else:
+            assert "not been selected" in message.body
+
+
+def _token(page: Any) -> str:
+    return page.select_one("main form[method=post] input[name=csrf_token]")["value"]
+
+
+def test_outcome_messages_follow_the_final_decision_without_staff_notes(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    confirm(client, run_id)
+    chosen = selected(pool, run_id)
+    stored = decisions(run_id)
+    gone = next(a for a in chosen if a.nation == "wales")
+    response = press(
+        client,
+        f"/staff/runs/{run_id}/replace?withdrawn={gone.id}",
+        f"/staff/runs/{run_id}/replace",
+    )
+    assert response.status_code == 302
+    incoming = overrides()[0].added_application_id
+    now_selected = {a.id for a in chosen if a is not gone} | {incoming}
+    out = next(a for a in chosen if a.nation == "england")
+    into = next(a for a in pool.applications if a.id not in now_selected and a is not gone)
+    url = f"/staff/runs/{run_id}/override?remove={out.id}&add={into.id}"
+    page = client.get_page(url)
+    note = "Board member is related to the chair"
+    response = client.client.post(url, data={"csrf_token": _token(page), "reason": note})
+    assert response.status_code == 302
+
+    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
+
+    messages = {
+        m.application_id: m
+        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "outcome"))
+    }
+    assert gone.id not in messages  # the site that withdrew gets no outcome message
+    assert len(messages) == len(pool.applications) - 1
+    assert "not been selected" in messages[out.id].body
+    assert stored[out.id].reason not in messages[out.id].body
+    assert "has been selected" in messages[into.id].body
+    assert "has been selected" in messages[incoming].body
+    assert all(note not in m.body for m in messages.values())

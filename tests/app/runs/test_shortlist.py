@@ -1,0 +1,183 @@
+"""The ranked shortlist, its mix summary and chart, comparing runs, and sharing with the panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.extensions import db
+from app.models import Conflict, SelectionRun
+from tests.app.conftest import sign_in_as, sign_out
+from tests.app.helpers import Client
+from tests.app.runs.conftest import QUOTAS, Pool
+from tests.app.runs.helpers import decisions, press, run_id_from
+
+
+@pytest.fixture
+def staff(client: Client, make_user: Any) -> Any:
+    user = make_user("staff")
+    sign_in_as(client, user)
+    return user
+
+
+def start(client: Client, pool: Pool) -> int:
+    response = client.submit(f"/staff/rounds/{pool.round.id}/runs", {"reserves": "2"})
+    return run_id_from(response.headers["Location"])
+
+
+def numbers(row: Any) -> list[str]:
+    return [td.get_text(strip=True) for td in row.select("td")]
+
+
+def test_the_shortlist_shows_every_application_ranked_and_the_mix_numbers(
+    client: Client, pool: Pool, staff: Any
+) -> None:
+    run_id = start(client, pool)
+    stored = decisions(run_id)
+
+    page = client.get_page(f"/staff/runs/{run_id}")
+
+    rows = page.select("#decision-table tbody tr")
+    assert len(rows) == len(pool.applications)
+    references = [r["data-reference"] for r in rows]
+    by_score = sorted(pool.applications, key=pool.score, reverse=True)
+    assert references[0] == by_score[0].reference  # rank 1 is the best score
+    assert {r["data-decision"] for r in rows} >= {"selected", "not_selected"}
+    header = [th.get_text(strip=True) for th in page.select("#decision-table thead th")]
+    for column in (
+        "Rank",
+        "Reference",
+        "Organisation",
+        "Nation",
+        "Region",
+        "Rurality",
+        "Size",
+        "Led by",
+        "First time",
+        "Difference",
+        "Evidence",
+        "Weighted score",
+        "Flags",
+        "Decision",
+        "Reason",
+    ):
+        assert column in header
+    # Mix by nation: pool and selected counts computed here from the database.
+    for nation in ("wales", "scotland", "england"):
+        in_pool = [a for a in pool.applications if a.nation == nation]
+        chosen = [a for a in in_pool if stored[a.id].decision == "selected"]
+        row = page.select_one(f'#mix-nation tr[data-category="{nation}"]')
+        cells = numbers(row)
+        assert cells[0] == str(len(in_pool))
+        assert cells[1] == str(len(chosen))
+        quota = next((q for q in QUOTAS if q["category"] == nation), None)
+        assert cells[2] == (str(quota["min"]) if quota and quota["min"] is not None else "")
+        assert cells[3] == (str(quota["max"]) if quota and quota["max"] is not None else "")
+    chart = page.select_one("svg[role=img]")
+    assert chart is not None and chart.select_one("title").get_text(strip=True)
+    assert page.select("script") == page.select("script[src]")  # no inline script
+    price = float(page.select_one("#price-of-balance").get_text())
+    unconstrained = float(page.select_one("#unconstrained-total").get_text())
+    chosen_total = float(page.select_one("#chosen-total").get_text())
+    top = sorted((pool.score(a) for a in pool.applications), reverse=True)[:5]
+    assert unconstrained == pytest.approx(sum(top), abs=1e-3)
+    assert price == pytest.approx(unconstrained - chosen_total, abs=1e-3)
+    assert price > 0  # the Wales maximum costs points in this pool
+    assert page.select("#binding-bounds tbody tr")
+
+
+def test_the_shortlist_can_be_filtered_by_decision_and_nation(
+    client: Client, pool: Pool, staff: Any
+) -> None:
+    run_id = start(client, pool)
+    stored = decisions(run_id)
+
+    page = client.get_page(f"/staff/runs/{run_id}?decision=selected&nation=scotland")
+
+    shown = {r["data-reference"] for r in page.select("#decision-table tbody tr")}
+    expected = {
+        a.reference
+        for a in pool.applications
+        if a.nation == "scotland" and stored[a.id].decision == "selected"
+    }
+    assert shown == expected and shown
+
+
+def test_comparing_two_runs_lists_changed_decisions_with_both_reasons(
+    client: Client, pool: Pool, staff: Any
+) -> None:
+    first = start(client, pool)
+    pool.round.quotas = []
+    db.session.commit()
+    second = start(client, pool)
+    one, two = decisions(first), decisions(second)
+    changed = {a.reference for a in pool.applications if one[a.id].decision != two[a.id].decision}
+    assert changed  # without quotas the Welsh sites come back
+
+    listing = client.get_page(f"/staff/rounds/{pool.round.id}/runs")
+    assert len(listing.select("main table tbody tr")) == 2
+    form = listing.select_one(f'form[action="/staff/rounds/{pool.round.id}/runs/compare"]')
+    assert form.select_one("select[name=a]") and form.select_one("select[name=b]")
+    page = client.get_page(f"/staff/rounds/{pool.round.id}/runs/compare?a={first}&b={second}")
+
+    rows = page.select("#changes tbody tr")
+    assert {r["data-reference"] for r in rows} == changed
+    for row in rows:
+        cells = numbers(row)
+        assert cells[3] and cells[5]  # both reasons
+
+
+def test_the_panel_sees_a_shortlist_only_once_it_is_shared(
+    client: Client, pool: Pool, staff: Any, make_user: Any
+) -> None:
+    run_id = start(client, pool)
+    reviewer = make_user("reviewer")
+    sign_out(client)
+    sign_in_as(client, reviewer)
+    client.get_page(f"/panel/shortlists/{run_id}", status=404)
+    assert not client.get_page("/panel/shortlists").select("#shared-shortlists a")
+    client.get_page(f"/staff/runs/{run_id}", status=403)
+    sign_out(client)
+    sign_in_as(client, staff)
+
+    response = press(
+        client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/share", {"shared": "yes"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(SelectionRun, run_id).shared_with_panel
+
+    sign_out(client)
+    sign_in_as(client, reviewer)
+    listed = client.get_page("/panel/shortlists").select("#shared-shortlists a")
+    assert [a["href"] for a in listed] == [f"/panel/shortlists/{run_id}"]
+    page = client.get_page(f"/panel/shortlists/{run_id}")
+    assert len(page.select("#decision-table tbody tr")) == len(pool.applications)
+    assert not page.select("main form[method=post]")  # read only
+    client.get_page(f"/staff/runs/{run_id}/rationale.xlsx", status=403)
+    sign_out(client)
+    sign_in_as(client, staff)
+    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/share", {"shared": "no"})
+    sign_out(client)
+    sign_in_as(client, reviewer)
+    client.get_page(f"/panel/shortlists/{run_id}", status=404)
+
+
+def test_a_reviewer_does_not_see_an_application_they_are_conflicted_with(
+    client: Client, pool: Pool, staff: Any, make_user: Any
+) -> None:
+    run_id = start(client, pool)
+    run = db.session.get(SelectionRun, run_id)
+    run.shared_with_panel = True
+    reviewer = make_user("reviewer")
+    conflicted = pool.by_name("England Two")
+    db.session.add(Conflict(application_id=conflicted.id, reviewer_id=reviewer.id, note="Trustee"))
+    db.session.commit()
+    sign_out(client)
+    sign_in_as(client, reviewer)
+
+    page = client.get_page(f"/panel/shortlists/{run_id}")
+
+    shown = {r["data-reference"] for r in page.select("#decision-table tbody tr")}
+    assert shown == {a.reference for a in pool.applications} - {conflicted.reference}
+    assert conflicted.organisation_name not in page.get_text()

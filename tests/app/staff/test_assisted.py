@@ -1,0 +1,121 @@
+"""Assisted applications: staff enter an expression of interest received by phone, post or email."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Application, OutboxMessage, Round, utcnow
+from tests.app.apply.journey import VALID
+from tests.app.factories import make_round
+from tests.app.helpers import Client, check_hygiene, errors_of
+
+
+def start(client: Client, round_: Round, channel: str) -> str:
+    response = client.submit(f"/staff/rounds/{round_.id}/assisted", {"channel": channel})
+    return str(response.headers["Location"])
+
+
+def test_staff_enter_a_postal_application_in_any_order_and_send_it(
+    staff_client: Client, round_: Round, staff: Any
+) -> None:
+    page = staff_client.submit_page(f"/staff/rounds/{round_.id}/assisted", {"channel": "fax"})
+    assert errors_of(page) == "Select how the expression of interest was received"
+
+    enter = start(staff_client, round_, "post")
+    application = db.session.scalars(select(Application)).one()
+    assert enter.endswith(f"/staff/applications/{application.id}/enter")
+    assert application.channel == "post" and application.entered_by_id == staff.id
+
+    tasks = staff_client.get_page(enter)
+    assert tasks.select_one("#not-ready") is not None
+    assert tasks.select_one(f'form[action$="/applications/{application.id}/send"]') is None
+
+    # The contact page first, with a mistake: the message, the Error title and the values kept.
+    contact_url = f"{enter}/contact"
+    form = staff_client.get_page(contact_url).select_one("main form")
+    assert form.select_one("[name=website]") is None  # no spam checks for staff
+    assert form.select_one("[name=form_started]") is None
+    bad = {**VALID["contact"], "email": "not-an-email"}
+    page = staff_client.submit_page(contact_url, bad)
+    assert page.select_one("title").get_text().startswith("Error:")
+    assert "Enter an email address in the correct format" in errors_of(page)
+    assert page.select_one("#contact_name")["value"] == VALID["contact"]["contact_name"]
+
+    for page_id in reversed(list(VALID)):
+        staff_client.submit(f"{enter}/{page_id}", VALID[page_id])
+
+    tasks = staff_client.get_page(enter)
+    done = [t.get_text(strip=True) for t in tasks.select(".task-list__item .tag")]
+    assert done and set(done) == {"Completed"}
+    send = tasks.select_one(f'form[action="/staff/applications/{application.id}/send"]')
+    assert send is not None
+    response = staff_client.client.post(
+        send["action"], data={"csrf_token": send.select_one("[name=csrf_token]")["value"]}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/applications/{application.id}")
+
+    db.session.expire_all()
+    sent = db.session.get(Application, application.id)
+    assert sent.status == "submitted" and sent.reference and sent.channel == "post"
+    assert sent.nation == "wales"  # the mix copied from the answers, as for online ones
+    outbox = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.kind, m.to_address) for m in outbox] == [("confirmation", "sian.obrien@example.org")]
+    assert sent.reference in outbox[0].subject
+
+    page = staff_client.get_page(f"/staff/applications/{application.id}")
+    received = {
+        row.select_one("dt").get_text(strip=True): row.select_one("dd").get_text(" ", strip=True)
+        for row in page.select("#status .summary-list__row")
+    }["Received"]
+    assert received == f"Post (entered by {staff.name})"
+    events = [tr.select("td")[2].get_text(strip=True) for tr in page.select("#history tbody tr")]
+    assert events[0] == "Started by staff for an expression of interest received by post"
+    assert events[-1] == f"Sent by staff (post); reference {sent.reference}"
+    # Once sent, the entry pages lead back to the application.
+    assert staff_client.get(enter).status_code == 302
+    listed = staff_client.get_page(f"/staff/rounds/{round_.id}/applications")
+    assert sent.reference in listed.select_one("#applications").get_text()
+
+
+def test_sending_an_incomplete_application_lists_what_is_missing(
+    staff_client: Client, round_: Round
+) -> None:
+    enter = start(staff_client, round_, "phone")
+    staff_client.submit(f"{enter}/organisation", VALID["organisation"])
+    token = staff_client.hidden_fields(f"{enter}/organisation")["csrf_token"]
+    application_id = enter.split("/")[-2]
+    response = staff_client.client.post(
+        f"/staff/applications/{application_id}/send", data={"csrf_token": token}
+    )
+    assert response.status_code == 200
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(response.data, "html.parser")
+    check_hygiene(page)
+    assert page.select_one("title").get_text().startswith("Error:")
+    assert "Answer the questions on “Contact and access”" in errors_of(page)
+    assert "About your organisation" not in errors_of(page)
+    assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_online_drafts_cannot_be_edited_by_staff(staff_client: Client, round_: Round) -> None:
+    from tests.app.factories import submitted_application
+
+    online = submitted_application(round_)
+    assert staff_client.get(f"/staff/applications/{online.id}/enter/contact").status_code == 302
+
+
+def test_a_closed_round_takes_no_assisted_applications(staff_client: Client, app: Any) -> None:
+    closed = make_round(
+        "closed-round",
+        opens_at=utcnow() - timedelta(days=20),
+        closes_at=utcnow() - timedelta(days=1),
+    )
+    page = staff_client.get_page(f"/staff/rounds/{closed.id}/assisted")
+    assert "not open" in page.select_one("main").get_text()
+    assert page.select_one("main form") is None
