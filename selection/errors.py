@@ -12,7 +12,7 @@ class SelectionError(Exception):
 class InputError(SelectionError):
     """The applications, reviews or options are malformed.
 
-    ``row`` is the 1-based data row (header not counted) and ``column`` the column name, when the
+    ``row`` is the spreadsheet row (the header is row 1) and ``column`` the column name, when the
     problem can be pinned to one cell, so a caller can name the file as well.
     """
 
