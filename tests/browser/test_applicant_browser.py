@@ -38,13 +38,24 @@ class Journey:
         self.problems: dict[str, list[str]] = {}
 
     def checkpoint(self, name: str) -> None:
+        # A click returns once the next page starts; measure it only when its stylesheet is in.
+        self.page.wait_for_load_state("load")
         if self.check_axe:
             violations = axe_violations(self.page)
             if violations:
                 self.problems[name] = violations
         width = self.page.evaluate("document.documentElement.scrollWidth")
         viewport = self.page.viewport_size["width"]
-        assert width <= viewport, f"{name}: page scrolls sideways ({width} > {viewport} px)"
+        if width > viewport:
+            widest = self.page.evaluate(
+                "Array.from(document.querySelectorAll('body *'))"
+                ".filter(e => e.getBoundingClientRect().right > window.innerWidth)"
+                ".map(e => e.tagName + '.' + e.className)"
+                ".slice(0, 5)"
+            )
+            raise AssertionError(
+                f"{name}: page scrolls sideways ({width} > {viewport} px): {widest}"
+            )
 
     def click(self, name: str) -> None:
         self.page.get_by_role("button", name=name).click()
