@@ -379,30 +379,35 @@ def inputs_digest(
     reviews: pd.DataFrame | None,
     options: SelectionOptions,
 ) -> str:
-    """SHA-256 of the inputs in a canonical form: rows sorted by id, columns by name."""
+    """SHA-256 of the inputs in a canonical form: rows sorted by id, columns by name.
+
+    Each frame contributes, column by column in name order: the name, byte 0x1d, the values
+    (numbers as little-endian float64, anything else as the fixed-width UTF-32 text numpy makes
+    of it, preceded by that dtype's name, such as ``<U7``), byte 0x1e.  Then the settings as
+    JSON with sorted keys.  Stored runs compare this digest, so the format must not change.
+    """
     digest = hashlib.sha256()
 
-    def frame_bytes(frame: pd.DataFrame, key: list[str]) -> bytes:
+    def add_frame(frame: pd.DataFrame, key: list[str]) -> None:
         # Rows in key order, columns by name; numbers as float64 bytes, everything else as text.
         present = [c for c in key if c in frame.columns]
         if present:
             frame = frame.sort_values(present, kind="stable")
-        parts: list[bytes] = []
         for name in sorted(map(str, frame.columns)):
             column = frame[name]
-            parts.append(name.encode() + b"\x1d")
+            digest.update(name.encode() + b"\x1d")
             if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-                parts.append(column.to_numpy(dtype="<f8", na_value=np.nan).tobytes())
+                digest.update(column.to_numpy(dtype="<f8", na_value=np.nan).tobytes())
             else:
                 text = column.to_numpy(dtype=str)
-                parts.append(str(text.dtype).encode() + text.tobytes())
-            parts.append(b"\x1e")
-        return b"".join(parts)
+                digest.update(str(text.dtype).encode())
+                digest.update(text.tobytes())
+            digest.update(b"\x1e")
 
-    digest.update(frame_bytes(applications, ["id"]))
-    digest.update(frame_bytes(quotas.to_frame(), ["dimension", "category"]))
+    add_frame(applications, ["id"])
+    add_frame(quotas.to_frame(), ["dimension", "category"])
     if reviews is not None:
-        digest.update(frame_bytes(reviews, ["application_id", "reviewer_id"]))
+        add_frame(reviews, ["application_id", "reviewer_id"])
     settings = {"k": k, "weights": dict(weights), "options": options.as_dict()}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()

@@ -141,7 +141,7 @@ def explain(
                 f"went to meet the minimum of {_sites(quotas.bounds[b].min)} for {label(b)}."
             )
 
-    swap_ok = _swap_table(pool, counts)
+    swaps = _swap_table(pool, counts)
     reserve_number = np.zeros(n, dtype=np.int64)
     by_rank = np.argsort(pool.rank)
     sel_idx = np.flatnonzero(selected)
@@ -151,7 +151,7 @@ def explain(
             break
         if selected[i]:
             continue
-        partners = _partners(pool, i, sel_idx, swap_ok, org_holder)
+        partners = _partners(pool, i, sel_idx, swaps, org_holder)
         if len(partners) == 0:
             continue
         n_reserves += 1
@@ -178,9 +178,13 @@ def explain(
 
     window_size = options.exact_window if options.explain else 0
     unexplained = by_rank[~selected[by_rank] & (code[by_rank] == "")]
-    window = unexplained[:window_size].tolist()
-    for i in window:
-        forced_total = best_total_with(pool, solution, int(i))
+    window = unexplained[:window_size]
+    # The best single swap is a selection that includes the application: when the LP bound meets
+    # its total, that total is the exact answer without a re-solve.
+    swap_with = _lowest_partners(pool, window, sel_idx, swaps, org_holder)
+    for i, j in zip(window.tolist(), swap_with.tolist(), strict=True):
+        known = None if j < 0 else solution.total - int(pool.points[j]) + int(pool.points[i])
+        forced_total = best_total_with(pool, solution, int(i), known)
         if forced_total is None:
             code[i] = "cannot_fit"
             reason[i] = "Not selected: no selection that includes it can meet every quota."
@@ -194,27 +198,12 @@ def explain(
             "selected, found by re-solving with it included."
         )
     rest = np.flatnonzero(code == "")
-    partner = _lowest_partners(pool, rest, sel_idx, swap_ok, org_holder)
+    partner = _lowest_partners(pool, rest, sel_idx, swaps, org_holder)
     code[rest] = "below_cutoff"
-    # Built with array operations: at 100,000 applications a Python loop is the slow part.
-    own = _formatted(scores[rest], decimals)
-    stuck = partner < 0
-    reason[rest[stuck]] = (
-        "Not selected: it scored " + own[stuck] + ", below the cut-off, and it could not take the "
-        "place of any single selected site without breaking a quota."
-    )
-    found = rest[~stuck]
-    partner_found = partner[~stuck]
-    reason[found] = (
-        "Not selected: it scored "
-        + own[~stuck]
-        + ", below the cut-off; the lowest-scoring selected site it could have replaced while "
-        "keeping every quota scored "
-        + _formatted(scores[partner_found], decimals)
-        + " ("
-        + ids[partner_found].astype(str).astype(object)
-        + ")."
-    )
+    # Applications with the same score and the same partner get the same sentence, and there
+    # are few such pairs: each sentence is written once (at 100,000 applications a sentence per
+    # application is the slow part).
+    reason[rest] = _below_cutoff_sentences(scores, rest, partner, ids, decimals)
     return Explained(
         decision, code, reason, reserve_number, points_needed, can_replace, priced.table
     )
@@ -281,14 +270,30 @@ def _sites(count: int | None) -> str:
     return f"{count} site" if count == 1 else f"{count} sites"
 
 
-def _formatted(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Numbers as fixed-decimal text in an object array, ready for elementwise concatenation.
-
-    Scores take few distinct values, so each distinct one is formatted once.
-    """
-    distinct, inverse = np.unique(values, return_inverse=True)
-    text = np.array([f"{v:.{decimals}f}" for v in distinct.tolist()], dtype=object)
-    return np.asarray(text[inverse], dtype=object)
+def _below_cutoff_sentences(
+    scores: np.ndarray, apps: np.ndarray, partner: np.ndarray, ids: np.ndarray, decimals: int
+) -> np.ndarray:
+    """The "below the cut-off" sentence for each of ``apps`` given its lowest partner (or -1)."""
+    distinct, own = np.unique(scores[apps], return_inverse=True)
+    own = own.reshape(-1)
+    _, first, which = np.unique(
+        own * (len(scores) + 1) + (partner + 1), return_index=True, return_inverse=True
+    )
+    text: list[str] = []
+    for o, j in zip(own[first].tolist(), partner[first].tolist(), strict=True):
+        mine = f"{distinct[o]:.{decimals}f}"
+        if j < 0:
+            text.append(
+                f"Not selected: it scored {mine}, below the cut-off, and it could not take the "
+                "place of any single selected site without breaking a quota."
+            )
+        else:
+            text.append(
+                f"Not selected: it scored {mine}, below the cut-off; the lowest-scoring selected "
+                f"site it could have replaced while keeping every quota scored "
+                f"{scores[j]:.{decimals}f} ({ids[j]})."
+            )
+    return np.asarray(np.array(text, dtype=object)[which.reshape(-1)], dtype=object)
 
 
 def _organisation_holders(pool: Pool, selected: np.ndarray) -> dict[int, int]:
@@ -299,50 +304,89 @@ def _organisation_holders(pool: Pool, selected: np.ndarray) -> dict[int, int]:
     return holders
 
 
-def _swap_table(pool: Pool, counts: np.ndarray) -> np.ndarray:
-    """``ok[q, p]``: whether one profile-``q`` application can take the place of a profile-``p``
-    one in the selection and keep every bound.
+@dataclass(frozen=True)
+class _Swaps:
+    """Which single swaps keep every bound, worked out per *signature*: the set of full and
+    short bounds a profile belongs to.  Profiles with the same signature swap alike, and a run
+    has few signatures, so the table stays small however many profiles there are.
+
+    ``ok[a, b]``: whether an application of signature ``a`` can take the place of a selected one
+    of signature ``b``.
+    """
+
+    signature: np.ndarray  # per profile
+    ok: np.ndarray  # signatures x signatures, bool
+
+    def allowed(self, q: int, profiles: np.ndarray) -> np.ndarray:
+        """Whether a profile-``q`` application can replace selected members of ``profiles``."""
+        return np.asarray(self.ok[self.signature[q], self.signature[profiles]])
+
+
+def _swap_table(pool: Pool, counts: np.ndarray) -> _Swaps:
+    """Which one-for-one swaps keep every bound.
 
     A swap breaks a bound only if it adds to a category already at its maximum (q in, p not) or
-    takes from one at its minimum (p in, q not); two matrix products count such bounds.
+    takes from one at its minimum (p in, q not).
     """
-    m = pool.membership.toarray()  # bounds x profiles, 0/1
-    full = m[counts >= pool.hi]
-    short = m[counts <= pool.lo]
-    breaks = full.T @ (1.0 - full) + (1.0 - short).T @ short
-    return np.asarray(breaks == 0)
+    m = pool.membership.toarray() > 0  # bounds x profiles
+    full = m[counts >= pool.hi].T  # profiles x full bounds
+    short = m[counts <= pool.lo].T
+    keys = np.concatenate([full, short], axis=1)
+    if keys.shape[1] == 0:
+        return _Swaps(np.zeros(pool.n_profiles, dtype=np.int64), np.ones((1, 1), dtype=bool))
+    unique, signature = np.unique(keys, axis=0, return_inverse=True)
+    f, h = unique[:, : full.shape[1]], unique[:, full.shape[1] :]
+    # in (a) adds to a full bound out (b) does not leave; out (b) leaves a short bound in lacks.
+    breaks = (f[:, None, :] & ~f[None, :, :]).any(axis=2) | (h[None, :, :] & ~h[:, None, :]).any(
+        axis=2
+    )
+    return _Swaps(np.asarray(signature, dtype=np.int64).reshape(-1), ~breaks)
 
 
 def _partners(
-    pool: Pool, i: int, sel_idx: np.ndarray, swap_ok: np.ndarray, holders: dict[int, int]
+    pool: Pool, i: int, sel_idx: np.ndarray, swaps: _Swaps, holders: dict[int, int]
 ) -> np.ndarray:
     """The selected applications whose place application ``i`` could take."""
-    ok = swap_ok[pool.profile[i], pool.profile[sel_idx]]
+    ok = swaps.allowed(int(pool.profile[i]), pool.profile[sel_idx])
     if pool.org[i] >= 0 and int(pool.org[i]) in holders:
         ok &= sel_idx == holders[int(pool.org[i])]
     return np.asarray(sel_idx[ok])
 
 
 def _lowest_partners(
-    pool: Pool, apps: np.ndarray, sel_idx: np.ndarray, swap_ok: np.ndarray, holders: dict[int, int]
+    pool: Pool, apps: np.ndarray, sel_idx: np.ndarray, swaps: _Swaps, holders: dict[int, int]
 ) -> np.ndarray:
     """For each of ``apps``, the lowest-scoring selected application whose place it could take
-    (-1 if none), worked out once per profile rather than once per application."""
-    n_prof = pool.n_profiles
-    # The lowest-scoring selected application of each profile (the worst-ranked among equals).
-    lowest = np.full(n_prof, -1, dtype=np.int64)
-    for j in sel_idx[np.argsort(pool.rank[sel_idx])]:
-        lowest[pool.profile[j]] = j
+    (-1 if none), worked out once per signature rather than once per application."""
+    n_sig = swaps.ok.shape[0]
+    # The lowest-scoring selected application of each signature (the worst-ranked among equals).
+    lowest = np.full(n_sig, -1, dtype=np.int64)
+    sel_sig = swaps.signature[pool.profile[sel_idx]]
+    worst = np.full(n_sig, -1, dtype=np.int64)
+    np.maximum.at(worst, sel_sig, pool.rank[sel_idx])
+    is_worst = pool.rank[sel_idx] == worst[sel_sig]
+    lowest[sel_sig[is_worst]] = sel_idx[is_worst]
     has = lowest >= 0
     worth = np.where(has, pool.points[np.maximum(lowest, 0)], np.iinfo(np.int64).max)
     tie = np.where(has, -pool.rank[np.maximum(lowest, 0)], 0)
-    order = np.lexsort((tie, worth))  # profiles from the cheapest selected site upwards
-    ok_sorted = swap_ok[:, order] & has[order][None, :]
+    order = np.lexsort((tie, worth))  # signatures from the cheapest selected site upwards
+    ok_sorted = swaps.ok[:, order] & has[order][None, :]
     first = np.argmax(ok_sorted, axis=1)
-    best_for_q = np.where(ok_sorted.any(axis=1), lowest[order][first], -1)
-    result = best_for_q[pool.profile[apps]]
-    for pos, i in enumerate(apps.tolist()):
-        if pool.org[i] >= 0 and int(pool.org[i]) in holders:
-            partners = _partners(pool, i, sel_idx, swap_ok, holders)
-            result[pos] = partners[0] if len(partners) else -1
+    best_for = np.where(ok_sorted.any(axis=1), lowest[order][first], -1)
+    result = best_for[swaps.signature[pool.profile[apps]]]
+    # Where one site per organisation applies and the organisation already has a site, that
+    # site is the only one it could replace.
+    if holders:
+        holder_of = np.full(int(pool.org.max()) + 1, -1, dtype=np.int64)
+        holder_of[np.fromiter(holders.keys(), dtype=np.int64)] = np.fromiter(
+            holders.values(), dtype=np.int64
+        )
+        org = pool.org[apps]
+        holder = np.where(org >= 0, holder_of[np.maximum(org, 0)], -1)
+        tied = holder >= 0
+        safe_holder = np.maximum(holder, 0)
+        can = swaps.ok[
+            swaps.signature[pool.profile[apps]], swaps.signature[pool.profile[safe_holder]]
+        ]
+        result = np.where(tied, np.where(can, holder, -1), result)
     return np.asarray(result, dtype=np.int64)

@@ -10,11 +10,17 @@ Scores are whole *points*, so the optimum is exact.  Ties are broken by further 
 jitter or large weights: the second solve keeps the best total and maximises the total evidence
 points, the third keeps both and maximises the seeded draw.  The winning profile counts are then
 filled by the best applications of each profile in that same order.
+
+What HiGHS is given is smaller still, by exact reformulations: the counts are substituted out
+(leaving one row per quota bound), candidates of a profile with equal value become one column,
+LPs are solved by column generation from the likely columns, and each stage's LP is tried
+before its MILP, which is skipped when the LP's counts are whole.  Most runs need no MILP at all.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -56,6 +62,10 @@ class Pool:
     k: int
     rank: IntArray = field(init=False)
     by_profile: tuple[IntArray, ...] = field(init=False)
+    members: IntArray = field(init=False)
+    """Every application, profile by profile and best first within each: ``by_profile`` joined."""
+    starts: IntArray = field(init=False)
+    """Where each profile's run in ``members`` starts (and, last, the end)."""
 
     def __post_init__(self) -> None:
         order = np.lexsort((-self.draw, -self.secondary, -self.points))
@@ -69,6 +79,8 @@ class Pool:
         cuts = np.searchsorted(prof_sorted[stable], np.arange(n_profiles + 1))
         groups = tuple(members[cuts[p] : cuts[p + 1]] for p in range(n_profiles))
         object.__setattr__(self, "by_profile", groups)
+        object.__setattr__(self, "members", members)
+        object.__setattr__(self, "starts", cuts)
 
     @property
     def n(self) -> int:
@@ -163,9 +175,7 @@ def solve(
     gap = max(8.0, 1e-9 * abs(relaxed.bound))
     if relaxed.counts is not None:
         # The LP optimum already has whole profile counts, so it is an optimal selection.
-        model = full
-        x = np.concatenate([np.zeros(len(full.cand)), relaxed.counts])
-        best = round(relaxed.bound)
+        model, x, best = full, relaxed.x, round(relaxed.bound)
     while relaxed.counts is None:
         model = _compress(relaxed.fix(full, gap))
         found = _run(model, _objective(model, pool.points))
@@ -184,25 +194,34 @@ def solve(
         # optimal selections of the stage before.  When that stage's LP bound is attained, its
         # optimal face is described by complementary slackness (fixed columns, tight rows), which
         # keeps the model as easy as the first solve; otherwise a row holds the stage's total.
+        # The next stage's LP over that face is solved first: when its counts are whole it is
+        # that stage's optimum, and either way it describes the next face.
         values_by_stage = (pool.points, pool.secondary, _draw_rank(pool))
         stage_lp: _Relaxation | None = relaxed
         source = full
         for stage in (0, 1):
             values = values_by_stage[stage]
             value = best if stage == 0 else _value(model, values, x)
-            if stage > 0:
-                stage_lp, source = _relaxation(model, values), model
             next_values = values_by_stage[stage + 1]
             x_next = None
+            next_lp: _Relaxation | None = None
             if stage_lp is not None and _attained(stage_lp.bound, value):
                 face = _compress(stage_lp.face(source))
-                x_next = _run(face, _objective(face, next_values))
+                next_lp = _relaxation(face, next_values)
+                if next_lp is not None and next_lp.counts is not None:
+                    x_next = next_lp.x
+                else:
+                    x_next = _run(face, _objective(face, next_values))
             if x_next is None:  # bound not attained, or numerically doubtful: hold the total
                 face = _with_floor(model, values, value)
+                next_lp = None
                 x_next = _run(face, _objective(face, next_values))
             if x_next is None:
                 raise SelectionError("The tie-break lost the optimum; please report this input.")
             model, x = face, x_next
+            stage_lp, source = next_lp, face
+            if stage_lp is None and stage == 0:
+                stage_lp = _relaxation(model, next_values)
     selected = _fill(pool, model, x)
     return Solution(
         selected, int(pool.points[selected].sum()), int(pool.secondary[selected].sum()), basis
@@ -226,12 +245,14 @@ class _Basis:
     relaxation: _Relaxation
 
 
-def best_total_with(pool: Pool, solution: Solution, i: int) -> int | None:
+def best_total_with(pool: Pool, solution: Solution, i: int, known: int | None = None) -> int | None:
     """The best total of any selection under the pool's bounds that includes application ``i``.
 
     The LP duals of the original solve still bound every selection, so forcing ``i`` in needs
     only a small MILP over the candidates whose reduced costs are within the gap; the gap is
-    guessed and widened until the answer confirms it, as in :func:`solve`.
+    guessed and widened until the answer confirms it, as in :func:`solve`.  ``known`` is the
+    total of a selection already known to include ``i`` (such as a single swap): when the LP
+    bound, rounded down, meets it, no selection can do better and no MILP is needed.
     """
     basis = solution.basis
     column = np.flatnonzero(basis.model.cand == i) if basis is not None else np.zeros(0)
@@ -241,6 +262,8 @@ def best_total_with(pool: Pool, solution: Solution, i: int) -> int | None:
     col = int(column[0])
     relaxed = basis.relaxation
     ceiling = relaxed.bound - float(relaxed.cost_in[col])
+    if known is not None and math.floor(ceiling + 1e-6) <= known:
+        return known
     largest = float(max(relaxed.cost_in.max(initial=0.0), relaxed.cost_out.max(initial=0.0)))
     gap = 8.0
     while True:
@@ -303,6 +326,8 @@ class _Relaxation:
     row_at_hi: np.ndarray
     row_at_lo: np.ndarray
     tolerance: float
+    x: np.ndarray
+    """An LP optimum as a point of the model (candidate columns, then profile counts)."""
     counts: np.ndarray | None = None
     """The LP's profile counts when they are whole numbers (then the LP optimum is a selection)."""
 
@@ -334,72 +359,289 @@ def _relaxation(model: _Model, values: IntArray) -> _Relaxation | None:
     ``cost_in`` is how much the bound drops per unit a column rises above its lower bound,
     ``cost_out`` per unit it falls below its upper bound: reduced costs, 0 or more.
 
-    Candidates of one profile with the same value are identical columns, so the LP sees each such
-    group as one column bounded by its size; the reduced costs are the same for every member.
+    The LP is solved over the candidates alone.  A profile's count is the sum of its candidate
+    variables less a constant (its link row), so substituting it leaves one row per quota bound
+    (plus any organisation or floor rows) instead of one more row per profile.  Candidates of one
+    profile with the same value and no row of their own are then identical columns, so the LP sees
+    each such group as one column bounded by its size; every member has the group's reduced cost.
+    Both steps are exact reformulations, so bound, duals and optimal face are those of ``model``.
     """
-    objective = _objective(model, values)
-    group, reps, sizes = _identical_columns(model, objective)
-    columns = np.concatenate([reps, len(model.cand) + np.arange(model.n_profiles)])
-    matrix = sparse.csr_array(model.matrix[:, columns])
-    lb = np.concatenate([model.lb[reps] * sizes, model.lb[len(model.cand) :]])
-    ub = np.concatenate([model.ub[reps] * sizes, model.ub[len(model.cand) :]])
-    eq = model.row_lo == model.row_hi
-    upper = ~eq & np.isfinite(model.row_hi)
-    lower = ~eq & np.isfinite(model.row_lo)
-    up_rows, low_rows = np.flatnonzero(upper), np.flatnonzero(lower)
-    a_ub = sparse.vstack([matrix[up_rows], -matrix[low_rows]], format="csr")
-    b_ub = np.concatenate([model.row_hi[upper], -model.row_lo[lower]])
-    has_ub = len(b_ub) > 0
+    n_c, n_p = len(model.cand), model.n_profiles
+    objective = values[model.cand].astype(float)
+    sub = _substitute(model)
+    row_lo, row_hi, tight = sub.row_lo, sub.row_hi, sub.tight
+    if n_c == 0:
+        return _fixed_point(model, values, sub)
+    group, reps, sizes = _identical_columns(model, objective, sub.own_rows == 0)
+    rows = sub.rows
+    matrix = sparse.csc_array(sparse.csc_array(rows)[:, reps])
+    answer = _linear_program(
+        matrix,
+        row_lo,
+        row_hi,
+        -objective[reps],
+        model.lb[reps] * sizes,
+        model.ub[reps] * sizes,
+        _column_priority(model, objective, group, reps),
+        2 * round(float(model.row_lo[n_p])),  # the total row: sites still to choose
+    )
+    if answer is None:
+        return None
+    # Duals of a 0/1 model with whole-number data are fractions with small denominators, so a
+    # relative tolerance far above solver noise still separates true zeros from non-zeros.
+    tol = 1e-6 * max(1.0, float(np.max(np.abs(objective), initial=0.0)))
+    eq = row_lo == row_hi
+    at_hi = ~eq & (answer.row_dual < -tol)
+    at_lo = ~eq & (answer.row_dual > tol)
+    n_rest = len(model.row_lo) - n_p
+    # Link rows are equalities and never need a dual; a tight count bound row is the count
+    # column's reduced cost in ``model``.
+    row_at_hi = np.concatenate([np.zeros(n_p, dtype=bool), at_hi[:n_rest]])
+    row_at_lo = np.concatenate([np.zeros(n_p, dtype=bool), at_lo[:n_rest]])
+    count_in, count_out = np.zeros(n_p), np.zeros(n_p)
+    if len(tight):
+        size = np.abs(answer.row_dual[n_rest:])
+        count_out[tight] = np.where(at_hi[n_rest:], size, 0.0)
+        count_in[tight] = np.where(at_lo[n_rest:], size, 0.0)
+    reduced = answer.reduced_cost
+    x_cand = answer.x[group] / sizes[group]
+    counts = np.bincount(model.cand_profile, x_cand, minlength=n_p) - sub.link_rhs
+    whole = np.rint(counts)
+    integral = not model.integer_cand.any() and bool(np.all(np.abs(counts - whole) < 1e-7))
+    return _Relaxation(
+        bound=-answer.fun + float(values[model.forced].sum()),
+        cost_in=np.concatenate([np.maximum(reduced, 0.0)[group], count_in]),
+        cost_out=np.concatenate([np.maximum(-reduced, 0.0)[group], count_out]),
+        row_at_hi=row_at_hi,
+        row_at_lo=row_at_lo,
+        tolerance=tol,
+        x=np.concatenate([x_cand, counts]),
+        counts=whole if integral else None,
+    )
+
+
+COLUMN_GENERATION_LIMIT = 400
+"""LPs with more columns than this start from the columns likely to matter (see
+:func:`_linear_program`); tests lower it to check that path on small pools."""
+
+
+@dataclass(frozen=True)
+class _LpAnswer:
+    """An optimal LP solution of ``min cost @ x`` with its duals.
+
+    ``row_dual`` is the change in the optimum per unit rise of each row's active bound (0 or
+    less at an upper bound, 0 or more at a lower one); ``reduced_cost`` is ``cost - A.T @
+    row_dual`` per column.
+    """
+
+    x: np.ndarray
+    fun: float
+    row_dual: np.ndarray
+    reduced_cost: np.ndarray
+
+
+def _linear_program(
+    matrix: sparse.csc_array,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    cost: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    priority: IntArray,
+    start: int,
+) -> _LpAnswer | None:
+    """``min cost @ x`` subject to ``row_lo <= matrix @ x <= row_hi``, ``lb <= x <= ub``.
+
+    Column generation, which is exact: the LP is solved over the columns whose ``priority`` is
+    below ``start`` (the others held at their lower bounds), and every other column is priced
+    with the duals; while any would improve the optimum (a negative reduced cost), those columns
+    join and the LP is solved again.  When none would, the restricted optimum is optimal for the
+    whole LP, with the same duals.  While the restricted LP is infeasible, ``start`` doubles.
+    """
+    n_cols = matrix.shape[1]
+    if n_cols <= COLUMN_GENERATION_LIMIT:
+        start = n_cols + 1
+    start = max(start, 1)
+    active = (priority < start) | (lb > 0) | _covering(matrix, row_lo, ub, priority)
+    price_tol = 1e-9 * max(1.0, float(np.max(np.abs(cost), initial=0.0)))
+    while True:
+        cols = np.flatnonzero(active)
+        solved = _restricted_lp(matrix, row_lo, row_hi, cost, lb, ub, cols)
+        if solved is None:
+            if len(cols) == n_cols:
+                return None
+            start *= 2
+            active |= priority < start
+            continue
+        x_cols, fun, row_dual = solved
+        reduced = cost - matrix.T @ row_dual
+        entering = ~active & (reduced < -price_tol)
+        if not entering.any():
+            x = lb.astype(float).copy()
+            x[cols] = x_cols
+            return _LpAnswer(x, fun + float(cost[~active] @ lb[~active]), row_dual, reduced)
+        active |= entering
+
+
+def _covering(
+    matrix: sparse.csc_array, row_lo: np.ndarray, ub: np.ndarray, priority: IntArray
+) -> np.ndarray:
+    """For each row with a lower bound above 0, its best columns (by ``priority``) up to twice
+    that bound, so that the first restricted LP of column generation is seldom infeasible."""
+    chosen = np.zeros(matrix.shape[1], dtype=bool)
+    by_row = sparse.csr_array(matrix)
+    for r in np.flatnonzero(np.isfinite(row_lo) & (row_lo > 0)).tolist():
+        cols = by_row.indices[by_row.indptr[r] : by_row.indptr[r + 1]]
+        coef = by_row.data[by_row.indptr[r] : by_row.indptr[r + 1]]
+        cols, coef = cols[coef > 0], coef[coef > 0]
+        order = np.argsort(priority[cols], kind="stable")
+        reach = np.cumsum(coef[order] * ub[cols[order]])
+        take = int(np.searchsorted(reach, 2.0 * row_lo[r])) + 1
+        chosen[cols[order[:take]]] = True
+    return chosen
+
+
+def _restricted_lp(
+    matrix: sparse.csc_array,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    cost: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    cols: IntArray,
+) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """One HiGHS LP over ``cols`` (the rest at their lower bounds): x, optimum and row duals."""
+    rest = np.ones(matrix.shape[1], dtype=bool)
+    rest[cols] = False
+    held = matrix @ np.where(rest, lb, 0.0)
+    sub = sparse.csr_array(matrix[:, cols])
+    lo, hi = row_lo - held, row_hi - held
+    eq = lo == hi
+    upper = ~eq & np.isfinite(hi)
+    lower = ~eq & np.isfinite(lo)
+    up_rows, low_rows, eq_rows = np.flatnonzero(upper), np.flatnonzero(lower), np.flatnonzero(eq)
+    a_ub = sparse.vstack([sub[up_rows], -sub[low_rows]], format="csr")
+    b_ub = np.concatenate([hi[upper], -lo[lower]])
+    has_ub, has_eq = len(b_ub) > 0, len(eq_rows) > 0
     res = linprog(
-        -objective[columns],
+        cost[cols],
         A_ub=a_ub if has_ub else None,
         b_ub=b_ub if has_ub else None,
-        A_eq=matrix[np.flatnonzero(eq)],
-        b_eq=model.row_lo[eq],
-        bounds=np.column_stack([lb, ub]),
+        A_eq=sub[eq_rows] if has_eq else None,
+        b_eq=lo[eq_rows] if has_eq else None,
+        bounds=np.column_stack([lb[cols], ub[cols]]),
         method="highs",
     )
     if res.status == 2:
         return None
     if res.status != 0:
         raise SelectionError(f"The solver stopped without an optimal answer: {res.message}")
-    # Duals of a 0/1 model with whole-number data are fractions with small denominators, so a
-    # relative tolerance far above solver noise still separates true zeros from non-zeros.
-    tol = 1e-6 * max(1.0, float(np.max(np.abs(objective), initial=0.0)))
-    duals = np.asarray(res.ineqlin.marginals) if has_ub else np.zeros(0)
-    row_at_hi = np.zeros(len(model.row_lo), dtype=bool)
-    row_at_lo = np.zeros(len(model.row_lo), dtype=bool)
-    row_at_hi[up_rows] = np.abs(duals[: len(up_rows)]) > tol
-    row_at_lo[low_rows] = np.abs(duals[len(up_rows) :]) > tol
-    # Back from grouped columns to one entry per model column.
-    expand = np.concatenate([group, len(reps) + np.arange(model.n_profiles)])
-    counts = np.asarray(res.x[len(reps) :], dtype=float)
-    whole = np.rint(counts)
-    integral = not model.integer_cand.any() and bool(np.all(np.abs(counts - whole) < 1e-7))
+    row_dual = np.zeros(len(row_lo))
+    if has_ub:
+        marginals = np.asarray(res.ineqlin.marginals, dtype=float)
+        row_dual[up_rows] += marginals[: len(up_rows)]
+        row_dual[low_rows] -= marginals[len(up_rows) :]
+    if has_eq:
+        row_dual[eq_rows] = np.asarray(res.eqlin.marginals, dtype=float)
+    return np.asarray(res.x, dtype=float), float(res.fun), row_dual
+
+
+def _column_priority(
+    model: _Model, objective: np.ndarray, group: IntArray, reps: IntArray
+) -> np.ndarray:
+    """For each grouped LP column, the place of its best member among all candidates by value
+    (0 = best): column generation starts from the columns within about twice the number of sites.
+
+    Only a guess, so only speed depends on it: :func:`_linear_program` adds whatever is missing.
+    """
+    order = np.argsort(-objective, kind="stable")
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    best = np.full(len(reps), len(order), dtype=np.int64)
+    np.minimum.at(best, group, place)
+    return best
+
+
+@dataclass(frozen=True)
+class _Substituted:
+    """A model's rows over its candidates alone, the profile counts substituted out.
+
+    A profile's count is the sum of its candidates less ``link_rhs`` (its link row), so every
+    other row becomes a row over candidates with shifted bounds.  A count's own bounds become a
+    row too, for the profiles in ``tight`` where they are tighter than its candidates' bounds
+    imply; those rows come last.  ``own_rows`` counts each candidate's entries outside the link
+    rows (organisation or floor rows): candidates without any are interchangeable within their
+    profile.
+    """
+
+    rows: sparse.csr_array
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    link_rhs: np.ndarray
+    tight: IntArray
+    own_rows: IntArray
+
+
+def _substitute(model: _Model) -> _Substituted:
+    """``model`` without its link rows and count columns (see :class:`_Substituted`)."""
+    n_c, n_p = len(model.cand), model.n_profiles
+    link_rhs = model.row_lo[:n_p]  # sum of profile p's candidates - count_p = link_rhs[p]
+    link = sparse.csr_array((np.ones(n_c), (model.cand_profile, np.arange(n_c))), shape=(n_p, n_c))
+    rest = sparse.csr_array(model.matrix[n_p:])
+    on_counts = sparse.csr_array(rest[:, n_c:])
+    on_cand = sparse.csr_array(rest[:, :n_c])
+    shift = on_counts @ link_rhs
+    rows = sparse.csr_array(on_cand + on_counts @ link)
+    row_lo = model.row_lo[n_p:] + shift
+    row_hi = model.row_hi[n_p:] + shift
+    count_lb, count_ub = model.lb[n_c:], model.ub[n_c:]
+    implied_lo = np.bincount(model.cand_profile, model.lb[:n_c], minlength=n_p) - link_rhs
+    implied_hi = np.bincount(model.cand_profile, model.ub[:n_c], minlength=n_p) - link_rhs
+    tight = np.flatnonzero((count_lb > implied_lo + 1e-9) | (count_ub < implied_hi - 1e-9))
+    if len(tight):
+        rows = sparse.csr_array(sparse.vstack([rows, link[tight]], format="csr"))
+        row_lo = np.concatenate([row_lo, count_lb[tight] + link_rhs[tight]])
+        row_hi = np.concatenate([row_hi, count_ub[tight] + link_rhs[tight]])
+    own_rows = np.bincount(on_cand.indices, minlength=n_c)
+    return _Substituted(rows, row_lo, row_hi, link_rhs, tight, own_rows)
+
+
+def _fixed_point(model: _Model, values: IntArray, sub: _Substituted) -> _Relaxation | None:
+    """The "relaxation" of a model with no free candidate: its one point, if it is feasible.
+
+    With no candidates every substituted row (count bounds included) has the value 0.
+    """
+    n_p = model.n_profiles
+    counts = -sub.link_rhs
+    eps = 1e-9
+    ok = bool(np.all(sub.row_lo <= eps) and np.all(sub.row_hi >= -eps))
+    if not ok:
+        return None
+    rows = len(model.row_lo)
     return _Relaxation(
-        bound=-float(res.fun) + float(values[model.forced].sum()),
-        cost_in=np.maximum(np.asarray(res.lower.marginals), 0.0)[expand],
-        cost_out=np.maximum(-np.asarray(res.upper.marginals), 0.0)[expand],
-        row_at_hi=row_at_hi,
-        row_at_lo=row_at_lo,
-        tolerance=tol,
-        counts=whole if integral else None,
+        bound=float(values[model.forced].sum()),
+        cost_in=np.zeros(n_p),
+        cost_out=np.zeros(n_p),
+        row_at_hi=np.zeros(rows, dtype=bool),
+        row_at_lo=np.zeros(rows, dtype=bool),
+        tolerance=1e-6,
+        x=counts.astype(float),
+        counts=np.rint(counts),
     )
 
 
 def _identical_columns(
-    model: _Model, objective: np.ndarray
+    model: _Model, objective: np.ndarray, no_rows: np.ndarray
 ) -> tuple[IntArray, IntArray, np.ndarray]:
     """Group candidate columns that are interchangeable in the LP: same profile, same objective,
-    free 0-1 bounds, and no entry outside their profile's link row.
+    free 0-1 bounds, and (``no_rows``) no entry outside their profile's link row.
 
     Returns each candidate's group, each group's first column and each group's size.
     """
     n_c = len(model.cand)
-    entries = np.diff(sparse.csc_array(model.matrix[:, :n_c]).indptr)
-    alone = ~model.integer_cand & (entries == 1) & (model.lb[:n_c] == 0) & (model.ub[:n_c] == 1)
+    alone = ~model.integer_cand & no_rows & (model.lb[:n_c] == 0) & (model.ub[:n_c] == 1)
     profile_key = np.where(alone, model.cand_profile, -1 - np.arange(n_c))
-    value_key = np.where(alone, objective[:n_c], 0.0)
+    value_key = np.where(alone, objective, 0.0)
     order = np.lexsort((value_key, profile_key))
     new_group = np.ones(n_c, dtype=bool)
     new_group[1:] = (np.diff(profile_key[order]) != 0) | (np.diff(value_key[order]) != 0)
@@ -471,27 +713,15 @@ def _build(
     coo = member.tocoo()
     np.minimum.at(cap_hi, coo.col, hi[coo.row])
     cap = np.maximum(np.minimum(cap_hi, k) - forced_per_profile, 0).astype(np.int64)
-    cand_parts: list[IntArray] = []
-    for p in range(n_prof):
-        if cap[p] == 0:
-            continue
-        members = pool.by_profile[p]
-        members = members[~blocked[members]]
-        orgs = pool.org[members]
-        if np.any(orgs >= 0):
-            # Applications that share an organisation are not interchangeable with the rest of
-            # their profile: keep each organisation's best one, unless cap better applications
-            # without an organisation clash are already there to take its place.
-            free = orgs < 0
-            keep = free | ~_duplicated(orgs)
-            better_free = np.cumsum(free) - free
-            members = members[
-                keep & (free & (better_free < cap[p]) | ~free & (better_free < cap[p]))
-            ]
-        else:
-            members = members[: cap[p]]
-        cand_parts.append(members)
-    cand = np.concatenate(cand_parts) if cand_parts else np.zeros(0, dtype=np.int64)
+    if not np.any(pool.org >= 0):
+        # Each profile's best ``cap`` applications that are not blocked, in one pass.
+        member_profile = pool.profile[pool.members]
+        open_ = ~blocked[pool.members]
+        running = np.concatenate([[0], np.cumsum(open_)])
+        place = running[1:] - 1 - running[pool.starts[:-1]][member_profile]
+        cand = pool.members[open_ & (place < cap[member_profile])]
+    else:
+        cand = _candidates_with_organisations(pool, cap, blocked)
     cand_profile = pool.profile[cand]
     n_c = len(cand)
     integer_cand = np.zeros(n_c, dtype=bool)
@@ -534,6 +764,31 @@ def _build(
     return _Model(cand, cand_profile, integer_cand, forced, n_prof, matrix, row_lo, row_hi, lb, ub)
 
 
+def _candidates_with_organisations(pool: Pool, cap: IntArray, blocked: np.ndarray) -> IntArray:
+    """Each profile's candidates when one site per organisation applies."""
+    cand_parts: list[IntArray] = []
+    for p in range(pool.n_profiles):
+        if cap[p] == 0:
+            continue
+        members = pool.by_profile[p]
+        members = members[~blocked[members]]
+        orgs = pool.org[members]
+        if np.any(orgs >= 0):
+            # Applications that share an organisation are not interchangeable with the rest of
+            # their profile: keep each organisation's best one, unless cap better applications
+            # without an organisation clash are already there to take its place.
+            free = orgs < 0
+            keep = free | ~_duplicated(orgs)
+            better_free = np.cumsum(free) - free
+            members = members[
+                keep & (free & (better_free < cap[p]) | ~free & (better_free < cap[p]))
+            ]
+        else:
+            members = members[: cap[p]]
+        cand_parts.append(members)
+    return np.concatenate(cand_parts) if cand_parts else np.zeros(0, dtype=np.int64)
+
+
 def _duplicated(values: IntArray, keep_all: bool = False) -> np.ndarray:
     """Which entries repeat an earlier value (or, with ``keep_all``, occur more than once)."""
     _, first, inverse, counts = np.unique(
@@ -549,7 +804,19 @@ def _duplicated(values: IntArray, keep_all: bool = False) -> np.ndarray:
 def _run(
     model: _Model, objective: np.ndarray, extra: Sequence[LinearConstraint] = ()
 ) -> np.ndarray | None:
-    """Maximise ``objective`` over the model plus ``extra`` rows; the solution vector or None."""
+    """Maximise ``objective`` over the model plus ``extra`` rows; the solution vector or None.
+
+    When every candidate is interchangeable with the others of its profile and value (no
+    organisation or floor rows), the MILP is solved over the substituted model with one integer
+    per group of identical candidates: HiGHS finds that form far easier than count variables
+    tied to continuous candidates, and the two have the same optima (whole counts are whole
+    group amounts once each profile's best are taken, and the reverse).
+    """
+    n_c = len(model.cand)
+    if not extra and n_c and not model.integer_cand.any():
+        sub = _substitute(model)
+        if not sub.own_rows.any():
+            return _run_grouped(model, objective, sub)
     integrality = np.concatenate(
         [model.integer_cand.astype(int), np.ones(model.n_profiles, dtype=int)]
     )
@@ -565,6 +832,26 @@ def _run(
     if res.status != 0 or res.x is None:
         raise SelectionError(f"The solver stopped without an optimal answer: {res.message}")
     return np.asarray(res.x, dtype=float)
+
+
+def _run_grouped(model: _Model, objective: np.ndarray, sub: _Substituted) -> np.ndarray | None:
+    """:func:`_run` over groups of identical candidates (see there); a point of ``model``."""
+    n_c = len(model.cand)
+    group, reps, sizes = _identical_columns(model, objective[:n_c], sub.own_rows == 0)
+    res = milp(
+        -objective[reps],
+        integrality=np.ones(len(reps), dtype=np.uint8),
+        bounds=Bounds(model.lb[reps] * sizes, model.ub[reps] * sizes),
+        constraints=[LinearConstraint(sparse.csc_array(sub.rows)[:, reps], sub.row_lo, sub.row_hi)],
+        options={"mip_rel_gap": 0.0, "presolve": True},
+    )
+    if res.status == 2:
+        return None
+    if res.status != 0 or res.x is None:
+        raise SelectionError(f"The solver stopped without an optimal answer: {res.message}")
+    x_cand = np.asarray(res.x, dtype=float)[group] / sizes[group]
+    counts = np.bincount(model.cand_profile, x_cand, minlength=model.n_profiles) - sub.link_rhs
+    return np.concatenate([x_cand, np.rint(counts)])
 
 
 def _fill(pool: Pool, model: _Model, x: np.ndarray) -> IntArray:

@@ -46,7 +46,12 @@ def _run(case: Case, options: SelectionOptions = FAST) -> pd.DataFrame | None:
 @given(cases(), st.booleans())
 def test_optimum_equals_brute_force_and_agrees_on_infeasibility(case: Case, via_lp: bool) -> None:
     # Small models are solved directly; the reduced-cost path used for big pools is checked too.
-    with patch.object(optimise, "DIRECT_LIMIT", -1 if via_lp else optimise.DIRECT_LIMIT):
+    # Column generation (for big LPs) is switched on for every LP of the LP path.
+    limit = 0 if via_lp else optimise.COLUMN_GENERATION_LIMIT
+    with (
+        patch.object(optimise, "DIRECT_LIMIT", -1 if via_lp else optimise.DIRECT_LIMIT),
+        patch.object(optimise, "COLUMN_GENERATION_LIMIT", limit),
+    ):
         _check_against_brute_force(case)
 
 
