@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS, Config
+from .config import CONFIGS, Config, check_production
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         env = os.environ.get("APP_ENV", "development")
         app.config.from_object(config or CONFIGS.get(env, CONFIGS["development"]))
         app.config.from_pyfile("config.py", silent=True)
+    if app.config.get("ENV_NAME") == "production":
+        check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -1,20 +1,22 @@
-"""Flask commands: seed-demo, create-round, send-mail."""
+"""Flask commands: seed-demo, create-round, send-mail; backup and restore (app/backup.py)."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from . import backup, demo
+from .audit import record
 from .auth.passwords import password_problem
 from .auth.services import AccountError, create_user
 from .extensions import db
 from .models import ROLES, Round, utcnow
 from .outbox import FileTransport, SMTPTransport, Transport, send_due
-from .rounds import LONDON, create_round, demo_closing_time, format_london
+from .rounds import LONDON, create_round, format_london
 
 
 def mail_transport() -> Transport:
@@ -41,24 +43,43 @@ def _parse_london(value: str) -> datetime:
 
 
 def init_app(app: Flask) -> None:
+    backup.init_app(app)
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only when the database has no round yet.")
-    def seed_demo(if_empty: bool) -> None:
-        """Create a demo round, open now and closing at noon 60 days from now."""
+    @click.option(
+        "--applications",
+        default=demo.DEFAULT_APPLICATIONS,
+        show_default=True,
+        type=click.IntRange(min=demo.MIN_APPLICATIONS),
+        help="Sent applications in the round under review.",
+    )
+    @click.option("--seed", default=demo.DEFAULT_SEED, show_default=True, help="Random seed.")
+    def seed_demo(if_empty: bool, applications: int, seed: int) -> None:
+        """Demo accounts, a round under review (applications, reviews, quotas) and an open round
+        closing at noon 60 days from now. Never in production: the passwords are published."""
+        try:
+            demo.refuse_in_production(current_app.config)
+        except demo.DemoRefused as error:
+            raise click.ClickException(str(error)) from None
         if if_empty and db.session.scalar(select(func.count(Round.id))):
-            click.echo("A round exists already: no demo round added.")
+            click.echo("A round exists already: no demo data added.")
             return
-        now = utcnow()
-        slug = f"demo-{now.astimezone(LONDON):%Y%m%d%H%M%S}"
-        round_ = create_round(
-            db.session,
-            slug=slug,
-            title="Partner sites for adult social care improvement 2027",
-            opens_at=now - timedelta(minutes=1),
-            closes_at=demo_closing_time(now),
-        )
+        try:
+            summary = demo.seed_demo(db.session, utcnow(), applications=applications, seed=seed)
+        except demo.DemoRefused as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
         db.session.commit()
-        click.echo(f"Demo round '{round_.title}' open until {format_london(round_.closes_at)}.")
+        click.echo(
+            f"Demo round under review '{summary.review_round.title}': {summary.sent} applications "
+            f"sent ({summary.eligible} eligible), {summary.reviews} reviews submitted."
+        )
+        click.echo(
+            f"Demo round '{summary.open_round.title}' open until "
+            f"{format_london(summary.open_round.closes_at)}."
+        )
+        click.echo(f"{summary.accounts} demo accounts: see 'Demo accounts' in README.md.")
 
     @app.cli.command("create-round")
     @click.option("--slug", required=True)
@@ -81,6 +102,7 @@ def init_app(app: Flask) -> None:
             closes_at=closes_at,
             sites_wanted=sites,
         )
+        record(db.session, None, "round.created", "round", round_.id, round_.id)
         db.session.commit()
         click.echo(f"Round {round_.slug} created, closing at {format_london(round_.closes_at)}.")
 
@@ -98,6 +120,7 @@ def init_app(app: Flask) -> None:
             user = create_user(db.session, email=email, name=name, role=role, password=password)
         except AccountError as error:
             raise click.BadParameter(str(error), param_hint="--email") from error
+        record(db.session, None, "user.created", "user", user.id, role=role)
         db.session.commit()
         click.echo(f"Created {user.role} account {user.id}.")
 
@@ -124,3 +147,33 @@ def init_app(app: Flask) -> None:
             if not loop:
                 return
             time.sleep(interval)
+
+    @app.cli.command("retention")
+    @click.option("--apply", "apply_", is_flag=True, help="Act; without it, only report.")
+    def retention(apply_: bool) -> None:
+        """Delete drafts never sent after their round closed, and erase personal data after the
+        round's decision (RETENTION_DRAFT_DAYS, RETENTION_PERSONAL_DATA_DAYS). Dry run unless
+        --apply."""
+        from .data_protection import apply_retention, retention_plan
+
+        config = current_app.config
+        draft_days = config["RETENTION_DRAFT_DAYS"]
+        personal_days = config["RETENTION_PERSONAL_DATA_DAYS"]
+        now = utcnow()
+        plan = retention_plan(
+            db.session, now, draft_days=draft_days, personal_data_days=personal_days
+        )
+        verb = ("Deleted", "Erased") if apply_ else ("Would delete", "Would erase")
+        click.echo(
+            f"{verb[0]} {len(plan.drafts)} draft(s) never sent, in rounds closed more than "
+            f"{draft_days} days ago."
+        )
+        click.echo(
+            f"{verb[1]} the personal data of {len(plan.to_erase)} application(s), in rounds "
+            f"decided more than {personal_days} days ago."
+        )
+        if not apply_:
+            click.echo("Dry run: nothing was changed. Run `flask retention --apply` to act.")
+            return
+        apply_retention(db.session, plan, now)
+        db.session.commit()

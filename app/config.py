@@ -7,9 +7,14 @@ into `instance/secret_key`; they are never written to the repository.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -48,6 +53,8 @@ class Config:
 
     # Rate limits: counters in Redis when REDIS_URL is set, so every worker and host shares them.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    # Keeps this service's counters apart when several services share one Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "partner-select")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     APPLY_DRAFT_RATE_LIMIT = os.environ.get("APPLY_DRAFT_RATE_LIMIT", "30 per hour")
@@ -76,6 +83,11 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
 
+    # Retention (`flask retention`): drafts never sent are deleted this many days after their
+    # round closes; personal data is erased this many days after the round's decision.
+    RETENTION_DRAFT_DAYS = int(os.environ.get("RETENTION_DRAFT_DAYS", "30"))
+    RETENTION_PERSONAL_DATA_DAYS = int(os.environ.get("RETENTION_PERSONAL_DATA_DAYS", "365"))
+
     # Outgoing mail. With no MAIL_SERVER, messages are written as .eml files to instance/outbox/.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
@@ -89,6 +101,9 @@ class Config:
 
     # Public address used in emailed links (resume link). Defaults to the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+
+    # Where pg_dump and pg_restore live, if not on the PATH or under /usr/lib/postgresql/*/bin.
+    PG_BIN_DIR = os.environ.get("PG_BIN_DIR") or None
 
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
@@ -111,6 +126,52 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+
+
+class ConfigError(RuntimeError):
+    """Settings that production needs are missing or wrong; the message says what to set."""
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What stops the service starting in production, each with what to do."""
+    problems = []
+    if not config.get("SECRET_KEY"):
+        problems.append(
+            "SECRET_KEY is not set. Set it to a long random value, the same on every host and "
+            "across restarts, for example the output of "
+            "`python3 -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    url = config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        problems.append(
+            "DATABASE_URL is not set. Set it to the PostgreSQL database, for example "
+            "postgresql://partner_select@db.internal/partner_select (an SQLite file must be "
+            "named explicitly: sqlite:////srv/partner-select/data.sqlite3)."
+        )
+    else:
+        try:
+            make_url(url)
+        except ArgumentError:
+            problems.append(
+                "DATABASE_URL is not a database URL. Write it like "
+                "postgresql://user:password@host:5432/database."
+            )
+    return problems
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    problems = production_problems(config)
+    if problems:
+        raise ConfigError(
+            "The service cannot start in production until these are fixed:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+            + "\nSee 'Production deployment' in README.md."
+        )
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        logging.getLogger(__name__).warning(
+            "REDIS_URL is not set: rate limits are counted separately in each worker process, "
+            "so with several workers or hosts they let through several times the limit."
+        )
 
 
 class TestConfig(Config):

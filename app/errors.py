@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import traceback
+from dataclasses import dataclass, field
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
-from .extensions import db
+from .apply.questions import PAGES as APPLY_PAGES
+from .extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,69 @@ PAGES = {
     413: ("What you sent is too large", "errors/413.html"),
     429: ("You have tried too many times", "errors/429.html"),
 }
+
+UNAVAILABLE_TITLE = "Sorry, there is a problem with the service"
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE_FALLBACK = (
+    "<!DOCTYPE html><html lang=en-GB><head><meta charset=utf-8><title>"
+    f"{UNAVAILABLE_TITLE} – Partner Select</title></head><body><main><h1>{UNAVAILABLE_TITLE}</h1>"
+    "<p>Try again in a moment.</p></main></body></html>"
+)
+
+
+@dataclass(frozen=True)
+class KeptField:
+    name: str
+    value: str
+    label: str = ""  # shown as an editable field when set; otherwise carried as a hidden input
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class RetryForm:
+    """A POST the database could not take, re-presented so that "Try again" sends it again."""
+
+    action: str
+    fields: list[KeptField] = field(default_factory=list)
+    # False for files (a browser cannot be given one back) and passwords (never written into a
+    # page): the person goes back and sends the form again themselves.
+    resendable: bool = True
+
+
+def same_address() -> str:
+    """This request's path and query, to ask again. Never "//host", which is another site."""
+    return "/" + request.full_path.lstrip("/").rstrip("?")
+
+
+def retry_form() -> RetryForm:
+    """The posted fields, to re-post to the same address with a fresh CSRF token.
+
+    The view could not run (it needs the database for the round and its option lists), so the
+    error page carries the answers itself: the applicant's text answers as labelled fields they
+    can read and edit, everything else as hidden inputs. Nothing typed is lost, with or without
+    JavaScript, and a retry goes through the view's own validation as if it were the first try.
+    """
+    action = same_address()
+    try:
+        posted = list(request.form.items(multi=True))
+        has_files = bool(request.files)
+    except HTTPException:  # a body that cannot be read (too large, malformed): nothing to keep
+        return RetryForm(action, resendable=False)
+    if has_files or request.blueprint == "auth" or any("password" in n for n, _ in posted):
+        return RetryForm(action, resendable=False)
+    visible: dict[str, tuple[str, bool]] = {}
+    if request.endpoint == "apply.question_page" and request.view_args:
+        page = APPLY_PAGES.get(str(request.view_args.get("page_id")))
+        for question in page.questions if page else ():
+            if question.kind not in ("radios", "checkboxes"):
+                visible[question.id] = (question.label, question.kind == "textarea")
+    kept = []
+    for name, value in posted:
+        if name == "csrf_token":  # the page gives a fresh one
+            continue
+        label, multiline = visible.pop(name, ("", False))
+        kept.append(KeptField(name, value, label, multiline))
+    return RetryForm(action, kept)
 
 
 def init_app(app: Flask) -> None:
@@ -37,14 +105,31 @@ def init_app(app: Flask) -> None:
         return render_template(template, title=title, code=code), code
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> tuple[str, int]:
-        db.session.rollback()
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: SQLAlchemyError) -> Response:
+        """The database is down, restarting or overloaded: say so, keep what was typed."""
+        with contextlib.suppress(SQLAlchemyError):  # the connection is gone; the pool drops it
+            db.session.rollback()
         error_id = secrets.token_hex(4)
-        log.error("database unavailable (error id %s): %s", error_id, type(error.orig).__name__)
-        return (
-            render_template("errors/503.html", title="Try again in a moment", error_id=error_id),
-            503,
-        )
+        cause = type(getattr(error, "orig", None) or error).__name__
+        log.error("database unavailable (error id %s): %s", error_id, cause)
+        # The page is drawn without the database: no signed-in user is loaded for the header.
+        login_manager._update_request_context_with_user()
+        retry = retry_form() if request.method == "POST" else None
+        try:
+            body = render_template(
+                "errors/503.html",
+                title=UNAVAILABLE_TITLE,
+                error_id=error_id,
+                retry=retry,
+                again=same_address(),
+            )
+        except SQLAlchemyError:
+            body = UNAVAILABLE_FALLBACK
+        response = Response(body, 503, mimetype="text/html")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:

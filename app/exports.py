@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pandas as pd
-from flask import Response
+from flask import Response, current_app
 
 from selection.report import write_csv, write_xlsx
 
@@ -25,7 +25,7 @@ def safe_filename(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "export"
 
 
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
+def _download(body: bytes | Iterable[bytes], mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Type"] = mimetype
     response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
@@ -46,3 +46,34 @@ def xlsx_response(sheets: Mapping[str, pd.DataFrame], filename: str) -> Response
     data = io.BytesIO()
     write_xlsx(data, sheets)
     return _download(data.getvalue(), XLSX_TYPE, filename)
+
+
+def csv_stream_response(chunks: Iterable[pd.DataFrame], filename: str) -> Response:
+    """Like ``csv_response``, but sent a chunk of rows at a time, for a long export: each frame
+    goes through the same writer; the header is sent once.
+
+    The download is read after the view has returned, so each chunk is made inside an application
+    context of its own, opened and closed around it: a chunk may query through ``db.session``
+    (afresh each time: keep no cursor open between chunks), and a download left unread holds no
+    context or connection open.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def generate() -> Iterator[bytes]:
+        yield "\ufeff".encode()
+        frames = iter(chunks)
+        number = 0
+        while True:
+            with app.app_context():
+                frame = next(frames, None)
+            if frame is None:
+                return
+            text = io.StringIO()
+            write_csv(frame, text)
+            body = text.getvalue()
+            if number:
+                body = body.split("\r\n", 1)[1]  # the header (plain column names) went first
+            number += 1
+            yield body.encode("utf-8")
+
+    return _download(generate(), CSV_TYPE, filename)

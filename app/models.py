@@ -119,6 +119,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the personal data was erased (app/data_protection.py); the decision record stays.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     round: Mapped[Round] = relationship(back_populates="applications")
     pages: Mapped[list[AnswerPage]] = relationship(
@@ -407,3 +409,26 @@ class Override(db.Model):  # type: ignore[name-defined]
     reason: Mapped[str] = mapped_column(Text)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """One change made by a member of staff, a reviewer or an admin: who, what, when, which record.
+
+    Cross-cutting and append-only; ``detail`` holds only facts that identify nobody (codes,
+    counts, ids, the names of changed fields), never answers, names or contact details.
+    Written through ``app.audit.record``.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_record", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # None for the command line or the system; the role is the one held at the time.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int | None] = mapped_column()
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 from werkzeug.wrappers import Response
 
 from .extensions import csrf
@@ -31,6 +31,10 @@ def init_app(app: Flask) -> None:
     def protect_posts() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
+        # A multipart part whose name cannot be read arrives as a None key, which breaks code
+        # that reads the names (flask-wtf's token lookup raised AttributeError: a 500).
+        if None in request.form or None in request.files:
+            abort(400)
         view = current_app.view_functions.get(request.endpoint or "")
         if view is not None and getattr(view, "handles_own_csrf", False):
             return

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..audit import record
 from ..models import ROLES, SignInFailure, User, UserToken
 from ..outbox import queue_email
 from .passwords import hash_password, needs_rehash, verify_password
@@ -105,6 +106,7 @@ def invite_user(
     nation: str | None,
     link_for: object,
     now: datetime,
+    by: User | None = None,
 ) -> User:
     """Create an account without a password and email a single-use link to set one."""
     if role not in ROLES:
@@ -116,6 +118,7 @@ def invite_user(
     session.add(user)
     session.flush()
     token = _new_token(session, user, "invite", now)
+    record(session, by, "user.invited", "user", user.id, role=role)
     link = link_for(token)  # type: ignore[operator]
     queue_email(
         session,
@@ -166,6 +169,8 @@ def set_password(session: Session, token_row: UserToken, password: str, now: dat
     user.password_hash = hash_password(password)
     user.session_version += 1
     token_row.used_at = now
+    action = "user.password_set" if token_row.purpose == "invite" else "user.password_reset"
+    record(session, user, action, "user", user.id)
     # Any other outstanding links for this account stop working too.
     for other in session.scalars(
         select(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
@@ -188,11 +193,14 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
     return user
 
 
-def change_role(session: Session, user: User, role: str, active: bool) -> None:
+def change_role(session: Session, user: User, role: str, active: bool, by: User | None) -> None:
     if role not in ROLES:
         raise AccountError("Select a role")
-    user.role = role
+    if user.role != role:
+        record(session, by, "user.roles_changed", "user", user.id, old=user.role, new=role)
+        user.role = role
     if user.active != active:
         user.active = active
         user.session_version += 1
+        record(session, by, "user.reactivated" if active else "user.suspended", "user", user.id)
     session.flush()

@@ -149,6 +149,7 @@ def invite() -> str | Response:
                 nation=form.nation.data,
                 link_for=lambda token: external_url("auth.set_password", token=token),
                 now=utcnow(),
+                by=current_user,
             )
         except AccountError as error:
             db.session.rollback()
@@ -171,7 +172,7 @@ def edit_user(user_id: int) -> str | Response:
         if user.id == current_user.id and (form.role.data != "admin" or form.active.data != "yes"):
             form.role.errors.append("You cannot remove your own admin access")
         else:
-            change_role(db.session, user, form.role.data, form.active.data == "yes")
+            change_role(db.session, user, form.role.data, form.active.data == "yes", current_user)
             db.session.commit()
             flash("Account updated.", "success")
             return redirect(url_for("auth.users"))

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from ..audit import record
 from ..models import (
     Application,
     ApplicationEvent,
@@ -141,6 +142,17 @@ def declare_conflict(
         )
     )
     session.flush()
+    record(
+        session,
+        reviewer,
+        "conflict.declared",
+        "application",
+        application.id,
+        application.round_id,
+        conflict_id=conflict.id,
+        note_given=bool(note.strip()),
+        review_status=review.status if review is not None else None,
+    )
     return conflict
 
 
@@ -198,4 +210,19 @@ def save_review(
         )
     )
     session.flush()
+    # ``submit`` is true for every later save of a submitted review.
+    if first_submission:
+        action = "review.submitted"
+    else:
+        action = "review.changed" if submit else "review.draft_saved"
+    record(
+        session,
+        reviewer,
+        action,
+        "application",
+        application.id,
+        application.round_id,
+        review_id=review.id,
+        scores_given=sum(1 for c in RUBRIC if scores.get(c.id) is not None),
+    )
     return review

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import assignment, runs, views  # noqa: E402,F401
+from . import assignment, data_protection_views, exports_views, runs, views  # noqa: E402,F401

@@ -126,7 +126,7 @@ def assignment_reviewing(round_id: int) -> Response:
     action = request.form.get("action")
     if not form.validate_on_submit() or action not in ("close", "reopen"):
         abort(400)
-    set_reviewing_closed(db.session, round_, action == "close", utcnow())
+    set_reviewing_closed(db.session, round_, action == "close", utcnow(), current_user)
     db.session.commit()
     flash(
         "Reviewing is closed: reviewers can no longer change their reviews."

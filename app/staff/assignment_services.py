@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..audit import record
 from ..models import (
     Application,
     ApplicationEvent,
@@ -201,13 +202,35 @@ def round_conflicts(session: Session, round_: Round) -> list[ConflictRow]:
     return [ConflictRow(c, a, u) for c, a, u in rows]
 
 
-def _resolve_conflicts(session: Session, application: Application, now: datetime) -> None:
-    """A conflict is resolved once the application has enough active reviewers again."""
+def _resolve_conflicts(session: Session, application: Application, now: datetime) -> int:
+    """A conflict is resolved once the application has enough active reviewers again; returns
+    how many were resolved now."""
     active, conflicts = application_reviewers(session, application)
+    resolved = 0
     if len(active) >= application.round.reviews_required:
         for conflict in conflicts:
             if conflict.resolved_at is None:
                 conflict.resolved_at = now
+                resolved += 1
+    return resolved
+
+
+def _assigned(
+    session: Session, application: Application, reviewer: User, by: User, method: str, now: datetime
+) -> None:
+    """After a new assignment is flushed: resolve the conflicts it settles, and audit both."""
+    resolved = _resolve_conflicts(session, application, now)
+    record(
+        session,
+        by,
+        "assignment.added",
+        "application",
+        application.id,
+        application.round_id,
+        reviewer_id=reviewer.id,
+        method=method,
+        conflicts_resolved=resolved,
+    )
 
 
 def assign(
@@ -234,7 +257,7 @@ def assign(
         session, application.id, by, "reviewer_assigned", f"Assigned to reviewer {reviewer.id}", now
     )
     session.flush()
-    _resolve_conflicts(session, application, now)
+    _assigned(session, application, reviewer, by, "manual", now)
     session.flush()
     return assignment
 
@@ -259,6 +282,16 @@ def unassign(
             f"{reviewer.name} has submitted a review of this application, so they stay assigned"
         )
     session.delete(assignment)
+    record(
+        session,
+        by,
+        "assignment.removed",
+        "application",
+        application.id,
+        application.round_id,
+        reviewer_id=reviewer.id,
+        review_status=review.status if review is not None else None,
+    )
     _event(
         session,
         application.id,
@@ -316,7 +349,8 @@ def auto_assign(
             return bool(prefer_other_nation and nation and reviewer.nation == nation)
 
         candidates.sort(key=lambda r: (same_nation(r), load[r.id], r.id))
-        for reviewer in candidates[:need]:
+        chosen = candidates[:need]
+        for reviewer in chosen:
             session.add(
                 Assignment(
                     application_id=application.id,
@@ -339,13 +373,21 @@ def auto_assign(
         if len(candidates) < need:
             result.short.append(application)
         session.flush()
-        _resolve_conflicts(session, application, now)
+        for reviewer in chosen:
+            _assigned(session, application, reviewer, by, "automatic", now)
+        if not chosen:
+            _resolve_conflicts(session, application, now)
     session.flush()
     return result
 
 
-def set_reviewing_closed(session: Session, round_: Round, closed: bool, now: datetime) -> None:
+def set_reviewing_closed(
+    session: Session, round_: Round, closed: bool, now: datetime, by: User | None
+) -> None:
     """Close reviewing (reviews can no longer change) or open it again."""
+    if (round_.reviewing_closed_at is not None) != closed:
+        action = "reviewing.closed" if closed else "reviewing.reopened"
+        record(session, by, action, "round", round_.id, round_.id)
     round_.reviewing_closed_at = now if closed else None
     session.flush()
 
@@ -484,6 +526,17 @@ def record_moderation(
         "moderated",
         f"Moderated score {score} for {criterion}",
         now,
+    )
+    session.flush()
+    record(
+        session,
+        by,
+        "moderation.recorded",
+        "application",
+        application.id,
+        application.round_id,
+        moderation_id=moderation.id,
+        criterion=criterion,
     )
     session.flush()
     return moderation

@@ -35,6 +35,7 @@ from selection import (
 )
 from selection import select as run_engine
 
+from ..audit import record
 from ..models import (
     Application,
     ApplicationEvent,
@@ -320,6 +321,8 @@ def start_run(
             session.flush()
     except IntegrityError:
         raise RunInProgress() from None
+    # Recorded with the lock, so a run whose process dies is still on the log.
+    record(session, user, "run.started", "run", run.id, round_.id, seed=seed, reserves=reserves)
     if hold_lock is not None:
         hold_lock()
     _compute(session, round_, run, now)
@@ -578,9 +581,12 @@ def _event(
     )
 
 
-def set_shared(session: Session, run: SelectionRun, shared: bool) -> None:
+def set_shared(session: Session, run: SelectionRun, shared: bool, by: User | None = None) -> None:
     if run.status != "done":
         raise RunError("Only a finished run can be shared with the panel.")
+    if run.shared_with_panel != shared:
+        action = "run.shared" if shared else "run.unshared"
+        record(session, by, action, "run", run.id, run.round_id)
     run.shared_with_panel = shared
     session.flush()
 
@@ -602,6 +608,7 @@ def confirm_run(session: Session, run: SelectionRun, user: User, now: datetime) 
         raise RunError(f"Run {other.id} is already confirmed as this round's decision.")
     run.confirmed_at = now
     run.confirmed_by_id = user.id
+    record(session, user, "run.confirmed", "run", run.id, run.round_id)
     session.flush()
 
 
@@ -721,6 +728,18 @@ def record_override(
     _event(session, remove_id, user, now, "selection-override", detail)
     _event(session, add_id, user, now, "selection-override", detail)
     session.flush()
+    record(
+        session,
+        user,
+        "override.recorded",
+        "run",
+        run.id,
+        run.round_id,
+        override_id=override.id,
+        removed_application_id=remove_id,
+        added_application_id=add_id,
+    )
+    session.flush()
     return override
 
 
@@ -803,6 +822,19 @@ def accept_replacement(
     )
     _event(session, withdrawn_id, user, now, "selection-withdrawal", detail)
     _event(session, replacement_id, user, now, "selection-replacement", detail)
+    session.flush()
+    record(
+        session,
+        user,
+        "replacement.accepted",
+        "run",
+        run.id,
+        run.round_id,
+        override_id=override.id,
+        removed_application_id=withdrawn_id,
+        added_application_id=replacement_id,
+        note_given=bool(note.strip()),
+    )
     session.flush()
     return override
 
@@ -892,6 +924,8 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
         )
         _event(session, app.id, user, now, "outcome-queued", f"Run {run.id}: {decision}.")
         queued += 1
+    if queued:
+        record(session, user, "outcomes.queued", "run", run.id, run.round_id, messages=queued)
     session.flush()
     return queued
 

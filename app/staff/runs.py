@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..access import roles_required
+from ..audit import record
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..models import Round, SelectionRun, User, utcnow
@@ -211,7 +212,7 @@ def share(run_id: int) -> Response:
     shared = request.form.get("shared") == "yes"
     return _action(
         run_id,
-        lambda run: set_shared(db.session, run, shared),
+        lambda run: set_shared(db.session, run, shared, current_user),
         lambda _: (
             "The shortlist is shared with the panel."
             if shared
@@ -348,14 +349,27 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
     ), status
 
 
-def _rationale(run_id: int) -> tuple[dict[str, Any], str]:
-    """The rationale's sheets and its file name (without extension): by round and run."""
+def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
+    """The rationale's sheets and its file name (without extension): by round and run. The
+    download is on the audit log, as it holds organisations' details."""
     run = _run(run_id)
     if run.status != "done":
         abort(404)
     round_ = _round(run.round_id)
     anonymised = request.args.get("anonymised") == "yes"
     sheets = rationale_sheets(db.session, run, round_, anonymised=anonymised)
+    record(
+        db.session,
+        current_user,
+        "export.downloaded",
+        "run",
+        run.id,
+        round_.id,
+        export="rationale",
+        format=file_format,
+        anonymised=anonymised,
+    )
+    db.session.commit()
     suffix = "-anonymised" if anonymised else ""
     return sheets, f"selection-rationale-{round_.slug}-run-{run.id}{suffix}"
 
@@ -363,12 +377,12 @@ def _rationale(run_id: int) -> tuple[dict[str, Any], str]:
 @bp.get("/runs/<int:run_id>/rationale.csv")
 @roles_required(*STAFF)
 def rationale_csv(run_id: int) -> Response:
-    sheets, name = _rationale(run_id)
+    sheets, name = _rationale(run_id, "csv")
     return csv_response(sheets["Decisions"], f"{name}.csv")
 
 
 @bp.get("/runs/<int:run_id>/rationale.xlsx")
 @roles_required(*STAFF)
 def rationale_xlsx(run_id: int) -> Response:
-    sheets, name = _rationale(run_id)
+    sheets, name = _rationale(run_id, "xlsx")
     return xlsx_response(sheets, f"{name}.xlsx")

@@ -14,12 +14,14 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from selection import CRITERIA, QuotaError, QuotaTable, read_quotas, validate_quotas
+from selection.report import safe_cell
 
 from ..apply.questions import PAGES
 from ..apply.services import hash_token, new_token
+from ..audit import record
 from ..models import (
     AnswerPage,
     Application,
@@ -419,6 +421,17 @@ def screen_application(
     if note:
         detail += f". Note: {note}"
     record_event(session, application, user, now, "screened", detail)
+    record(
+        session,
+        user,
+        "application.screened",
+        "application",
+        application.id,
+        application.round_id,
+        screening=decision,
+        reason=application.screening_reason,
+        note_given=bool(note),
+    )
     session.flush()
 
 
@@ -431,6 +444,15 @@ def withdraw_application(
         )
     if not reason.strip():
         raise StaffError("Enter why the application is withdrawn")
+    record(
+        session,
+        user,
+        "application.withdrawn",
+        "application",
+        application.id,
+        application.round_id,
+        previous_status=application.status,
+    )
     application.status = "withdrawn"
     application.withdrawn_reason = reason.strip()
     application.updated_at = now
@@ -471,6 +493,15 @@ def merge_applications(
     record_event(
         session, keep, user, now, "merged", f"{duplicate.reference} merged into this application"
     )
+    record(
+        session,
+        user,
+        "application.merged",
+        "application",
+        duplicate.id,
+        duplicate.round_id,
+        merged_into=keep.id,
+    )
     session.flush()
 
 
@@ -506,6 +537,15 @@ def start_assisted_application(
         "created",
         f"Started by staff for an expression of interest received by {channel}",
     )
+    record(
+        session,
+        staff_user,
+        "application.assisted_started",
+        "application",
+        application.id,
+        round_.id,
+        channel=channel,
+    )
     session.flush()
     return application
 
@@ -514,6 +554,15 @@ def record_page_entered(
     session: Session, application: Application, page_id: str, user: User, now: datetime
 ) -> None:
     record_event(session, application, user, now, "answers", f"Entered “{PAGES[page_id].title}”")
+    record(
+        session,
+        user,
+        "application.assisted_page_saved",
+        "application",
+        application.id,
+        application.round_id,
+        page=page_id,
+    )
     session.flush()
 
 
@@ -528,6 +577,15 @@ def record_sent_by_staff(
         "submitted",
         f"Sent by staff ({CHANNEL_LABELS[application.channel].lower()}); "
         f"reference {application.reference}",
+    )
+    record(
+        session,
+        user,
+        "application.assisted_sent",
+        "application",
+        application.id,
+        application.round_id,
+        channel=application.channel,
     )
     session.flush()
 
@@ -547,11 +605,29 @@ class RoundSettings:
     lottery_band: float | None
 
 
-def update_round_settings(session: Session, round_: Round, settings: RoundSettings) -> None:
+def _settings_fields(round_: Round) -> dict[str, Any]:
+    """The round's settings staff can change, by field name (for the audit log's list)."""
+    texts = (round_.settings or {}).get("texts", {})
+    return {
+        "title": round_.title,
+        **{f"texts.{key}": texts.get(key) for key in TEXT_KEYS},
+        "opens_at": round_.opens_at,
+        "closes_at": round_.closes_at,
+        "sites_wanted": round_.sites_wanted,
+        **{f"weights.{c}": float((round_.weights or {}).get(c, 1.0)) for c in CRITERIA},
+        "reviews_required": round_.reviews_required,
+        "lottery_band": round_.lottery_band,
+    }
+
+
+def update_round_settings(
+    session: Session, round_: Round, settings: RoundSettings, user: User | None
+) -> None:
     if settings.closes_at <= settings.opens_at:
         raise StaffError("The closing time must be after the opening time")
     if any(not w > 0 for w in settings.weights.values()):
         raise StaffError("Every criterion weight must be more than 0")
+    before = _settings_fields(round_)
     round_.title = settings.title
     # A new dict, so the JSON column sees the change.
     stored = dict(round_.settings or {})
@@ -563,6 +639,13 @@ def update_round_settings(session: Session, round_: Round, settings: RoundSettin
     round_.weights = {c: float(settings.weights[c]) for c in CRITERIA}
     round_.reviews_required = settings.reviews_required
     round_.lottery_band = settings.lottery_band
+    after = _settings_fields(round_)
+    # Only the names of the fields: texts and titles are prose, not codes.
+    changed = [name for name in after if after[name] != before[name]]
+    if changed:
+        record(
+            session, user, "round.settings_changed", "round", round_.id, round_.id, fields=changed
+        )
     session.flush()
 
 
@@ -692,13 +775,29 @@ def _csv_rows(text: str) -> list[dict[str, str]] | None:
     ]
 
 
-def save_quotas(round_: Round, check: QuotaCheck) -> None:
+def save_quotas(
+    round_: Round, check: QuotaCheck, user: User | None = None, source: str = "form"
+) -> None:
+    """Store a checked quota table; ``source`` is "form" or "upload" (for the audit log)."""
+    session = object_session(round_)
+    assert session is not None, "the round must belong to a session"
     if check.problems or check.table is None:
         raise StaffError("The quota table has problems")
     round_.quotas = [
         {"dimension": b.dimension, "category": b.category, "min": b.min, "max": b.max}
         for b in check.table.bounds
     ]
+    record(
+        session,
+        user,
+        "round.quotas_changed",
+        "round",
+        round_.id,
+        round_.id,
+        source=source,
+        rows=len(round_.quotas),
+    )
+    session.flush()
 
 
 def quotas_csv(round_: Round) -> str:
@@ -707,10 +806,11 @@ def quotas_csv(round_: Round) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(QUOTA_COLUMNS)
     for row in round_.quotas or []:
+        # The same formula guard as every other download (a stored row could start with "=").
         writer.writerow(
             [
-                row["dimension"],
-                row["category"],
+                safe_cell(row["dimension"]),
+                safe_cell(row["category"]),
                 "" if row.get("min") is None else row["min"],
                 "" if row.get("max") is None else row["max"],
             ]

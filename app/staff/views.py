@@ -421,6 +421,7 @@ def settings(round_id: int) -> str | Response:
                 reviews_required=int(form.reviews_required.data),
                 lottery_band=float(band) if band else None,
             ),
+            _me(),
         )
         db.session.commit()
         flash("The round's settings are saved.", "success")
@@ -487,7 +488,7 @@ def quotas(round_id: int) -> str | Response:
     check = check_quota_rows(round_, rows)
     if check.problems:
         return _render_quotas(round_, rows, check)
-    save_quotas(round_, check)
+    save_quotas(round_, check, _me(), "form")
     db.session.commit()
     flash("The quota table is saved.", "success")
     return redirect(url_for("staff.quotas", round_id=round_.id))
@@ -524,7 +525,7 @@ def quotas_upload(round_id: int) -> str | Response:
     if check.problems:
         # The file's rows go into the form to correct there; the saved table is unchanged.
         return _render_quotas(round_, check.rows or stored, check, upload_form=form)
-    save_quotas(round_, check)
+    save_quotas(round_, check, _me(), "upload")
     db.session.commit()
     flash("The quota table is uploaded and saved.", "success")
     return redirect(url_for("staff.quotas", round_id=round_.id))

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from app import create_app
 from app.extensions import db
 from app.models import utcnow
 from app.rounds import create_round
+from tests.browser.server import browser_app, serve
 from tests.conftest import skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,19 +29,9 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from flask_migrate import upgrade
-
-    instance = tmp_path_factory.mktemp("instance")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'browser.sqlite3'}",
-            "SERVER_NAME": None,
-            "MAIL_OUTBOX_DIR": str(instance / "outbox"),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    """The applicant's side: one open round."""
+    app = browser_app(tmp_path_factory.mktemp("instance"))
     with app.app_context():
-        upgrade()
         now = utcnow()
         create_round(
             db.session,
@@ -53,11 +41,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             closes_at=now + timedelta(days=30),
         )
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

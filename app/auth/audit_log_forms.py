@@ -1,0 +1,56 @@
+"""The audit log's filter form: read from the query string, so a filtered view can be linked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from ..apply.forms import strip
+from ..audit import ACTIONS, RECORD_TYPES
+from ..staff.forms import parse_date
+from .audit_log_services import AuditFilters
+
+
+def _date_field(label: str, what: str) -> StringField:
+    message = f"Enter the {what} date as day/month/year, like 24/3/2027"
+
+    def valid(form: FlaskForm, field: Field) -> None:
+        if parse_date(field.data) is None:
+            raise ValidationError(message)
+
+    return StringField(
+        label, validators=[Optional(), Length(max=20, message=message), valid], filters=[strip]
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    """Choices outside the lists are ignored, as on the applications list; dates are checked."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    action = StringField("Action", filters=[strip])
+    actor = StringField("Who", filters=[strip])
+    record_type = StringField("Record type", filters=[strip])
+    date_from = _date_field("From", "start")
+    date_to = _date_field("To", "end")
+
+    def validate_date_to(self, field: Field) -> None:
+        start, end = parse_date(self.date_from.data or ""), parse_date(field.data or "")
+        if start and end and end < start:
+            raise ValidationError("The end date must be the same as or after the start date")
+
+    def filters(self, actors: Mapping[str, str], args: Mapping[str, str]) -> AuditFilters:
+        """The filters to apply (call after validate): unknown choices count as any."""
+        page = str(args.get("page", "1")).strip()
+        return AuditFilters(
+            action=self.action.data if self.action.data in ACTIONS else "",
+            actor=self.actor.data if self.actor.data in actors else "",
+            record_type=self.record_type.data if self.record_type.data in RECORD_TYPES else "",
+            date_from=parse_date(self.date_from.data or ""),
+            date_to=parse_date(self.date_to.data or ""),
+            page=int(page) if page.isdecimal() and len(page) < 7 else 1,
+        )

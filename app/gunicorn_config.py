@@ -1,0 +1,67 @@
+"""gunicorn settings for production: `gunicorn -c python:app.gunicorn_config wsgi:app`, as
+`make serve` runs it. Each can be overridden on the command line or by the environment below.
+
+The service sits behind a TLS-terminating reverse proxy that buffers requests (nginx, Caddy, a
+cloud load balancer), so gunicorn's plain sync workers are the right shape: each handles one
+request at a time and the proxy absorbs slow clients. The workers share nothing in memory:
+sessions are signed cookies, and drafts, the outbox and rate-limit counters live in PostgreSQL
+and Redis.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from app import RedactTokens
+
+# BIND: "127.0.0.1:8000" (the default: only the proxy on this host reaches it), "0.0.0.0:8000",
+# or "unix:/run/partner-select.sock".
+bind = [os.environ.get("BIND") or "127.0.0.1:8000"]
+# WEB_CONCURRENCY: the number of worker processes; by default gunicorn's advice, 2 x cores + 1.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
+worker_class = "sync"
+# A request that takes longer than this is stuck: the worker is killed and replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then, staggered, so a slow leak can never build up.
+max_requests = 2000
+max_requests_jitter = 200
+# Each worker builds its own app and database pool: a pool must never be shared across fork().
+preload_app = False
+# The runtime control socket (gunicornc) is off: one fixed path would clash between instances.
+control_socket_disable = True
+
+# X-Forwarded-* headers are believed only by the app, through werkzeug's ProxyFix, and only for
+# the number of proxy hops set in TRUSTED_PROXIES. gunicorn must not also trust them (by default
+# it believes X-Forwarded-Proto from 127.0.0.1), or a second, unconfigured path would exist.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+
+# Access log on stdout: method, path (no query string, which may hold search terms), status,
+# size, time and worker pid. No referrer or user agent. Resume links are redacted.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms worker=%(p)s'
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger with resume tokens taken out of every access-log field."""
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
+    ) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        pattern = RedactTokens.pattern
+        return {
+            key: pattern.sub("/resume/[redacted]", value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
+
+
+logger_class = RedactingLogger
