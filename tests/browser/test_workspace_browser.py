@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from app.extensions import db
@@ -398,3 +399,47 @@ def test_an_admin_invites_a_user_and_reads_the_audit_log(walk_as: Any, site: Sit
     walk.checkpoint("audit log (filtered)")
 
     assert walk.problems == {}, report(walk.problems)
+
+
+# --- Reflow: every workspace page at 320 CSS px ------------------------------------------------
+
+NARROW = {"width": 320, "height": 640}
+# Links that download a file or end the session: not pages to look at.
+NOT_PAGES = (".csv", ".xlsx", "download", "export", "sign-out")
+
+
+def test_every_workspace_page_reflows_at_320_css_px(browser: Any, site: Site) -> None:
+    """WCAG 1.4.10: at 320 CSS px (1280 px at 400% zoom) no page scrolls sideways; a wide table
+    scrolls inside its own focusable region instead. Each person follows every link on the
+    pages they can reach from their home page (breadth first, same site, GET only)."""
+    visited: set[str] = set()
+    for person, home in ((site.data.admin, "/staff/"), (site.data.reviewer, "/panel/")):
+        context = browser.new_context(viewport=NARROW)
+        context.set_default_timeout(10_000)
+        walk = Walk(context.new_page(), site.url, check_axe=False)
+        sign_in(walk, person, check=False)
+        queue, seen = [home, "/users", "/admin/audit"], set()
+        while queue and len(seen) < 60:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            try:
+                response = walk.goto(path)
+            except PlaywrightError as error:  # a link to a file (e.g. subject access JSON)
+                assert "Download is starting" in str(error), (path, error)
+                continue
+            if response is None or response.status != 200:
+                continue
+            walk.checkpoint(f"{person.email} {path}")  # raises if the page scrolls sideways
+            for href in walk.page.eval_on_selector_all(
+                "main a[href]", "links => links.map(a => a.getAttribute('href'))"
+            ):
+                href = href.split("#")[0]
+                if href.startswith("/") and not any(part in href for part in NOT_PAGES):
+                    queue.append(href)
+        visited |= {f"{person.email} {path}" for path in seen}
+        context.close()
+    # The crawl reached the staff, admin and panel pages, not only the two home pages.
+    assert len(visited) >= 15, sorted(visited)
+    assert any("/staff/rounds/" in v for v in visited), sorted(visited)
