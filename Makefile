@@ -44,11 +44,11 @@ serve: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	exec $(BIN)/gunicorn --config python:app.gunicorn_config --bind $(BIND) wsgi:app
 
-# The issue asks for 1,000 load submissions and 1,000 fuzz bodies per endpoint; on the 2-core CI
-# machine that alone takes over 15 minutes, so `make test` runs reduced counts and `make test-full`
-# runs the full ones.
-LOAD_APPLICATIONS ?= 150
-CRASH_APPLICATIONS ?= 100
+# The issue asks for 1,000 load submissions and 1,000 fuzz bodies per endpoint. The load tests run
+# the full 1,000 (about 4 minutes of tests/load on the 2-core machine); the fuzz bodies would take
+# the suite over 15 minutes, so `make test` runs fewer and `make test-full` runs the full count.
+LOAD_APPLICATIONS ?= 1000
+CRASH_APPLICATIONS ?= 200
 FUZZ_EXAMPLES ?= 150
 export LOAD_APPLICATIONS CRASH_APPLICATIONS FUZZ_EXAMPLES
 

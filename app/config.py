@@ -55,6 +55,15 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     # Keeps this service's counters apart when several services share one Redis.
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "partner-select")
+    # If Redis is unreachable, each worker counts in its own memory (a warning is logged) and
+    # goes back to Redis when it answers again: applicants and sign-ins are never refused because
+    # the counter store blinked. Short timeouts: a Redis that hangs delays the request that finds
+    # it down by about two seconds (measured) and each later health check by one, not five each.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS: ClassVar[dict[str, object]] = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+    }
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     APPLY_DRAFT_RATE_LIMIT = os.environ.get("APPLY_DRAFT_RATE_LIMIT", "30 per hour")

@@ -23,6 +23,8 @@ from app import RedactTokens
 # or "unix:/run/partner-select.sock".
 bind = [os.environ.get("BIND") or "127.0.0.1:8000"]
 # WEB_CONCURRENCY: the number of worker processes; by default gunicorn's advice, 2 x cores + 1.
+# On 2 cores the final submit is bound by CPU (Python and PostgreSQL), not by waiting: 3 and 5
+# workers cost the same CPU per request in benchmarks/web_bench.py, so the advice stands.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
 worker_class = "sync"
 # A request that takes longer than this is stuck: the worker is killed and replaced.

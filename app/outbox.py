@@ -14,7 +14,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .models import OutboxMessage, utcnow
@@ -32,18 +32,25 @@ def queue_email(
     subject: str,
     body: str,
     application_id: int | None = None,
-) -> OutboxMessage:
-    message = OutboxMessage(
-        kind=kind,
-        to_address=to_address,
-        subject=subject,
-        body=body,
-        application_id=application_id,
-        next_attempt_at=utcnow(),
+) -> None:
+    """Write the message in the caller's transaction: it is sent only if that commits."""
+    session.flush()  # rows the message refers to, if still pending, go first
+    session.execute(
+        _QUEUE,
+        {
+            "kind": kind,
+            "to_address": to_address,
+            "subject": subject,
+            "body": body,
+            "application_id": application_id,
+            "next_attempt_at": utcnow(),
+        },
     )
-    session.add(message)
-    session.flush()
-    return message
+
+
+# A plain INSERT: the message is never read back in the transaction that queues it, so the ORM's
+# unit of work (an object to track, its primary key to fetch) would be pure cost.
+_QUEUE = insert(OutboxMessage.__table__)  # type: ignore[arg-type]
 
 
 class Transport(Protocol):

@@ -1,6 +1,9 @@
 """Baselines the engine is compared with, each written plainly and independently of `selection`.
 
 * ``plain_milp``: one binary per application, every quota row as a constraint, scipy's HiGHS.
+* ``plain_milp_tie_break``: the same model doing the whole task the engine does: the optimum on
+  the engine's published points, then its published tie-break (total evidence, then the seeded
+  draw) as further solves that hold the totals of the stages before.
 * ``reference_optimum``: the same MILP on the best ``k`` of each attribute profile only (the rest
   can never be chosen); used as the exact optimum to measure gaps when the plain MILP times out,
   and cross-checked against the plain MILP wherever that finishes.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +28,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from benchmarks._pools import Problem
+from benchmarks._pools import CRITERIA, Problem
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,77 @@ def plain_milp(problem: Problem, time_limit: float, subset: np.ndarray | None = 
     chosen = idx[np.flatnonzero(result.x > 0.5)] if result.x is not None else idx[:0]
     status = {0: "optimal", 1: "timed out", 2: "infeasible"}.get(result.status, result.message)
     return MilpRun(chosen=chosen, optimal=result.status == 0, status=status)
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """The engine's published order, recomputed here from its definition (not from its code).
+
+    ``points`` is the equal-weight score in whole thousandths (the engine's default
+    ``score_decimals=3``), ``evidence`` the evidence mean likewise, ``draw`` the seeded draw:
+    ``numpy.random.default_rng(seed).permutation(n)`` dealt to the applications in id order,
+    larger wins.  A selection is better when its total points are higher, then its total
+    evidence, then its total draw.
+    """
+
+    points: np.ndarray
+    evidence: np.ndarray
+    draw: np.ndarray
+
+
+def published_key(apps: pd.DataFrame, seed: int, decimals: int = 3) -> PublishedKey:
+    """The engine's tie-break key for every application of ``apps`` (all eligible)."""
+    scale = 10**decimals
+    values = apps[list(CRITERIA)].to_numpy(dtype=float)
+    points = np.rint(values.sum(axis=1) / len(CRITERIA) * scale).astype(np.int64)
+    evidence = np.rint(apps["evidence"].to_numpy(dtype=float) * scale).astype(np.int64)
+    order = np.argsort(apps["id"].to_numpy(dtype=str), kind="stable")
+    draw = np.empty(len(apps), dtype=np.int64)
+    draw[order] = np.random.default_rng(seed).permutation(len(apps))
+    return PublishedKey(points, evidence, draw)
+
+
+def plain_milp_tie_break(problem: Problem, key: PublishedKey, time_limit: float) -> MilpRun:
+    """One binary per application, solved three times like the engine's published rule.
+
+    First the best total of ``key.points``; then, holding that total with one more row, the best
+    total evidence; then, holding both, the best total draw.  Each stage is an exact MILP
+    (``mip_rel_gap=0``) on the same plain model; ``time_limit`` covers all three.
+    """
+    ones = sparse.csr_matrix(np.ones((1, problem.n)))
+    rows = [ones, problem.members]
+    low = [np.array([problem.k]), problem.low]
+    high = [np.array([problem.k]), problem.high]
+    deadline = time.perf_counter() + time_limit
+    x: np.ndarray | None = None
+    for stage, values in enumerate((key.points, key.evidence, key.draw)):
+        if x is not None:
+            # Hold the previous stage's optimal total (as a whole number, so exactly).
+            previous = (key.points, key.evidence)[stage - 1]
+            best = int(previous[x > 0.5].sum())
+            rows.append(sparse.csr_matrix(previous.astype(float).reshape(1, -1)))
+            low.append(np.array([best]))
+            high.append(np.array([np.inf]))
+        result = milp(
+            c=-values.astype(float),
+            integrality=np.ones(problem.n),
+            bounds=Bounds(0, 1),
+            constraints=LinearConstraint(
+                sparse.vstack(rows, format="csr"), np.concatenate(low), np.concatenate(high)
+            ),
+            options={
+                "time_limit": max(deadline - time.perf_counter(), 0.01),
+                "mip_rel_gap": 0.0,
+                "disp": False,
+            },
+        )
+        if result.status != 0 or result.x is None:
+            status = {1: "timed out", 2: "infeasible"}.get(result.status, result.message)
+            chosen = np.flatnonzero(x > 0.5) if x is not None else np.empty(0, dtype=np.int64)
+            return MilpRun(chosen=chosen, optimal=False, status=f"stage {stage + 1}: {status}")
+        x = np.asarray(result.x)
+    assert x is not None
+    return MilpRun(chosen=np.flatnonzero(x > 0.5), optimal=True, status="optimal")
 
 
 def best_per_profile(problem: Problem) -> np.ndarray:

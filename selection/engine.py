@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from selection.inputs import (
     parse_ratings,
     weighted_score,
 )
-from selection.optimise import Pool, Solution, solve
+from selection.optimise import Pool, Solution, descending_order, solve
 from selection.options import (
     CRITERIA,
     Replacement,
@@ -85,7 +86,11 @@ def select(
     prepared = prepare(applications, table_q, k, weights, reviews, options)
     pool = prepared.pool
     problems = check_quotas(
-        table_q, applications, k, prepared.table["eligible"].tolist(), prepared.categories
+        table_q,
+        applications,
+        k,
+        prepared.table["eligible"].to_numpy(dtype=bool),
+        prepared.categories,
     )
     structural = [p.message for p in problems if p.kind == "structure"]
     if structural:
@@ -110,7 +115,8 @@ def prepare(
         raise InputError("The applications have no 'id' column.", column="id")
     w = normalise_weights(weights)
     n = len(applications)
-    table = pd.DataFrame({"id": parse_ids(applications["id"]).to_numpy()})
+    ids = parse_ids(applications["id"])
+    table = pd.DataFrame({"id": ids.values})
     if "eligible" in applications.columns:
         table["eligible"] = parse_eligible(applications["eligible"]).to_numpy()
     else:
@@ -174,15 +180,13 @@ def prepare(
         for dim in quotas.dimensions
         if dim in applications.columns
     }
-    for dim, coded in categories.items():
-        table[dim] = coded.values
-    if "organisation" in applications.columns:
+    if options.one_per_organisation:
+        if "organisation" not in applications.columns:
+            raise InputError(
+                "One site per organisation needs an 'organisation' column.", column="organisation"
+            )
         table["organisation"] = category_values(applications["organisation"]).to_numpy()
-    elif options.one_per_organisation:
-        raise InputError(
-            "One site per organisation needs an 'organisation' column.", column="organisation"
-        )
-    pool, positions, lottery = _build_pool(table, quotas, categories, k, options)
+    pool, positions, lottery = _build_pool(table, ids.order, quotas, categories, k, options)
     return Prepared(
         table,
         pool,
@@ -199,6 +203,7 @@ def prepare(
 
 def _build_pool(
     table: pd.DataFrame,
+    id_order: np.ndarray,
     quotas: QuotaTable,
     categories: Mapping[str, Categories],
     k: int,
@@ -206,13 +211,10 @@ def _build_pool(
 ) -> tuple[Pool, np.ndarray, np.ndarray]:
     """The optimiser's view of the eligible applications, in id order."""
     eligible = table["eligible"].to_numpy(dtype=bool)
-    positions = np.flatnonzero(eligible)
-    ids = table["id"].to_numpy()[positions].astype(str)
-    positions = positions[np.argsort(ids, kind="stable")]
-    sub = table.iloc[positions]
+    positions = id_order[eligible[id_order]]
     scale = 10**options.score_decimals
-    points = np.rint(sub["score"].to_numpy(dtype=float) * scale).astype(np.int64)
-    secondary = np.rint(sub["evidence"].to_numpy(dtype=float) * scale).astype(np.int64)
+    points = np.rint(table["score"].to_numpy(dtype=float)[positions] * scale).astype(np.int64)
+    secondary = np.rint(table["evidence"].to_numpy(dtype=float)[positions] * scale).astype(np.int64)
     rng = np.random.default_rng(options.seed)
     draw = rng.permutation(len(positions)).astype(np.int64)
     lottery = np.zeros(len(positions), dtype=bool)
@@ -224,43 +226,67 @@ def _build_pool(
         lottery = np.abs(points - cut) <= band
         points = np.where(lottery, cut, points)
         secondary = np.where(lottery, 0, secondary)
-    dims = [d for d in quotas.dimensions if d in sub.columns]
-    if dims:
-        # Combine per-column category codes into one profile number per application.
-        codes = np.zeros(len(positions), dtype=np.int64)
-        for dim in dims:
-            coded = categories[dim]
-            codes = codes * (len(coded.labels) + 1) + coded.codes[positions]
-            codes = np.unique(codes, return_inverse=True)[1].astype(np.int64)  # stay small
-        profile_keys, first, profile = np.unique(codes, return_index=True, return_inverse=True)
-        profile_values = sub[dims].iloc[first].reset_index(drop=True)
-    else:
-        profile_keys = np.zeros(1, dtype=np.int64)
-        profile = np.zeros(len(positions), dtype=np.int64)
-        profile_values = pd.DataFrame(index=range(1))
-    n_prof = len(profile_keys)
-    rows: list[int] = []
-    cols: list[int] = []
+    dims = [d for d in quotas.dimensions if d in categories]
+    profile, profile_codes = _profiles([categories[d] for d in dims], positions)
+    n_prof = profile_codes.shape[0]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
     for b, bound in enumerate(quotas.bounds):
-        if bound.dimension in profile_values.columns:
-            hits = np.flatnonzero(profile_values[bound.dimension].to_numpy() == bound.category)
-            rows.extend([b] * len(hits))
-            cols.extend(hits.tolist())
+        if bound.dimension in dims:
+            j = dims.index(bound.dimension)
+            labels = categories[bound.dimension].labels
+            hits = np.flatnonzero(labels[profile_codes[:, j]] == bound.category)
+            rows.append(np.full(len(hits), b, dtype=np.int64))
+            cols.append(hits.astype(np.int64))
+    row_idx = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    col_idx = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     membership = sparse.csr_array(
-        (np.ones(len(rows)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
-        shape=(len(quotas.bounds), n_prof),
+        (np.ones(len(row_idx)), (row_idx, col_idx)), shape=(len(quotas.bounds), n_prof)
     )
     lo = np.array([float(b.min or 0) for b in quotas.bounds])
     hi = np.array([float(b.max) if b.max is not None else np.inf for b in quotas.bounds])
     org = np.full(len(positions), -1, dtype=np.int64)
-    if options.one_per_organisation and "organisation" in sub.columns:
-        names = sub["organisation"].to_numpy(dtype=str)
-        codes, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
+    if options.one_per_organisation and "organisation" in table.columns:
+        names = table["organisation"].to_numpy(dtype=str)[positions]
+        _, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
         shared = (counts[inverse] > 1) & (names != "")
         org = np.where(shared, inverse, -1).astype(np.int64)
-        del codes
-    pool = Pool(points, secondary, draw, profile.astype(np.int64), org, membership, lo, hi, k)
+    pool = Pool(points, secondary, draw, profile, org, membership, lo, hi, k)
     return pool, positions, lottery
+
+
+def _profiles(coded: list[Categories], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number the attribute profiles of the applications at ``positions``.
+
+    Returns each application's profile (profiles numbered in the order of their category codes,
+    dimension by dimension) and, per profile, its category code in each dimension.
+    """
+    n = len(positions)
+    if not coded:
+        return np.zeros(n, dtype=np.int64), np.zeros((1, 0), dtype=np.int64)
+    codes = [c.codes[positions] for c in coded]
+    radix = [len(c.labels) + 1 for c in coded]
+    if math.prod(radix) <= max(4 * n, 1 << 16):
+        # Few possible profiles: one mixed-radix number per application, counted by a table.
+        key = np.zeros(n, dtype=np.int64)
+        for code, base in zip(codes, radix, strict=True):
+            key = key * base + code
+        present = np.zeros(math.prod(radix), dtype=bool)
+        present[key] = True
+        number = np.cumsum(present) - 1
+        profile = number[key].astype(np.int64)
+        keys = np.flatnonzero(present)
+    else:
+        # Many: combine one dimension at a time, renumbering to keep the numbers small.
+        key = np.zeros(n, dtype=np.int64)
+        for code, base in zip(codes, radix, strict=True):
+            key = np.unique(key * base + code, return_inverse=True)[1].astype(np.int64)
+        keys, first, profile = np.unique(key, return_index=True, return_inverse=True)
+        return profile.astype(np.int64), np.column_stack([c[first] for c in codes])
+    digits = np.empty((len(keys), len(coded)), dtype=np.int64)
+    for j in range(len(coded) - 1, -1, -1):
+        keys, digits[:, j] = np.divmod(keys, radix[j])
+    return profile, digits
 
 
 def _result(
@@ -279,16 +305,15 @@ def _result(
     )
     n = len(table)
     pos = prepared.eligible_pos
-    decision = np.full(n, "ineligible", dtype=object)
+    decision = explain.filled_text(n, "ineligible")
     decision[pos] = explained.decision
-    reason_code = np.full(n, "ineligible", dtype=object)
-    reason = np.array(
-        [
-            f"Not eligible: {r}." if r else "Not eligible at screening."
-            for r in table["ineligible_reason"].tolist()
-        ],
-        dtype=object,
-    )
+    reason_code = explain.filled_text(n, "ineligible")
+    reason = np.empty(n, dtype=object)
+    screened_out = np.flatnonzero(~table["eligible"].to_numpy(dtype=bool))
+    reason[screened_out] = [
+        f"Not eligible: {r}." if r else "Not eligible at screening."
+        for r in table["ineligible_reason"].to_numpy()[screened_out].tolist()
+    ]
     reason_code[pos] = explained.reason_code
     reason[pos] = explained.reason
     reserve_values = np.zeros(n, dtype=np.int64)
@@ -297,11 +322,14 @@ def _result(
     # Rank 1 is the best score among eligible applications (evidence, then the draw, break ties).
     scores = table["score"].to_numpy(dtype=float)[pos]
     scale = prepared.scale
-    pts = np.rint(scores * scale).astype(np.int64)
-    ev = np.rint(table["evidence"].to_numpy(dtype=float)[pos] * scale).astype(np.int64)
-    order = np.lexsort((-prepared.pool.draw, -ev, -pts))
     rank_values = np.zeros(n, dtype=np.int64)
-    rank_values[pos[order]] = np.arange(1, len(order) + 1)
+    if options.lottery_band is None:
+        rank_values[pos] = prepared.pool.rank + 1  # the pool ranks by this very order
+    else:  # the pool's points are pooled within the band; ranks use the scores themselves
+        pts = np.rint(scores * scale).astype(np.int64)
+        ev = np.rint(table["evidence"].to_numpy(dtype=float)[pos] * scale).astype(np.int64)
+        order = descending_order(pts, ev, prepared.pool.draw)
+        rank_values[pos[order]] = np.arange(1, len(order) + 1)
     rank = pd.arrays.IntegerArray(rank_values, rank_values == 0)
     out = pd.DataFrame({"id": table["id"], "decision": decision, "rank": rank})
     out["score"] = table["score"].round(options.score_decimals)
@@ -311,7 +339,7 @@ def _result(
     needed = np.full(n, np.nan)
     needed[pos] = explained.points_needed
     out["points_needed"] = needed
-    replaces = np.full(n, "", dtype=object)
+    replaces = explain.filled_text(n, "")
     replaces[pos] = explained.can_replace
     out["can_replace"] = replaces
     for c in CRITERIA:
@@ -327,7 +355,7 @@ def _result(
     bounds = explained.bounds.copy()
     bounds["cost"] = bounds["cost"] / scale
     sel_scores = scores[solution.selected]
-    top_total = float(np.sort(scores)[::-1][: prepared.pool.k].sum())
+    top_total = float(_top(scores, prepared.pool.k).sum())
     total = float(sel_scores.sum())
     summary: dict[str, Any] = {
         "k": prepared.pool.k,
@@ -346,7 +374,13 @@ def _result(
     audit: dict[str, Any] = {
         "seed": options.seed,
         "inputs_sha256": inputs_digest(
-            applications, prepared.quotas, prepared.pool.k, prepared.weights, reviews, options
+            applications,
+            prepared.quotas,
+            prepared.pool.k,
+            prepared.weights,
+            reviews,
+            options,
+            prepared.categories,
         ),
         "weights": dict(prepared.weights),
         "k": prepared.pool.k,
@@ -361,6 +395,13 @@ def _result(
     }
     context = _Context(prepared, solution)
     return SelectionResult(out, bounds, summary, audit, prepared.warnings, context)
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest values, largest first (as ``np.sort(values)[::-1][:k]``, faster)."""
+    if k < len(values):
+        values = np.partition(values, len(values) - k)[len(values) - k :]
+    return np.sort(values)[::-1][:k]
 
 
 @dataclass(frozen=True)
@@ -378,6 +419,7 @@ def inputs_digest(
     weights: Mapping[str, float],
     reviews: pd.DataFrame | None,
     options: SelectionOptions,
+    coded: Mapping[str, Categories] | None = None,
 ) -> str:
     """SHA-256 of the inputs in a canonical form: rows sorted by id, columns by name.
 
@@ -385,32 +427,57 @@ def inputs_digest(
     (numbers as little-endian float64, anything else as the fixed-width UTF-32 text numpy makes
     of it, preceded by that dtype's name, such as ``<U7``), byte 0x1e.  Then the settings as
     JSON with sorted keys.  Stored runs compare this digest, so the format must not change.
+    ``coded`` may pass columns of ``applications`` already coded by
+    :func:`~selection.quotas.category_codes`, to save converting their text again.
     """
     digest = hashlib.sha256()
 
-    def add_frame(frame: pd.DataFrame, key: list[str]) -> None:
+    def add_frame(
+        frame: pd.DataFrame, key: list[str], coded: Mapping[str, Categories] | None = None
+    ) -> None:
         # Rows in key order, columns by name; numbers as float64 bytes, everything else as text.
         present = [c for c in key if c in frame.columns]
+        order = None
         if present:
-            frame = frame.sort_values(present, kind="stable")
+            keys = frame[present].reset_index(drop=True)
+            order = keys.sort_values(present, kind="stable").index.to_numpy()
         for name in sorted(map(str, frame.columns)):
             column = frame[name]
             digest.update(name.encode() + b"\x1d")
+            # Arrays are hashed through their buffers: the same bytes as tobytes(), uncopied.
             if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-                digest.update(column.to_numpy(dtype="<f8", na_value=np.nan).tobytes())
+                numbers = column.to_numpy(dtype="<f8", na_value=np.nan)
+                digest.update(np.ascontiguousarray(_rows(numbers, order)).data)
+                digest.update(b"\x1e")
+                continue
+            known = coded.get(name) if coded is not None else None
+            if (
+                known is not None
+                and known.raw_codes is not None
+                and known.raw_text is not None
+                and len(known.raw_codes) == len(column)
+                and isinstance(column.dtype, pd.StringDtype)
+            ):
+                text = known.raw_text[_rows(known.raw_codes, order)]
             else:
-                text = column.to_numpy(dtype=str)
-                digest.update(str(text.dtype).encode())
-                digest.update(text.tobytes())
+                text = _rows(column.to_numpy(dtype=str), order)
+            text = np.ascontiguousarray(text)
+            digest.update(str(text.dtype).encode())
+            digest.update(text.data)
             digest.update(b"\x1e")
 
-    add_frame(applications, ["id"])
+    add_frame(applications, ["id"], coded)
     add_frame(quotas.to_frame(), ["dimension", "category"])
     if reviews is not None:
         add_frame(reviews, ["application_id", "reviewer_id"])
     settings = {"k": k, "weights": dict(weights), "options": options.as_dict()}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def _rows(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """``values`` in ``order`` (or as they are)."""
+    return values if order is None else values[order]
 
 
 def replace(result: SelectionResult, withdrawn_ids: Iterable[str]) -> Replacement:

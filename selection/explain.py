@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from selection.optimise import Pool, Solution, best_total_with, solve
+from selection.optimise import Pool, Solution, best_totals_with, solve
 from selection.options import SelectionOptions
 from selection.quotas import QuotaTable
 
@@ -68,12 +68,13 @@ def explain(
     def label(b: int) -> str:
         return quotas.label(quotas.bounds[b])
 
-    decision = np.where(selected, "selected", "not_selected").astype(object)
-    code = np.full(n, "", dtype=object)
-    reason = np.full(n, "", dtype=object)
+    decision = filled_text(n, "not_selected")
+    decision[selected] = "selected"
+    code = filled_text(n, "")
+    reason = filled_text(n, "")
     ordinal = pool.rank + 1
     points_needed = np.full(n, np.nan)
-    can_replace = np.full(n, "", dtype=object)
+    can_replace = filled_text(n, "")
     sel_scores = np.where(selected, scores, np.inf)
 
     for i in np.flatnonzero(selected & in_top).tolist():
@@ -143,12 +144,14 @@ def explain(
 
     swaps = _swap_table(pool, counts)
     reserve_number = np.zeros(n, dtype=np.int64)
-    by_rank = np.argsort(pool.rank)
+    by_rank = np.empty(n, dtype=np.int64)
+    by_rank[pool.rank] = np.arange(n)  # ranks are a permutation: this is its inverse
     sel_idx = np.flatnonzero(selected)
     n_reserves = 0
-    for i in by_rank:
+    for place in range(n):
         if n_reserves >= options.reserves:
             break
+        i = int(by_rank[place])
         if selected[i]:
             continue
         partners = _partners(pool, i, sel_idx, swaps, org_holder)
@@ -182,9 +185,12 @@ def explain(
     # The best single swap is a selection that includes the application: when the LP bound meets
     # its total, that total is the exact answer without a re-solve.
     swap_with = _lowest_partners(pool, window, sel_idx, swaps, org_holder)
-    for i, j in zip(window.tolist(), swap_with.tolist(), strict=True):
-        known = None if j < 0 else solution.total - int(pool.points[j]) + int(pool.points[i])
-        forced_total = best_total_with(pool, solution, int(i), known)
+    known = [
+        None if j < 0 else solution.total - int(pool.points[j]) + int(pool.points[i])
+        for i, j in zip(window.tolist(), swap_with.tolist(), strict=True)
+    ]
+    forced = best_totals_with(pool, solution, window.tolist(), known)
+    for i, forced_total in zip(window.tolist(), forced, strict=True):
         if forced_total is None:
             code[i] = "cannot_fit"
             reason[i] = "Not selected: no selection that includes it can meet every quota."
@@ -265,6 +271,17 @@ def price_bounds(
     return PricedBounds(table, at_min, at_max, without)
 
 
+def filled_text(n: int, value: str) -> np.ndarray:
+    """An object array of ``n`` copies of ``value``.
+
+    ``np.full`` would convert the text to a new string object for every element (slow at
+    100,000 rows); ``fill`` stores the one object.
+    """
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def _sites(count: int | None) -> str:
     """ "1 site", "3 sites"."""
     return f"{count} site" if count == 1 else f"{count} sites"
@@ -274,11 +291,15 @@ def _below_cutoff_sentences(
     scores: np.ndarray, apps: np.ndarray, partner: np.ndarray, ids: np.ndarray, decimals: int
 ) -> np.ndarray:
     """The "below the cut-off" sentence for each of ``apps`` given its lowest partner (or -1)."""
-    distinct, own = np.unique(scores[apps], return_inverse=True)
-    own = own.reshape(-1)
-    _, first, which = np.unique(
-        own * (len(scores) + 1) + (partner + 1), return_index=True, return_inverse=True
-    )
+    # Grouped by hashing (pandas.factorize), which needs no sort; groups are numbered in order
+    # of first appearance, so a group's first member is where the running maximum rises.
+    own, distinct = pd.factorize(scores[apps], use_na_sentinel=False)
+    key = own.astype(np.int64) * (len(scores) + 1) + (partner + 1)
+    which = pd.factorize(key)[0]
+    if len(which) == 0:
+        return np.zeros(0, dtype=object)
+    running = np.maximum.accumulate(which)
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
     text: list[str] = []
     for o, j in zip(own[first].tolist(), partner[first].tolist(), strict=True):
         mine = f"{distinct[o]:.{decimals}f}"
@@ -293,7 +314,7 @@ def _below_cutoff_sentences(
                 f"site it could have replaced while keeping every quota scored "
                 f"{scores[j]:.{decimals}f} ({ids[j]})."
             )
-    return np.asarray(np.array(text, dtype=object)[which.reshape(-1)], dtype=object)
+    return np.asarray(np.array(text, dtype=object)[which], dtype=object)
 
 
 def _organisation_holders(pool: Pool, selected: np.ndarray) -> dict[int, int]:

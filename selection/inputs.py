@@ -7,6 +7,7 @@ and the column, because staff fix these problems in a spreadsheet.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,28 +44,41 @@ def parse_eligible(column: pd.Series) -> pd.Series:
     return pd.Series(out, index=column.index, dtype=bool)
 
 
-def parse_ids(column: pd.Series, name: str = "id") -> pd.Series:
-    """Ids as stripped text; blank or duplicated ids are errors naming the row."""
-    missing = column.isna().to_numpy()
+@dataclass(frozen=True)
+class Ids:
+    """Clean ids in input order, as text objects, and the row positions that sort them."""
+
+    values: np.ndarray
+    order: np.ndarray
+
+
+def parse_ids(column: pd.Series, name: str = "id") -> Ids:
+    """Ids as stripped text; blank or duplicated ids are errors naming the row.
+
+    Duplicates are found by sorting, which also gives the id order the optimiser works in.
+    """
     text = np.strings.strip(column.to_numpy(dtype=str))
-    ids = pd.Series(np.where(missing, "", text).astype(object), dtype=object)
-    blank = (ids == "").to_numpy()
+    missing = column.isna().to_numpy()
+    if missing.any():
+        text = np.where(missing, "", text)
+    blank = text == ""
     if blank.any():
         pos = int(np.flatnonzero(blank)[0])
         raise InputError(
             f"Row {pos + 2}, column '{name}': the id is blank.", row=pos + 2, column=name
         )
-    dup = ids.duplicated(keep="first").to_numpy()
-    if dup.any():
-        pos = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy())[0])
+    order = np.argsort(text, kind="stable")
+    ordered = text[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        ids = pd.Series(text.astype(object), dtype=object)
+        pos = int(np.flatnonzero(ids.duplicated(keep="first").to_numpy())[0])
+        first = int(np.flatnonzero(text == text[pos])[0])
         raise InputError(
-            f"Row {pos + 2}, column '{name}': id '{ids.iloc[pos]}' is already used on "
-            f"row {first + 2}.",
+            f"Row {pos + 2}, column '{name}': id '{text[pos]}' is already used on row {first + 2}.",
             row=pos + 2,
             column=name,
         )
-    return ids
+    return Ids(text.astype(object), order)
 
 
 def parse_ratings(
@@ -76,7 +90,6 @@ def parse_ratings(
         if col not in frame.columns:
             raise InputError(f"The {what} have no '{col}' column.", column=col)
         values = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
-        raw = frame[col].tolist()
         bad = np.isnan(values) & required
         out_of_range = ~np.isnan(values) & ((values < 1) | (values > 5))
         for mask, why in (
@@ -85,8 +98,11 @@ def parse_ratings(
         ):
             if mask.any():
                 pos = int(np.flatnonzero(mask)[0])
+                raw = frame[col].iloc[pos]
+                if isinstance(raw, np.generic):
+                    raw = raw.item()  # as tolist() gives it: 'nan', not 'np.float64(nan)'
                 raise InputError(
-                    f"Row {pos + 2}, column '{col}': the value '{raw[pos]}' {why}.",
+                    f"Row {pos + 2}, column '{col}': the value '{raw}' {why}.",
                     row=pos + 2,
                     column=col,
                 )

@@ -23,6 +23,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -68,12 +69,14 @@ class Pool:
     """Where each profile's run in ``members`` starts (and, last, the end)."""
 
     def __post_init__(self) -> None:
-        order = np.lexsort((-self.draw, -self.secondary, -self.points))
+        order = descending_order(self.points, self.secondary, self.draw)
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         object.__setattr__(self, "rank", rank)
         n_profiles = self.membership.shape[1]
         prof_sorted = self.profile[order]
+        if n_profiles <= np.iinfo(np.uint16).max:
+            prof_sorted = prof_sorted.astype(np.uint16)  # numpy sorts these stably by radix
         stable = np.argsort(prof_sorted, kind="stable")
         members = order[stable]
         cuts = np.searchsorted(prof_sorted[stable], np.arange(n_profiles + 1))
@@ -81,6 +84,14 @@ class Pool:
         object.__setattr__(self, "by_profile", groups)
         object.__setattr__(self, "members", members)
         object.__setattr__(self, "starts", cuts)
+
+    @cached_property
+    def draw_rank(self) -> IntArray:
+        """The seeded draw as ranks 1..n: the same order in the smallest whole numbers (kept,
+        as every tie-broken solve uses it)."""
+        ranks = np.empty(self.n, dtype=np.int64)
+        ranks[np.argsort(self.draw, kind="stable")] = np.arange(1, self.n + 1)
+        return ranks
 
     @property
     def n(self) -> int:
@@ -110,6 +121,26 @@ class Pool:
             if len(orgs) != len(np.unique(orgs)):
                 return False
         return True
+
+
+def descending_order(*keys: IntArray) -> IntArray:
+    """Positions sorted by the first key, highest first, then the next, ... then position.
+
+    The same order as ``np.lexsort`` of the negated keys; when the keys' ranges allow, they are
+    packed into one integer per position first, which sorts several times faster.
+    """
+    n = len(keys[0]) if keys else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    packed = np.zeros(n, dtype=np.int64)
+    room = 1
+    for key in keys:
+        top, bottom = int(key.max()), int(key.min())
+        room *= top - bottom + 1
+        if room >= 2**62:
+            return np.lexsort(tuple(-key for key in reversed(keys))).astype(np.int64)
+        packed = packed * (top - bottom + 1) + (top - key)
+    return np.argsort(packed, kind="stable").astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -196,7 +227,7 @@ def solve(
         # keeps the model as easy as the first solve; otherwise a row holds the stage's total.
         # The next stage's LP over that face is solved first: when its counts are whole it is
         # that stage's optimum, and either way it describes the next face.
-        values_by_stage = (pool.points, pool.secondary, _draw_rank(pool))
+        values_by_stage = (pool.points, pool.secondary, pool.draw_rank)
         stage_lp: _Relaxation | None = relaxed
         source = full
         for stage in (0, 1):
@@ -254,18 +285,51 @@ def best_total_with(pool: Pool, solution: Solution, i: int, known: int | None = 
     total of a selection already known to include ``i`` (such as a single swap): when the LP
     bound, rounded down, meets it, no selection can do better and no MILP is needed.
     """
+    return _best_total_with(pool, solution, i, known, _FIRST_GAP)[0]
+
+
+_FIRST_GAP = 8.0
+"""The first guess at the gap between an LP bound and the best total (see :func:`solve`)."""
+
+
+def best_totals_with(
+    pool: Pool, solution: Solution, apps: Sequence[int], known: Sequence[int | None]
+) -> list[int | None]:
+    """:func:`best_total_with` for each of ``apps`` (``known`` likewise, one per application).
+
+    Applications near the cut-off tend to need similar gaps, so each starts from the gap the one
+    before needed instead of the first guess: usually one MILP each rather than a guess and a
+    wider retry.  The gap only sets how much work confirms the answer, never the answer.
+    """
+    guess = _FIRST_GAP
+    totals: list[int | None] = []
+    for i, sure in zip(apps, known, strict=True):
+        total, needed = _best_total_with(pool, solution, int(i), sure, guess)
+        totals.append(total)
+        guess = max(guess, needed)
+    return totals
+
+
+def _best_total_with(
+    pool: Pool, solution: Solution, i: int, known: int | None, guess: float
+) -> tuple[int | None, float]:
+    """:func:`best_total_with`, starting from the gap ``guess``; also the gap that confirmed it."""
     basis = solution.basis
     column = np.flatnonzero(basis.model.cand == i) if basis is not None else np.zeros(0)
     if basis is None or len(column) != 1:
         forced = solve(pool, force=[i], tie_break=False)
-        return None if forced is None else forced.total
+        return (None if forced is None else forced.total), guess
     col = int(column[0])
     relaxed = basis.relaxation
     ceiling = relaxed.bound - float(relaxed.cost_in[col])
     if known is not None and math.floor(ceiling + 1e-6) <= known:
-        return known
+        return known, guess
     largest = float(max(relaxed.cost_in.max(initial=0.0), relaxed.cost_out.max(initial=0.0)))
-    gap = 8.0
+    gap = guess
+    if known is not None:
+        # The known selection survives fixing with this gap (each column it contradicts costs
+        # it no more than the gap), so the first MILP reaches at least ``known`` and confirms.
+        gap = max(gap, ceiling - known)
     while True:
         fixed = relaxed.fix(basis.model, gap)
         fixed.lb[col] = fixed.ub[col] = 1.0
@@ -274,10 +338,10 @@ def best_total_with(pool: Pool, solution: Solution, i: int, known: int | None = 
         if x is not None:
             value = _value(model, pool.points, x)
             if ceiling - value <= gap:
-                return value
+                return value, ceiling - value
             gap = max(2.0 * gap, ceiling - value + 1.0)
         elif gap > largest:
-            return None
+            return None, guess
         else:
             gap *= 4.0
 
@@ -288,7 +352,7 @@ def _solve_directly(pool: Pool, model: _Model, tie_break: bool) -> Solution | No
     if x is None:
         return None
     if tie_break:
-        stages = (pool.points, pool.secondary, _draw_rank(pool))
+        stages = (pool.points, pool.secondary, pool.draw_rank)
         for values, next_values in itertools.pairwise(stages):
             model = _with_floor(model, values, _value(model, values, x))
             x_next = _run(model, _objective(model, next_values))
@@ -297,13 +361,6 @@ def _solve_directly(pool: Pool, model: _Model, tie_break: bool) -> Solution | No
             x = x_next
     selected = _fill(pool, model, x)
     return Solution(selected, int(pool.points[selected].sum()), int(pool.secondary[selected].sum()))
-
-
-def _draw_rank(pool: Pool) -> IntArray:
-    """The seeded draw as ranks 1..n: the same order in the smallest whole numbers."""
-    ranks = np.empty(pool.n, dtype=np.int64)
-    ranks[np.argsort(pool.draw, kind="stable")] = np.arange(1, pool.n + 1)
-    return ranks
 
 
 def _objective(model: _Model, values: IntArray) -> np.ndarray:

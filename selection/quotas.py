@@ -226,6 +226,10 @@ class Categories:
 
     codes: np.ndarray
     labels: np.ndarray
+    raw_codes: np.ndarray | None = None
+    """For a text column with no missing values: each row's value, uncleaned, is
+    ``raw_text[raw_codes]`` (as numpy text), so the audit digest need not convert it again."""
+    raw_text: np.ndarray | None = None
 
     @property
     def values(self) -> np.ndarray:
@@ -239,7 +243,16 @@ def category_codes(column: pd.Series) -> Categories:
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     text = np.asarray([_cell_text(v) for v in uniques.tolist()] + [""], dtype=object)
     labels, remap = np.unique(text, return_inverse=True)  # merges "Wales" and " Wales"
-    return Categories(np.asarray(remap[codes], dtype=np.int64), np.asarray(labels, dtype=object))
+    raw_codes = raw_text = None
+    if isinstance(column.dtype, pd.StringDtype) and len(codes) and codes.min() >= 0:
+        # Distinct strings are distinct values, so the codes keep every row's exact text.
+        raw_codes, raw_text = codes, np.asarray(uniques.to_numpy(dtype=str))
+    return Categories(
+        np.asarray(remap[codes], dtype=np.int64),
+        np.asarray(labels, dtype=object),
+        raw_codes,
+        raw_text,
+    )
 
 
 def category_values(column: pd.Series) -> pd.Series:
@@ -272,11 +285,12 @@ def check_quotas(
     """
     problems: list[QuotaProblem] = []
     columns = [str(c) for c in applications.columns]
-    mask = (
-        np.ones(len(applications), dtype=bool)
-        if eligible is None
-        else np.array(list(eligible), dtype=bool)
-    )
+    if eligible is None:
+        mask = np.ones(len(applications), dtype=bool)
+    elif isinstance(eligible, np.ndarray):
+        mask = eligible.astype(bool)
+    else:
+        mask = np.array(list(eligible), dtype=bool)
     n_eligible = int(mask.sum())
     for dim in quotas.dimensions:
         if dim not in columns:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import AnswerPage, Application, Round
 from ..outbox import queue_email
@@ -56,12 +57,20 @@ def new_reference(now: datetime) -> str:
     return f"EOI-{now.astimezone(LONDON).year}-{body}"
 
 
+# Every page of the journey reads the draft's round and answers: load the three together. The
+# statement is built once; SQLAlchemy then reuses its compiled form for every request.
+_BY_TOKEN = (
+    select(Application)
+    .where(Application.token_hash == bindparam("token_hash"))
+    .options(joinedload(Application.round), selectinload(Application.pages))
+)
+
+
 def find_by_token(session: Session, token: str | None) -> Application | None:
+    """The application whose private token this is, with its round and answers loaded."""
     if not token or len(token) > 100:
         return None
-    return session.scalars(
-        select(Application).where(Application.token_hash == hash_token(token))
-    ).first()
+    return session.scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
 def eligibility_complete(answers: dict[str, Any]) -> bool:
@@ -238,6 +247,32 @@ def answer_rows(round_: Round, answers: Answers) -> list[tuple[Section, list[Ans
     return result
 
 
+# The claim: draft -> submitted, only if still a draft. Built once with named parameters (they
+# cannot share the columns' names), so each send only binds its values.
+_SENT_COLUMNS = (
+    "status",
+    "reference",
+    "submitted_at",
+    "declaration_at",
+    "updated_at",
+    "organisation_name",
+    "nation",
+    "region",
+    "area_type",
+    "size_band",
+    "led_by",
+    "first_time",
+)
+_CLAIM = (
+    update(Application.__table__)  # type: ignore[arg-type]
+    .where(
+        Application.__table__.c.id == bindparam("claim_id"),
+        Application.__table__.c.status == "draft",
+    )
+    .values({column: bindparam(f"new_{column}") for column in _SENT_COLUMNS})
+)
+
+
 def submit_application(session: Session, application: Application, now: datetime) -> Application:
     """Send the application exactly once, however many times this is called at the same moment.
 
@@ -253,23 +288,25 @@ def submit_application(session: Session, application: Application, now: datetime
     missing = missing_pages(answers)
     if missing:
         raise NotReady(missing)
+    values: dict[str, Any] = {
+        "status": "submitted",
+        "submitted_at": now,
+        "declaration_at": now,
+        "updated_at": now,
+        **mix_attributes(answers),
+    }
+    session.flush()  # anything still pending is written before the claim, as it always was
+    connection = session.connection()
     claimed = False
     for _attempt in range(5):
-        reference = new_reference(now)
+        values["reference"] = new_reference(now)
         try:
-            with session.begin_nested():
-                result = session.execute(
-                    update(Application)
-                    .where(Application.id == application.id, Application.status == "draft")
-                    .values(
-                        status="submitted",
-                        reference=reference,
-                        submitted_at=now,
-                        declaration_at=now,
-                        updated_at=now,
-                        **mix_attributes(answers),
-                    )
-                    .execution_options(synchronize_session=False)
+            # A SAVEPOINT, so a reference already taken (a unique violation) undoes only this
+            # statement. On the session's connection: no ORM object changes inside it.
+            with connection.begin_nested():
+                result = connection.execute(
+                    _CLAIM,
+                    {"claim_id": application.id, **{f"new_{k}": v for k, v in values.items()}},
                 )
             claimed = result.rowcount == 1  # type: ignore[attr-defined]
             break
@@ -277,17 +314,22 @@ def submit_application(session: Session, application: Application, now: datetime
             continue  # the reference was taken: draw another
     else:
         raise RuntimeError("could not draw a unique reference")
-    session.refresh(application)
-    if claimed:
-        contact = answers.get("contact", {})
-        queue_email(
-            session,
-            kind="confirmation",
-            to_address=str(contact["email"]),
-            subject=f"Expression of interest received: {application.reference}",
-            body=emails.confirmation(application, answer_rows(application.round, answers)),
-            application_id=application.id,
-        )
+    if not claimed:
+        # Another request sent it first: show what it wrote.
+        session.refresh(application)
+        return application
+    # What the UPDATE wrote is known: record it on the object without reading the row back.
+    for column, value in values.items():
+        set_committed_value(application, column, value)
+    contact = answers.get("contact", {})
+    queue_email(
+        session,
+        kind="confirmation",
+        to_address=str(contact["email"]),
+        subject=f"Expression of interest received: {application.reference}",
+        body=emails.confirmation(application, answer_rows(application.round, answers)),
+        application_id=application.id,
+    )
     return application
 
 

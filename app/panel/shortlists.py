@@ -1,9 +1,13 @@
 """Shortlists that staff have shared with the panel: read-only, for reviewers (and staff).
 
-A reviewer never sees a row for an application they declared a conflict of interest with.
+A reviewer never sees a row for an application they declared a conflict of interest with, nor
+anything else that would tell them how it fared: see ``withhold_conflicts``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
 
 from flask import abort, render_template
 from flask_login import current_user
@@ -11,11 +15,64 @@ from sqlalchemy import select
 
 from ..access import roles_required
 from ..extensions import db
-from ..models import Conflict, Round, SelectionRun
+from ..models import Application, Conflict, Round, SelectionDecision, SelectionRun
 from ..staff.runs import shortlist_context
 from . import bp
 
 PANEL = ("reviewer", "staff", "admin")
+
+# What a reviewer with a conflict in the run reads as each row's reason. The run's own reasons
+# compare applications with each other (a rank out of how many, the lowest selected score, the
+# sites a reserve can replace, a staff override), so any of them may describe the hidden one.
+WITHHELD_REASONS = {
+    "selected": "Selected.",
+    "reserve": "Reserve: can take the place of a selected site that withdraws.",
+    "not_selected": "Not selected.",
+}
+
+
+class UnrankedDecision:
+    """A run's decision for one application without its rank or reserve number: numbered in
+    order, they would leave a gap where the hidden application stands."""
+
+    rank = None
+    reserve_number = None
+
+    def __init__(self, decision: SelectionDecision) -> None:
+        self._decision = decision
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._decision, name)
+
+
+@dataclass(frozen=True)
+class WithheldRow:
+    """A shortlist row as a reviewer with a conflict in the run sees it."""
+
+    decision: UnrankedDecision
+    application: Application
+    final: str
+    final_reason: str
+    label: str
+
+
+def withhold_conflicts(context: dict[str, Any]) -> dict[str, Any]:
+    """The shortlist page for a reviewer with a conflict in the run (whose row ``shortlist_context``
+    already left out of the table and its counts): no ranks, reserve numbers or comparative
+    reasons, and no mix of the selected sites, whose counts and binding quotas include it.
+    An ineligible application's reason is about itself and is kept."""
+    found = context["found"]
+    rows = [
+        WithheldRow(
+            UnrankedDecision(row.decision),
+            row.application,
+            row.final,
+            WITHHELD_REASONS.get(row.final, row.final_reason),
+            row.label,
+        )
+        for row in found.rows
+    ]
+    return {**context, "found": replace(found, rows=rows), "mix": []}
 
 
 @bp.get("/shortlists")
@@ -40,9 +97,12 @@ def shortlist(run_id: int) -> str:
     round_ = db.get_or_404(Round, run.round_id)
     conflicts = frozenset(
         db.session.scalars(
-            select(Conflict.application_id).where(Conflict.reviewer_id == current_user.id)
+            select(SelectionDecision.application_id)
+            .join(Conflict, Conflict.application_id == SelectionDecision.application_id)
+            .where(SelectionDecision.run_id == run.id, Conflict.reviewer_id == current_user.id)
         )
     )
-    return render_template(
-        "panel/shortlist.html", **shortlist_context(round_, run, hidden=conflicts)
-    )
+    context = shortlist_context(round_, run, hidden=conflicts)
+    if conflicts:
+        context = withhold_conflicts(context)
+    return render_template("panel/shortlist.html", withheld=bool(conflicts), **context)

@@ -83,6 +83,15 @@ CRITERION_LABELS = {
     "resources": "Resources",
     "evidence": "Evidence",
 }
+# Why staff screened an application out: the code stored, and the words people read (the
+# screening form offers these; a run's reasons quote them).
+SCREENING_REASONS: dict[str, str] = {
+    "not-uk": "Not based in the UK",
+    "not-adult-social-care": "Not adult social care",
+    "duplicate": "Duplicate of another application",
+    "incomplete": "Incomplete application",
+    "other": "Other reason",
+}
 DECISION_LABELS = {
     "selected": "Selected",
     "reserve": "Reserve",
@@ -196,7 +205,8 @@ def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
     for a in applications:
         eligible = a.screening == "eligible"
         if a.screening == "ineligible":
-            why = a.screening_reason or ""
+            code = a.screening_reason or ""
+            why = SCREENING_REASONS.get(code, code)
         elif not eligible:
             why = "not screened yet"
         else:
@@ -477,6 +487,17 @@ def round_runs(session: Session, round_: Round) -> list[SelectionRun]:
     )
 
 
+def round_run_ids(session: Session, round_: Round) -> list[int]:
+    """The round's run ids, newest first, without loading each run's stored snapshot."""
+    return list(
+        session.scalars(
+            select(SelectionRun.id)
+            .where(SelectionRun.round_id == round_.id)
+            .order_by(SelectionRun.id.desc())
+        )
+    )
+
+
 @dataclass(frozen=True)
 class ShortlistRow:
     decision: SelectionDecision
@@ -495,9 +516,10 @@ def run_overrides(session: Session, run: SelectionRun) -> list[Override]:
     )
 
 
-def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
-    """Application id -> (decision, reason) once the recorded overrides are applied in order."""
-    result = {d.application_id: (d.decision, d.reason) for d in run.decisions}
+def _overridden(overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
+    """Application id -> (decision, reason) for the applications the overrides changed, applied
+    in order."""
+    result = {}
     for o in overrides:
         result[o.removed_application_id] = (
             "not_selected",
@@ -507,14 +529,21 @@ def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[in
     return result
 
 
-def shortlist(
-    session: Session,
-    run: SelectionRun,
-    *,
-    decision: str | None = None,
-    nation: str | None = None,
-) -> list[ShortlistRow]:
-    """The run's decision table, best rank first (ineligible last), optionally filtered."""
+def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
+    """Application id -> (decision, reason) once the recorded overrides are applied in order."""
+    result = {d.application_id: (d.decision, d.reason) for d in run.decisions}
+    result.update(_overridden(overrides))
+    return result
+
+
+def _rank_order(rank: int | None, application_id: int) -> tuple[bool, int, int]:
+    """Best rank first, the unranked (ineligible) last, then by application."""
+    return (rank is None, rank or 0, application_id)
+
+
+def shortlist(session: Session, run: SelectionRun) -> list[ShortlistRow]:
+    """The run's whole decision table, best rank first (ineligible last); ``shortlist_page``
+    gives it a page at a time, filtered."""
     apps = {
         a.id: a
         for a in session.scalars(
@@ -525,12 +554,88 @@ def shortlist(
     rows = [
         ShortlistRow(d, apps[d.application_id], *finals[d.application_id]) for d in run.decisions
     ]
-    if decision:
-        rows = [r for r in rows if r.final == decision]
-    if nation:
-        rows = [r for r in rows if r.application.nation == nation]
-    rows.sort(key=lambda r: (r.decision.rank is None, r.decision.rank or 0, r.application.id))
+    rows.sort(key=lambda r: _rank_order(r.decision.rank, r.application.id))
     return rows
+
+
+SHORTLIST_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ShortlistPage:
+    rows: list[ShortlistRow]
+    total: int  # applications matching the filters, on every page
+    page: int
+    pages: int
+    first: int  # the position of the first row shown among ``total`` (1 for the first page)
+    counts: dict[str, int]  # final decision -> applications in the run, whatever the filters
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def shortlist_page(
+    session: Session,
+    run: SelectionRun,
+    *,
+    decision: str | None = None,
+    nation: str | None = None,
+    page: int = 1,
+    per_page: int = SHORTLIST_PER_PAGE,
+    hidden: frozenset[int] = frozenset(),
+) -> ShortlistPage:
+    """One page of ``shortlist`` in the same order, filtered by final decision and nation;
+    ``hidden`` applications (a reviewer's conflicts) are left out of the rows and the counts.
+
+    A few columns of every decision are read to filter, count and order them; the full rows
+    (decision, application) only for the page shown, so a run of thousands costs little more
+    than one of a hundred.
+    """
+    changed = _overridden(run_overrides(session, run))
+    counts = dict.fromkeys(DECISION_LABELS, 0)
+    matching = []
+    for application_id, engine_decision, rank, application_nation in session.execute(
+        select(
+            SelectionDecision.application_id,
+            SelectionDecision.decision,
+            SelectionDecision.rank,
+            Application.nation,
+        )
+        .join(Application, Application.id == SelectionDecision.application_id)
+        .where(SelectionDecision.run_id == run.id)
+    ):
+        if application_id in hidden:
+            continue
+        final = changed[application_id][0] if application_id in changed else engine_decision
+        counts[final] = counts.get(final, 0) + 1
+        if (decision and final != decision) or (nation and application_nation != nation):
+            continue
+        matching.append(_rank_order(rank, application_id))
+    matching.sort()
+    total = len(matching)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    shown = [application_id for *_, application_id in matching[start : start + per_page]]
+    decisions = {
+        d.application_id: d
+        for d in session.scalars(
+            select(SelectionDecision).where(
+                SelectionDecision.run_id == run.id, SelectionDecision.application_id.in_(shown)
+            )
+        )
+    }
+    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(shown)))}
+    rows = [
+        ShortlistRow(
+            decisions[i],
+            apps[i],
+            *changed.get(i, (decisions[i].decision, decisions[i].reason)),
+        )
+        for i in shown
+    ]
+    return ShortlistPage(rows, total, page, pages, start + 1, counts)
 
 
 @dataclass(frozen=True)
@@ -931,13 +1036,12 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
 
 
 def outcomes_queued(session: Session, run: SelectionRun) -> int:
-    ids = [d.application_id for d in run.decisions]
-    if not ids:
-        return 0
+    """How many of the run's applications have an outcome message queued (or sent)."""
+    in_run = select(SelectionDecision.application_id).where(SelectionDecision.run_id == run.id)
     return int(
         session.scalar(
             select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.kind == OUTCOME_KIND, OutboxMessage.application_id.in_(ids)
+                OutboxMessage.kind == OUTCOME_KIND, OutboxMessage.application_id.in_(in_run)
             )
         )
         or 0
@@ -956,21 +1060,35 @@ def rationale_sheets(
     reviewer names in any case).
     """
     rows = _snapshot(run)
-    finals = final_decisions(run, run_overrides(session, run))
+    changed = _overridden(run_overrides(session, run))
+    # Plain rows rather than objects: a run can hold tens of thousands of decisions.
+    columns = (
+        SelectionDecision.application_id,
+        SelectionDecision.rank,
+        *(getattr(SelectionDecision, c) for c in CRITERIA),
+        SelectionDecision.score,
+        SelectionDecision.flags,
+        SelectionDecision.decision,
+        SelectionDecision.reason,
+        SelectionDecision.reserve_number,
+        Application.reference,
+    )
+    found = session.execute(
+        select(*columns)
+        .join(Application, Application.id == SelectionDecision.application_id)
+        .where(SelectionDecision.run_id == run.id)
+    ).all()
     decisions = []
-    for item in shortlist(session, run):
-        d = item.decision
+    for d in sorted(found, key=lambda d: _rank_order(d.rank, d.application_id)):
         snap = rows.get(d.application_id, {})
-        record: dict[str, Any] = {
-            "rank": d.rank,
-            "reference": snap.get("id") or item.application.reference,
-        }
+        record: dict[str, Any] = {"rank": d.rank, "reference": snap.get("id") or d.reference}
         if not anonymised:
             record["organisation"] = snap.get("organisation", "")
         for column in MIX_COLUMNS:
             record[column] = snap.get(column, "")
         for c in CRITERIA:
             record[c] = getattr(d, c)
+        final, final_reason = changed.get(d.application_id, (d.decision, d.reason))
         record.update(
             {
                 "score": d.score,
@@ -978,8 +1096,8 @@ def rationale_sheets(
                 "decision": d.decision,
                 "reason": d.reason,
                 "reserve_number": d.reserve_number,
-                "final_decision": finals[d.application_id][0],
-                "final_reason": finals[d.application_id][1],
+                "final_decision": final,
+                "final_reason": final_reason,
             }
         )
         decisions.append(record)

@@ -21,6 +21,7 @@ from .run_services import (
     CRITERION_LABELS,
     DECISION_LABELS,
     MIX_LABELS,
+    SHORTLIST_PER_PAGE,
     RunError,
     accept_replacement,
     category_label,
@@ -33,11 +34,13 @@ from .run_services import (
     queue_outcome_messages,
     rationale_sheets,
     record_override,
+    round_run_ids,
     round_runs,
     run_overrides,
     selected_now,
     set_shared,
     shortlist,
+    shortlist_page,
     start_run,
 )
 
@@ -86,8 +89,9 @@ def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
 def shortlist_context(
     round_: Round, run: SelectionRun, hidden: frozenset[int] = frozenset()
 ) -> dict[str, Any]:
-    """What the shortlist page shows, for staff and (for shared runs) the panel; ``hidden``
-    applications (a reviewer's conflicts) are left out of the table."""
+    """What the shortlist page shows, for staff and (for shared runs) the panel: one page of the
+    table, filtered by the query string; ``hidden`` applications (a reviewer's conflicts) are
+    left out of the table and its counts."""
     decision = request.args.get("decision", "")
     nation = request.args.get("nation", "")
     if decision not in DECISION_LABELS:
@@ -95,12 +99,27 @@ def shortlist_context(
     nations = options(round_, "nation")
     if nation not in dict(nations):
         nation = ""
-    rows = shortlist(db.session, run, decision=decision or None, nation=nation or None)
-    rows = [r for r in rows if r.application.id not in hidden]
+    page = request.args.get("page", "")
+    found = shortlist_page(
+        db.session,
+        run,
+        decision=decision or None,
+        nation=nation or None,
+        page=int(page) if page.isdecimal() and len(page) < 7 else 1,
+        per_page=SHORTLIST_PER_PAGE,
+        hidden=hidden,
+    )
+    endpoint, view_args = request.endpoint or "", request.view_args or {}
+
+    def page_url(number: int) -> str:
+        args: dict[str, Any] = {**view_args, "page": number}
+        args.update((k, v) for k, v in (("decision", decision), ("nation", nation)) if v)
+        return url_for(endpoint, _anchor="shortlist", **args)
+
     return {
         "round": round_,
         "run": run,
-        "rows": rows,
+        "found": found,
         "decision": decision,
         "nation": nation,
         "nations": nations,
@@ -109,6 +128,7 @@ def shortlist_context(
         "mix": mix_sections(round_, run),
         "label": lambda dim, value: category_label(round_, dim, value or ""),
         "filter_url": request.path,
+        "page_url": page_url,
         "dimension_labels": MIX_LABELS,
     }
 
@@ -163,7 +183,7 @@ def run(run_id: int) -> str:
         "staff/run.html",
         **context,
         overrides=overrides,
-        other_runs=[r for r in round_runs(db.session, round_) if r.id != run.id],
+        other_runs=[i for i in round_run_ids(db.session, round_) if i != run.id],
         outcomes=outcomes_queued(db.session, run) if run.confirmed_at else 0,
         started_by=_name(run.created_by_id),
         confirmed_by=_name(run.confirmed_by_id),

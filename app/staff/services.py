@@ -33,7 +33,13 @@ from ..models import (
     User,
 )
 from ..rounds import DEFAULT_SETTINGS, options
-from .run_services import MIX_COLUMNS, MIX_LABELS, category_label, input_rows
+from .run_services import (  # SCREENING_REASONS: defined there, where a run's reasons use it
+    MIX_COLUMNS,
+    MIX_LABELS,
+    SCREENING_REASONS,
+    category_label,
+    input_rows,
+)
 
 STATUS_LABELS = {
     "draft": "Draft",
@@ -45,13 +51,6 @@ SCREENING_LABELS = {
     "unscreened": "Not screened",
     "eligible": "Eligible",
     "ineligible": "Not eligible",
-}
-SCREENING_REASONS: dict[str, str] = {
-    "not-uk": "Not based in the UK",
-    "not-adult-social-care": "Not adult social care",
-    "duplicate": "Duplicate of another application",
-    "incomplete": "Incomplete application",
-    "other": "Other reason",
 }
 CHANNEL_LABELS = {"online": "Online", "phone": "Phone", "post": "Post", "email": "Email"}
 ASSISTED_CHANNELS = ("phone", "post", "email")

@@ -33,7 +33,7 @@ from app.models import (
 from app.rounds import current_round
 from app.staff.assignment_services import moderation_queue
 from tests.app.helpers import Client
-from tests.app.runs.helpers import run_id_from
+from tests.app.runs.helpers import every_page, run_id_from
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -129,8 +129,9 @@ def staff_runs_a_selection(app: Flask, round_: Round, email: str, password: str)
 
     run = db.session.get(SelectionRun, run_id_from(response.headers["Location"]))
     assert run is not None and run.status == "done", run and run.message
-    page = client.get_page(response.headers["Location"])
-    rows = page.select("#decision-table tbody tr")
+    pages = every_page(client, response.headers["Location"])  # the shortlist comes in pages
+    page = pages[0]
+    rows = [row for shown in pages for row in shown.select("#decision-table tbody tr")]
     pool = db.session.scalar(
         select(func.count(Application.id)).where(
             Application.round_id == round_.id, Application.status == "submitted"

@@ -1,9 +1,11 @@
 """A thousand complete applications from fifty clients at once, over real HTTP, lose nothing.
 
-Each client is its own `requests` session (its own cookies) and walks the whole journey as a
-browser does: the four eligibility questions, every question page, check answers, the declaration
-and the final submit, each form posted with the CSRF token its page gave, then the confirmation
-page. Two setups:
+Each client has its own cookies and sends a whole application over HTTP, as a browser does
+(the 19 requests are listed in http_journey.py): the four eligibility answers, the ten question
+pages, check answers (which must show the client's own organisation), the declaration and the
+final submit, each form posted with the CSRF token of the client's session, then the confirmation
+page with the reference. Fifty clients are at work at every moment of the run, each sending its
+pages and its final submit while the other forty-nine send theirs. Two setups:
 
 - production: gunicorn (4 sync workers) with PostgreSQL, as `make serve` runs it;
 - embedded: `make run`'s server, `flask run` (threaded werkzeug) with the development settings

@@ -79,3 +79,15 @@ def post_with_token(
     page = client.get_page(page_url)
     token = page.select_one("input[name=csrf_token]")["value"]
     return client.client.post(url, data={"csrf_token": token, **(data or {})})
+
+
+def every_page(client: Any, url: str) -> list[Any]:
+    """Each page of a paged list (the shortlist) from ``url`` on, following "Next page" links."""
+    pages = []
+    following: str | None = url
+    while following:
+        page = client.get_page(following)
+        pages.append(page)
+        link = page.select_one("nav.pagination a[rel=next]")
+        following = link["href"] if link else None
+    return pages

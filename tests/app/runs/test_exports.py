@@ -85,6 +85,13 @@ def test_the_xlsx_has_the_four_sheets_and_no_live_formula(
         for cell in row_cells:
             assert cell.data_type != "f", f"{cell.coordinate} is a formula"
     assert "'" + EVIL in {r["organisation"] for r in rows}
+    # Numbers stay numbers: ranks 1..10 (everyone is eligible) and the stored scores.
+    stored = decisions(run_id)
+    by_reference = {a.reference: a for a in evil_pool.applications}
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    for row in rows:
+        assert row["score"] == pytest.approx(stored[by_reference[row["reference"]].id].score)
+    assert sheet.freeze_panes == "A2"
     parameters = {r[0].value: r[1].value for r in book["Parameters"].iter_rows(min_row=2)}
     assert parameters["k"] == str(SITES) and parameters["seed"]
     assert len(parameters["inputs_sha256"]) == 64

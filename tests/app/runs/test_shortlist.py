@@ -8,10 +8,11 @@ import pytest
 
 from app.extensions import db
 from app.models import Conflict, SelectionRun
+from app.staff import runs
 from tests.app.conftest import sign_in_as, sign_out
 from tests.app.helpers import Client
 from tests.app.runs.conftest import QUOTAS, Pool
-from tests.app.runs.helpers import decisions, press, run_id_from
+from tests.app.runs.helpers import decisions, every_page, press, run_id_from
 
 
 @pytest.fixture
@@ -104,6 +105,69 @@ def test_the_shortlist_can_be_filtered_by_decision_and_nation(
     assert shown == expected and shown
 
 
+def reference_and_reason(row: Any) -> tuple[str, str]:
+    return row["data-reference"], row.select("td")[-1].get_text(strip=True)
+
+
+def test_the_shortlist_comes_a_page_at_a_time_and_every_row_can_be_reached(
+    client: Client, pool: Pool, staff: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "SHORTLIST_PER_PAGE", 3)
+    run_id = start(client, pool)
+    stored = decisions(run_id)
+    by_reference = {a.reference: a for a in pool.applications}
+
+    pages = every_page(client, f"/staff/runs/{run_id}")
+
+    seen: list[tuple[str, str]] = []
+    for page in pages:
+        rows = page.select("#decision-table tbody tr")
+        assert 0 < len(rows) <= 3
+        seen += [reference_and_reason(r) for r in rows]
+        # The summary, the price of balance and the mix are on every page.
+        assert page.select_one("#price-of-balance") and page.select_one("#mix-nation")
+        counts = page.select_one("#decision-counts").get_text(strip=True)
+        assert counts.startswith(f"{len(pool.applications)} applications")
+    assert len(pages) == 4  # 10 applications, 3 a page
+    assert sorted(reference for reference, _ in seen) == sorted(by_reference)  # each once
+    ranks = [stored[by_reference[reference].id].rank for reference, _ in seen]
+    assert ranks == sorted(ranks)  # best rank first, across the pages
+    for reference, reason in seen:
+        assert reason == stored[by_reference[reference].id].reason
+
+
+def test_paging_keeps_the_filter_and_the_counts_cover_the_whole_run(
+    client: Client, pool: Pool, staff: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "SHORTLIST_PER_PAGE", 2)
+    run_id = start(client, pool)
+    stored = decisions(run_id)
+    not_selected = sorted(
+        (a for a in pool.applications if stored[a.id].decision == "not_selected"),
+        key=lambda a: stored[a.id].rank,
+    )
+    assert len(not_selected) == 3  # 10 applications, 5 selected, 2 reserves
+
+    page = client.get_page(f"/staff/runs/{run_id}?decision=not_selected&page=2")
+
+    shown = [reference_and_reason(r)[0] for r in page.select("#decision-table tbody tr")]
+    assert shown == [a.reference for a in not_selected[2:]]
+    assert page.select_one("#shortlist-count").get_text(strip=True) == (
+        "Applications 3 to 3 of 3, best rank first."
+    )
+    previous = page.select_one("nav.pagination a[rel=prev]")["href"]
+    assert "decision=not_selected" in previous and "page=1" in previous
+    assert not page.select("nav.pagination a[rel=next]")
+    counts = page.select_one("#decision-counts").get_text(" ", strip=True)
+    assert counts == "10 applications: 5 selected, 2 reserve, 3 not selected, 0 not eligible."
+    # A page past the end shows the last one; a page that is not a number, the first.
+    past = client.get_page(f"/staff/runs/{run_id}?decision=not_selected&page=99")
+    assert [r["data-reference"] for r in past.select("#decision-table tbody tr")] == shown
+    wrong = client.get_page(f"/staff/runs/{run_id}?decision=not_selected&page=two")
+    first = [a.reference for a in not_selected[:2]]
+    assert [r["data-reference"] for r in wrong.select("#decision-table tbody tr")] == first
+
+
 def test_comparing_two_runs_lists_changed_decisions_with_both_reasons(
     client: Client, pool: Pool, staff: Any
 ) -> None:
@@ -181,3 +245,22 @@ def test_a_reviewer_does_not_see_an_application_they_are_conflicted_with(
     shown = {r["data-reference"] for r in page.select("#decision-table tbody tr")}
     assert shown == {a.reference for a in pool.applications} - {conflicted.reference}
     assert conflicted.organisation_name not in page.get_text()
+    counted = page.select_one("#decision-counts").get_text(strip=True)
+    assert counted.startswith(f"{len(pool.applications) - 1} applications")
+
+
+def test_the_panel_shortlist_comes_a_page_at_a_time_too(
+    client: Client, pool: Pool, staff: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "SHORTLIST_PER_PAGE", 4)
+    run_id = start(client, pool)
+    db.session.get(SelectionRun, run_id).shared_with_panel = True
+    db.session.commit()
+    sign_out(client)
+    sign_in_as(client, make_user("reviewer"))
+
+    pages = every_page(client, f"/panel/shortlists/{run_id}")
+
+    seen = [r["data-reference"] for page in pages for r in page.select("#decision-table tbody tr")]
+    assert len(pages) == 3  # 10 applications, 4 a page
+    assert sorted(seen) == sorted(a.reference for a in pool.applications)

@@ -75,6 +75,23 @@ def test_ineligible_applications_are_never_selected_and_keep_their_reason(
     assert "outside adult social care" in d.reason
 
 
+def test_an_ineligible_application_s_reason_gives_the_screening_reason_in_words(
+    client: Client, pool: Pool, staff: Any
+) -> None:
+    screened_out = pool.by_name("Scotland Two")
+    # The code the screening form stores for "Not adult social care".
+    screened_out.screening, screened_out.screening_reason = "ineligible", "not-adult-social-care"
+    db.session.commit()
+
+    run_id = run_id_from(start(client, pool).headers["Location"])
+
+    assert decisions(run_id)[screened_out.id].reason == "Not eligible: Not adult social care."
+    page = client.get_page(f"/staff/runs/{run_id}?decision=ineligible")
+    row = page.select_one(f'#decision-table tr[data-reference="{screened_out.reference}"]')
+    reason = row.select("td")[-1].get_text(strip=True)
+    assert reason == "Not eligible: Not adult social care." and "not-adult" not in reason
+
+
 def test_a_moderated_score_replaces_that_criterion_mean(
     client: Client, pool: Pool, staff: Any
 ) -> None:
