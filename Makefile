@@ -20,7 +20,7 @@ print("\n".join(line for line in lines if line))
 endef
 export DEPS_FROM_SETUP_CFG
 
-.PHONY: run test test-full lint typecheck serve bench clean
+.PHONY: run test lint typecheck serve bench clean
 
 $(VENV)/.installed: setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,12 +44,12 @@ serve: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	exec $(BIN)/gunicorn --config python:app.gunicorn_config --bind $(BIND) wsgi:app
 
-# The issue asks for 1,000 load submissions and 1,000 fuzz bodies per endpoint. The load tests run
-# the full 1,000 (about 4 minutes of tests/load on the 2-core machine); the fuzz bodies would take
-# the suite over 15 minutes, so `make test` runs fewer and `make test-full` runs the full count.
+# The issue's counts: 1,000 applications from 50 clients on each stack, 200 in the crash test,
+# 1,000 fuzz bodies per POST endpoint (about 4 and 2.5 minutes of the 2-core machine). Lower them
+# for a quick local run, e.g. `make test LOAD_APPLICATIONS=150 FUZZ_EXAMPLES=150`.
 LOAD_APPLICATIONS ?= 1000
 CRASH_APPLICATIONS ?= 200
-FUZZ_EXAMPLES ?= 150
+FUZZ_EXAMPLES ?= 1000
 export LOAD_APPLICATIONS CRASH_APPLICATIONS FUZZ_EXAMPLES
 
 test: $(VENV)/.installed
@@ -57,8 +57,6 @@ test: $(VENV)/.installed
 	$(BIN)/mypy selection
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
-test-full: $(VENV)/.installed
-	$(MAKE) test LOAD_APPLICATIONS=1000 CRASH_APPLICATIONS=200 FUZZ_EXAMPLES=1000
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check app selection tests benchmarks

@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import replace as with_changes
 from typing import Any
 
 import numpy as np
@@ -71,8 +72,14 @@ def select(
     weights: Mapping[str, float] | None = None,
     reviews: pd.DataFrame | None = None,
     options: SelectionOptions | None = None,
+    decide_only: bool = False,
 ) -> SelectionResult:
     """Choose exactly ``k`` eligible applications with the highest total score under the quotas.
+
+    ``decide_only`` skips the work behind the reasons (points needed, price of balance), as if
+    ``options.explain`` and ``options.price_bounds`` were off, while the audit record, its input
+    digest included, stays that of ``options``: for replaying a stored run (to find a
+    replacement) whose reasons are already kept.
 
     Raises :class:`InputError` for malformed data, :class:`QuotaError` for a quota table that does
     not fit the applications, and :class:`InfeasibleQuotasError` (with advice) when no selection
@@ -99,7 +106,7 @@ def select(
     if solution is None:
         advice = advise(pool, table_q)
         raise InfeasibleQuotasError(advice.sentences, advice.conflicting, advice.changes)
-    return _result(prepared, solution, applications, reviews)
+    return _result(prepared, solution, applications, reviews, decide_only=decide_only)
 
 
 def prepare(
@@ -294,14 +301,17 @@ def _result(
     solution: Solution,
     applications: pd.DataFrame,
     reviews: pd.DataFrame | None,
+    *,
+    decide_only: bool = False,
 ) -> SelectionResult:
     """Assemble decisions, bounds, summary and audit from a solved problem."""
     options = prepared.options
     table = prepared.table
     ids = table["id"].to_numpy()[prepared.eligible_pos]
     pool_scores = table["score"].to_numpy(dtype=float)[prepared.eligible_pos]
+    reasons = with_changes(options, explain=False, price_bounds=False) if decide_only else options
     explained = explain.explain(
-        prepared.pool, solution, prepared.quotas, options, prepared.scale, ids, pool_scores
+        prepared.pool, solution, prepared.quotas, reasons, prepared.scale, ids, pool_scores
     )
     n = len(table)
     pos = prepared.eligible_pos

@@ -263,8 +263,11 @@ def _quota_table(quotas: list[dict[str, Any]], k: int) -> QuotaTable:
     return read_quotas(pd.DataFrame(quotas), k)
 
 
-def _run_engine(parameters: Mapping[str, Any], rows: list[dict[str, Any]]) -> SelectionResult:
-    """Run the engine on a stored snapshot (also used to replay a run for replacements)."""
+def _run_engine(
+    parameters: Mapping[str, Any], rows: list[dict[str, Any]], *, decide_only: bool = False
+) -> SelectionResult:
+    """Run the engine on a stored snapshot (also used to replay a run for replacements, with
+    ``decide_only``: the stored run already holds its reasons)."""
     k = int(parameters["k"])
     options = SelectionOptions(**parameters["options"])
     return run_engine(
@@ -273,6 +276,7 @@ def _run_engine(parameters: Mapping[str, Any], rows: list[dict[str, Any]]) -> Se
         k,
         weights=parameters["weights"] or None,
         options=options,
+        decide_only=decide_only,
     )
 
 
@@ -879,7 +883,7 @@ def propose_replacement(session: Session, run: SelectionRun, withdrawn_id: int) 
             "This decision has already been changed by hand, so the engine cannot propose a "
             "replacement that keeps every quota. Use a swap with a reason instead."
         )
-    result = _run_engine(run.parameters, list(rows.values()))
+    result = _run_engine(run.parameters, list(rows.values()), decide_only=True)
     if result.audit["inputs_sha256"] != run.input_sha256:
         raise RunError("This run can no longer be replayed exactly, so no replacement is proposed.")
     try:

@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from selection import (
     InfeasibleQuotasError,
     SelectionOptions,
     SelectionResult,
+    explain,
     optimise,
     replace,
     select,
@@ -207,6 +209,36 @@ def test_reserves_and_replace_agree_with_brute_force(case: Case) -> None:
         listed = [r for r in reserves if withdrawn in str(d.loc[r, "can_replace"]).split(";")]
         if listed:
             assert listed[0] == incoming
+
+
+@FEWER
+@given(cases(max_n=14))
+def test_a_decide_only_replay_is_the_same_run_without_the_reasons_work(case: Case) -> None:
+    """A stored run is replayed with ``decide_only`` to find replacements: the same inputs
+    digest (so the replay is checked against the stored run), the same decisions and reserve
+    list, the same replacements; only the re-solves behind the reasons are skipped."""
+    full = _solve(case)
+    if full is None:
+        return
+    with (
+        patch.object(explain, "solve", wraps=explain.solve) as resolves,
+        patch.object(explain, "best_totals_with", wraps=explain.best_totals_with) as forced,
+    ):
+        replay = select(case.applications, case.quotas, case.k, options=OPTIONS, decide_only=True)
+    # None of the re-solves behind the reasons (price of balance, points needed) ran.
+    assert resolves.call_count == 0
+    assert all(call.args[2] == [] for call in forced.call_args_list)
+    assert replay.audit == full.audit
+    columns = ["id", "decision", "rank", "reserve_number", "score"]
+    pd.testing.assert_frame_equal(replay.decisions[columns], full.decisions[columns])
+    for withdrawn in full.selected_ids:
+        try:
+            expected = replace(full, [withdrawn])
+        except InfeasibleQuotasError:
+            with pytest.raises(InfeasibleQuotasError):
+                replace(replay, [withdrawn])
+            continue
+        assert replace(replay, [withdrawn]) == expected
 
 
 def test_a_minimum_reason_names_the_minimum_and_its_group() -> None:
