@@ -65,5 +65,13 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy selection
 
+# Benchmarks (figures into benchmarks/RESULTS.md): the selection engine against its baselines,
+# with the `bench` extra (sortition-algorithms, for comparison only), and the web benchmark.
+bench: $(VENV)/.installed
+	$(BIN)/python -c "$$DEPS_FROM_SETUP_CFG" test bench > $(VENV)/bench-requirements.txt
+	$(BIN)/pip install --quiet -r $(VENV)/bench-requirements.txt
+	$(BIN)/python benchmarks/selection_bench.py
+	$(BIN)/python benchmarks/web_bench.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
