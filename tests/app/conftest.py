@@ -6,7 +6,6 @@ both); between tests every table is emptied.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,7 +16,6 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db, limiter
@@ -25,10 +23,7 @@ from app.models import Round, utcnow
 from app.rounds import create_round
 from tests.app.helpers import Client
 from tests.conftest import skip_or_fail
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.postgres import DatabaseUnavailable, fresh_postgres_database
 
 
 @pytest.fixture(scope="session")
@@ -38,26 +33,11 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"partner_select_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        admin.dispose()
-        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+        with fresh_postgres_database("partner_select_test") as url:
+            yield url
+    except DatabaseUnavailable as error:
+        skip_or_fail(str(error))
 
 
 _migrated: set[str] = set()

@@ -16,22 +16,22 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
 
 from app.models import utcnow
+from tests.postgres import (  # noqa: F401  (re-exported for the load tests and benchmarks)
+    POSTGRES_ADMIN_URL,
+    DatabaseUnavailable,
+    fresh_postgres_database,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 # Every client comes from 127.0.0.1, so the per-address limits of the public journey would stop
 # a load test after a few dozen drafts: they are raised for the run. Spam checks stay on (the
 # honeypot is left empty, as a person leaves it) except the minimum fill time, which a scripted
@@ -50,38 +50,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
-
-
-class DatabaseUnavailable(Exception):
-    """PostgreSQL could not be reached to create a database."""
-
-
-@contextlib.contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create an empty PostgreSQL database for one test or benchmark, and drop it afterwards."""
-    name = f"partner_select_load_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        admin.dispose()
-        raise DatabaseUnavailable(
-            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}"
-        ) from error
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def server_env(
