@@ -50,7 +50,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def idle_timeout() -> Any:
-        if not current_user.is_authenticated:
+        # Applicants have no account: their requests need not load one (flask-login keeps the
+        # signed-in user's id under "_user_id"; there is no remember-me cookie).
+        if "_user_id" not in session or not current_user.is_authenticated:
             return None
         now = utcnow()
         limit = timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])

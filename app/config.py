@@ -64,7 +64,10 @@ class Config:
         "socket_connect_timeout": 1,
         "socket_timeout": 1,
     }
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every response: working them out reads the counters again (two
+    # more Redis round trips per request in production) for headers no browser uses. A refused
+    # request still says when to come back: app/errors.py puts Retry-After on the 429 page.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "moving-window"
     APPLY_DRAFT_RATE_LIMIT = os.environ.get("APPLY_DRAFT_RATE_LIMIT", "30 per hour")
     APPLY_SUBMIT_RATE_LIMIT = os.environ.get("APPLY_SUBMIT_RATE_LIMIT", "20 per hour")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import secrets
+import time
 import traceback
 from dataclasses import dataclass, field
 
@@ -16,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from .apply.questions import PAGES as APPLY_PAGES
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,15 @@ PAGES = {
     413: ("What you sent is too large", "errors/413.html"),
     429: ("You have tried too many times", "errors/429.html"),
 }
+
+
+def retry_after() -> int:
+    """Seconds until the limit that refused this request lets another through."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, math.ceil(breached.reset_at - time.time()))
+
 
 UNAVAILABLE_TITLE = "Sorry, there is a problem with the service"
 RETRY_AFTER_SECONDS = 30
@@ -99,10 +110,14 @@ def init_app(app: Flask) -> None:
         return render_template("errors/csrf.html", title="Your session timed out"), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> Response:
         code = error.code or 500
         title, template = PAGES.get(code, ("Sorry, there is a problem", "errors/400.html"))
-        return render_template(template, title=title, code=code), code
+        body = render_template(template, title=title, code=code)
+        response = Response(body, code, mimetype="text/html")
+        if code == 429:
+            response.headers["Retry-After"] = str(retry_after())
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

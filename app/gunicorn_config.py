@@ -53,16 +53,34 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms worker=%(p)s'
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger with resume tokens taken out of every access-log field."""
+    """gunicorn's logger, giving the access log only the atoms that hold no personal data, with
+    resume tokens taken out of the path.
+
+    gunicorn offers every request and response header and the whole WSGI environ to the format
+    (cookies, the referrer, the user agent, the query string); here they do not exist, so a
+    changed `access_log_format` cannot log them by mistake: an atom not listed shows "-". It is
+    also cheaper: gunicorn's own atoms build a dict of about fifty entries for every request.
+    """
 
     def atoms(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
     ) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
-        pattern = RedactTokens.pattern
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
         return {
-            key: pattern.sub("/resume/[redacted]", value) if isinstance(value, str) else value
-            for key, value in atoms.items()
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "t": self.now(),
+            "m": environ.get("REQUEST_METHOD"),
+            "U": RedactTokens.pattern.sub("/resume/[redacted]", environ.get("PATH_INFO") or ""),
+            "s": status,
+            "b": str(sent) if sent is not None else "-",
+            "B": sent,
+            "T": request_time.seconds,
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+            "D": request_time.seconds * 1_000_000 + request_time.microseconds,
+            "p": f"<{os.getpid()}>",
         }
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -273,12 +274,42 @@ _CLAIM = (
 )
 
 
+class ReferenceTaken(Exception):
+    """The reference drawn for a send is already someone else's: roll back and send again."""
+
+
+def _sent_values(answers: Answers, now: datetime) -> dict[str, Any]:
+    """The claim's parameters: what sending writes on the row, with a fresh reference."""
+    return {
+        "new_status": "submitted",
+        "new_reference": new_reference(now),
+        "new_submitted_at": now,
+        "new_declaration_at": now,
+        "new_updated_at": now,
+        **{f"new_{column}": value for column, value in mix_attributes(answers).items()},
+    }
+
+
+def _queue_confirmation(session: Session, application: Application, answers: Answers) -> None:
+    queue_email(
+        session,
+        kind="confirmation",
+        to_address=str(answers.get("contact", {})["email"]),
+        subject=f"Expression of interest received: {application.reference}",
+        body=emails.confirmation(application, answer_rows(application.round, answers)),
+        application_id=application.id,
+    )
+
+
 def submit_application(session: Session, application: Application, now: datetime) -> Application:
     """Send the application exactly once, however many times this is called at the same moment.
 
     The claim is one conditional UPDATE (draft -> submitted): concurrent calls wait on the row
     lock and then find it already submitted, so only the winner writes the reference and queues
-    the confirmation email; every caller gets the same application back.
+    the confirmation email; every caller gets the same application back. For a loaded object in
+    a unit of work that may hold other changes (assisted entry, the demo seed): a reference
+    already taken is drawn again inside a SAVEPOINT, undoing nothing else. The applicant's own
+    final submit uses `send_by_token`, which needs neither the object nor the SAVEPOINT.
     """
     if application.status == "submitted":
         return application
@@ -288,49 +319,100 @@ def submit_application(session: Session, application: Application, now: datetime
     missing = missing_pages(answers)
     if missing:
         raise NotReady(missing)
-    values: dict[str, Any] = {
-        "status": "submitted",
-        "submitted_at": now,
-        "declaration_at": now,
-        "updated_at": now,
-        **mix_attributes(answers),
-    }
     session.flush()  # anything still pending is written before the claim, as it always was
     connection = session.connection()
-    claimed = False
     for _attempt in range(5):
-        values["reference"] = new_reference(now)
+        values = _sent_values(answers, now)
         try:
-            # A SAVEPOINT, so a reference already taken (a unique violation) undoes only this
-            # statement. On the session's connection: no ORM object changes inside it.
+            # On the session's connection: no ORM object changes inside the SAVEPOINT.
             with connection.begin_nested():
-                result = connection.execute(
-                    _CLAIM,
-                    {"claim_id": application.id, **{f"new_{k}": v for k, v in values.items()}},
-                )
-            claimed = result.rowcount == 1  # type: ignore[attr-defined]
+                result = connection.execute(_CLAIM, {"claim_id": application.id, **values})
             break
         except IntegrityError:
             continue  # the reference was taken: draw another
     else:
         raise RuntimeError("could not draw a unique reference")
-    if not claimed:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         # Another request sent it first: show what it wrote.
         session.refresh(application)
         return application
     # What the UPDATE wrote is known: record it on the object without reading the row back.
-    for column, value in values.items():
-        set_committed_value(application, column, value)
-    contact = answers.get("contact", {})
-    queue_email(
-        session,
-        kind="confirmation",
-        to_address=str(contact["email"]),
-        subject=f"Expression of interest received: {application.reference}",
-        body=emails.confirmation(application, answer_rows(application.round, answers)),
-        application_id=application.id,
-    )
+    for name, value in values.items():
+        set_committed_value(application, name.removeprefix("new_"), value)
+    _queue_confirmation(session, application, answers)
     return application
+
+
+# The final submit reads everything it needs in one statement: the draft's state, its round and
+# its saved pages (one row per page; a draft with no page yet gives one row with no page).
+_apps = Application.__table__
+_rounds = Round.__table__
+_pages = AnswerPage.__table__
+_DRAFT_TO_SEND = (
+    select(
+        _apps.c.id,
+        _apps.c.status,
+        _rounds.c.id.label("round_id"),
+        _rounds.c.title,
+        _rounds.c.opens_at,
+        _rounds.c.closes_at,
+        # As text, decoded once here rather than once for each page's row by the driver.
+        cast(_rounds.c.settings, Text).label("settings"),
+        _pages.c.page_id,
+        _pages.c.answers,
+    )
+    .select_from(
+        _apps.join(_rounds, _rounds.c.id == _apps.c.round_id).outerjoin(
+            _pages, _pages.c.application_id == _apps.c.id
+        )
+    )
+    .where(_apps.c.token_hash == bindparam("token_hash"))
+    .order_by(_pages.c.id)
+)
+
+
+def send_by_token(session: Session, token: str | None, now: datetime) -> str | None:
+    """The applicant's final submit: send the draft whose private token this is, exactly once.
+
+    Returns the application's status afterwards ("submitted", or another state staff gave it),
+    or None for an unknown token. Three statements in all: the draft, its round and its answers
+    read together, the claim (the same conditional UPDATE as `submit_application`, so concurrent
+    sends of one draft give one application) and the confirmation email's INSERT. No ORM object
+    is loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (the
+    transaction is spoilt: roll back and call again).
+    """
+    if not token or len(token) > 100:
+        return None
+    rows = session.execute(_DRAFT_TO_SEND, {"token_hash": hash_token(token)}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if first.status != "draft":
+        return str(first.status)
+    round_ = Round(
+        id=first.round_id,
+        title=first.title,
+        opens_at=first.opens_at,
+        closes_at=first.closes_at,
+        settings=json.loads(first.settings),
+    )
+    if not round_.is_open(now):
+        raise RoundClosed()
+    answers = {row.page_id: dict(row.answers) for row in rows if row.page_id is not None}
+    missing = missing_pages(answers)
+    if missing:
+        raise NotReady(missing)
+    values = _sent_values(answers, now)
+    try:
+        result = session.execute(_CLAIM, {"claim_id": first.id, **values})
+    except IntegrityError as taken:
+        raise ReferenceTaken() from taken
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return "submitted"  # another request sent it first, between our read and our claim
+    sent = Application(id=first.id, reference=values["new_reference"])
+    sent.round = round_
+    _queue_confirmation(session, sent, answers)
+    return "submitted"
 
 
 def email_resume_link(

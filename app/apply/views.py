@@ -5,6 +5,7 @@ redirects; on errors it re-renders with the error summary and every value kept.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -32,12 +33,14 @@ from .questions import (
     ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
     PAGES,
+    Page,
     next_page,
     previous_page,
 )
 from .services import (
     AnswerRow,
     NotReady,
+    ReferenceTaken,
     RoundClosed,
     answer_rows,
     eligibility_complete,
@@ -46,8 +49,8 @@ from .services import (
     missing_pages,
     save_page,
     section_statuses,
+    send_by_token,
     start_application,
-    submit_application,
 )
 
 CSRF_EXPIRED = (
@@ -326,32 +329,26 @@ def _after_save(page_id: str, application: Application, return_to: str | None) -
 @handles_own_csrf
 @limiter.limit(lambda: current_app.config["APPLY_SUBMIT_RATE_LIMIT"], methods=["POST"])
 def check_answers() -> str | Response:
+    now = utcnow()
+    form = DeclarationForm()
+    messages: list[str] = []
+    missing: list[Page] | None = None
+    if request.method == "POST":
+        if form.validate():
+            sent = _send(now, messages)
+            if isinstance(sent, Response):
+                return sent
+            missing = sent
+        elif "csrf_token" in form.errors:
+            messages.append(CSRF_EXPIRED)
     application = _application()
     if application is None:
         return redirect(url_for("apply.task_list"))
     if application.status == "submitted":
         return redirect(url_for("apply.confirmation"))
     round_ = application.round
-    now = utcnow()
-    form = DeclarationForm()
-    messages: list[str] = []
-    missing = missing_pages(application.answers)
-    if request.method == "POST":
-        valid = form.validate()
-        if "csrf_token" in form.errors:
-            messages.append(CSRF_EXPIRED)
-        if valid and not missing:
-            try:
-                submit_application(db.session, application, now)
-                db.session.commit()
-            except RoundClosed:
-                db.session.rollback()
-                messages.append(ROUND_CLOSED)
-            except NotReady as not_ready:
-                db.session.rollback()
-                missing = not_ready.pages
-            else:
-                return redirect(url_for("apply.confirmation"))
+    if missing is None:
+        missing = missing_pages(application.answers)
     return render_template(
         "apply/check_answers.html",
         form=form,
@@ -363,6 +360,29 @@ def check_answers() -> str | Response:
         closes=format_london(round_.closes_at),
         change_url=_change_url,
     )
+
+
+def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
+    """The final submit, once the declaration is valid: where to go next, or the pages still to
+    finish, or None when the page is shown again with `messages` saying why."""
+    for _attempt in range(5):
+        try:
+            status = send_by_token(db.session, session.get("token"), now)
+            db.session.commit()
+        except ReferenceTaken:
+            db.session.rollback()  # draw another reference, in a new transaction
+            continue
+        except RoundClosed:
+            db.session.rollback()
+            messages.append(ROUND_CLOSED)
+            return None
+        except NotReady as not_ready:
+            db.session.rollback()
+            return not_ready.pages
+        if status is None:
+            return redirect(url_for("apply.task_list"))
+        return redirect(url_for("apply.confirmation"))
+    raise RuntimeError("could not draw a unique reference")
 
 
 def _change_url(row: AnswerRow) -> str:

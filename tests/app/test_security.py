@@ -5,13 +5,18 @@ friendly error pages and no open redirect through `?return=`.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from app import sessions
 from app.config import ProductionConfig
 from app.extensions import db
 from app.models import Application, Round
@@ -23,6 +28,7 @@ from tests.app.apply.journey import (
     pass_eligibility,
     send,
 )
+from tests.app.apply.test_logs import resume_token
 from tests.app.helpers import Client
 
 # Referrer policies that never send a page's path (which can hold a resume token) to another site.
@@ -216,3 +222,32 @@ def test_return_only_accepts_check(client: Client, open_round: Round) -> None:
 
     response = client.submit("/application/leadership?return=check", VALID["leadership"])
     assert location_of(response).endswith("/application/check-answers")
+
+
+def test_an_unchanged_session_is_signed_again_hourly_not_on_every_response(
+    client: Client, open_round: Round, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed session goes out at once; an unchanged one (a draft resumed by its link, kept
+    30 days) keeps its cookie until that cookie is an hour old, then is signed again so that its
+    expiry moves on."""
+
+    def session_cookies(response: Any) -> list[str]:
+        cookies = response.headers.getlist("Set-Cookie")
+        return [c for c in cookies if "partner_select_session=" in c]
+
+    def expiry(cookie: str) -> datetime:
+        return parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+
+    complete_application(client)
+    token = resume_token(client)
+    resumed = session_cookies(client.get(f"/resume/{token}"))
+    assert len(resumed) == 1 and expiry(resumed[0]) - datetime.now(UTC) > timedelta(days=29)
+    client.get("/application")  # the first page seen with the resumed session may note things
+    unchanged = client.get("/application")
+    assert unchanged.status_code == 200
+    assert session_cookies(unchanged) == []
+    later = sessions.now() + timedelta(hours=1, minutes=1)
+    monkeypatch.setattr(sessions, "now", lambda: later)
+    refreshed = session_cookies(client.get("/application"))
+    assert len(refreshed) == 1
+    assert expiry(refreshed[0]) - datetime.now(UTC) > timedelta(days=29)

@@ -269,3 +269,30 @@ def test_too_many_emailed_links_get_429(client: Client, app: Flask, open_round: 
     assert status == 429
     assert_friendly_429(page, app)
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+
+
+@with_low_rate_limits
+def test_a_refusal_says_when_to_come_back_and_other_responses_carry_no_counters(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    """Retry-After on the 429 page: the seconds until the hour's window lets one more through
+    (moving window: the first of the two links sent goes out of it). No X-RateLimit-* headers
+    anywhere: working them out would read the counters again on every request."""
+    pass_eligibility(client)
+    first_page(client, app)
+    hidden = client.hidden_fields("/application")
+    started = time.time()
+    for _ in range(2):
+        response = client.client.post(
+            "/application/email-link", data={**hidden, "email": "someone@example.org"}
+        )
+        assert response.status_code == 302
+        assert not [name for name in response.headers.keys() if name.startswith("X-RateLimit")]
+    refused = client.client.post(
+        "/application/email-link", data={**hidden, "email": "someone@example.org"}
+    )
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    wait = int(refused.headers["Retry-After"])
+    elapsed = time.time() - started
+    assert 3600 - elapsed - 2 <= wait <= 3602  # the library rounds the reset time up
