@@ -35,7 +35,8 @@ def queue_email(
 ) -> None:
     """Write the message in the caller's transaction: it is sent only if that commits."""
     session.flush()  # rows the message refers to, if still pending, go first
-    session.execute(
+    # On the transaction's connection: a Core INSERT needs none of the ORM's execution steps.
+    session.connection().execute(
         _QUEUE,
         {
             "kind": kind,

@@ -175,18 +175,21 @@ def children(pid: int) -> list[int]:
 class DatabaseBackends:
     """The PostgreSQL server processes connected to one database, found in pg_stat_activity."""
 
-    def __init__(self, admin_url: str, database: str) -> None:
+    def __init__(self, admin_url: str, database: str, also: tuple[int, ...] = ()) -> None:
         self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self.database = database
+        # Other store processes whose CPU counts with the database's (the Redis server).
+        self.also = also
 
     def pids(self) -> list[int]:
         with self.engine.connect() as connection:
-            return list(
-                connection.scalars(
+            return [
+                *connection.scalars(
                     text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
                     {"name": self.database},
-                )
-            )
+                ),
+                *self.also,
+            ]
 
     def close(self) -> None:
         self.engine.dispose()

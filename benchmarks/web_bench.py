@@ -87,6 +87,8 @@ WORKERS: int | None = None
 SESSION_COOKIE = "partner_select_session"
 LEVELS = (10, 50)
 BARE_FORM = urlencode(DECLARATION).encode()
+# Rate-limit counters in Redis, as in production (REDIS_URL); this run's own key prefix.
+REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGET_RATIO = 0.60
 TARGET_P95_MS = 150.0
 
@@ -262,10 +264,27 @@ def inserted(reply: Reply) -> bool:
     return reply.status == 302
 
 
+def redis_server_pid() -> int:
+    """The Redis server's process id (its CPU is counted with PostgreSQL's); exits if Redis is
+    not running, as production would not start without it either."""
+    import redis
+
+    try:
+        return int(redis.Redis.from_url(REDIS_URL, socket_timeout=2).info("server")["process_id"])
+    except redis.RedisError as error:
+        sys.exit(f"Redis is not reachable at {REDIS_URL} ({type(error).__name__}): start it.")
+
+
 def bench_submit(
     database_url: str, work: Path, per_level: int, warmup: int
 ) -> dict[str, list[Level]]:
-    env = server_env(work / "instance", database_url, "production")
+    env = server_env(
+        work / "instance",
+        database_url,
+        "production",
+        REDIS_URL=REDIS_URL,
+        RATELIMIT_KEY_PREFIX=f"web-bench-{os.getpid()}-{int(dt.datetime.now().timestamp())}",
+    )
     prepare_database(env, database_url)
     drafts = {
         clients: seed_drafts(
@@ -274,7 +293,9 @@ def bench_submit(
         for index, clients in enumerate(LEVELS)
     }
     bare_env = {**env, "BENCH_ROUND_ID": str(round_id(database_url, work / "instance"))}
-    backends = DatabaseBackends(POSTGRES_ADMIN_URL, database_url.rsplit("/", 1)[1])
+    backends = DatabaseBackends(
+        POSTGRES_ADMIN_URL, database_url.rsplit("/", 1)[1], also=(redis_server_pid(),)
+    )
     results: dict[str, list[Level]] = {"submit": [], "bare": []}
     with (
         gunicorn(env, work / "gunicorn.log", "wsgi:app") as real,

@@ -383,7 +383,9 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
     """
     if not token or len(token) > 100:
         return None
-    rows = session.execute(_DRAFT_TO_SEND, {"token_hash": hash_token(token)}).all()
+    # Core statements on the transaction's connection: none of the ORM's execution steps.
+    connection = session.connection()
+    rows = connection.execute(_DRAFT_TO_SEND, {"token_hash": hash_token(token)}).all()
     if not rows:
         return None
     first = rows[0]
@@ -404,7 +406,7 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
         raise NotReady(missing)
     values = _sent_values(answers, now)
     try:
-        result = session.execute(_CLAIM, {"claim_id": first.id, **values})
+        result = connection.execute(_CLAIM, {"claim_id": first.id, **values})
     except IntegrityError as taken:
         raise ReferenceTaken() from taken
     if result.rowcount != 1:  # type: ignore[attr-defined]
