@@ -330,7 +330,7 @@ def bench_submit(
                 print(
                     f"{name:7s} {clients:>3} clients: {level.per_second:7.1f}/s, CPU per request "
                     f"{level.cpu_ms('client'):.1f} client + {level.cpu_ms('server'):.1f} gunicorn"
-                    f" + {level.cpu_ms('database'):.1f} PostgreSQL ms",
+                    f" + {level.cpu_ms('database'):.1f} PostgreSQL and Redis ms",
                     file=sys.stderr,
                 )
     backends.close()
@@ -359,11 +359,13 @@ def report(
         f"Command: `{' '.join(['.venv/bin/python benchmarks/web_bench.py', *sys.argv[1:]])}`",
         "",
         f"- CPU: {cpu_name()}, {len(os.sched_getaffinity(0))} cores available; the clients, "
-        "gunicorn and PostgreSQL share them",
+        "gunicorn, PostgreSQL and Redis share them",
         f"- Load average (1, 5, 15 min) at the start: {start}; at the end: {load_average()}",
         f"- Python {platform.python_version()}, Flask {version('flask')}, gunicorn "
         f"{version('gunicorn')} (app/gunicorn_config.py: {workers()} sync workers), SQLAlchemy "
-        f"{version('sqlalchemy')}, psycopg {version('psycopg')}, PostgreSQL on 127.0.0.1",
+        f"{version('sqlalchemy')}, psycopg {version('psycopg')}, PostgreSQL on 127.0.0.1; "
+        "rate-limit counters in Redis on 127.0.0.1 (REDIS_URL, as in production; redis-py "
+        f"{version('redis')})",
         f"- Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- {args.submissions} timed submissions per level after {args.warmup} warm-up ones",
         "",
@@ -380,11 +382,12 @@ def report(
         "### Final submit against the bare INSERT endpoint (gunicorn + PostgreSQL)",
         "",
         "CPU time per request, from /proc: the client (this process), gunicorn (master and "
-        "workers) and the PostgreSQL backends of the benchmark's database. The last column is "
+        "workers), and the PostgreSQL backends of the benchmark's database with the Redis server "
+        "(the real submit's rate-limit counter; the bare endpoint has none). The last column is "
         "what every other process on the machine kept busy meanwhile, in cores.",
         "",
         "| endpoint | clients | per second | p50 ms | p95 ms | errors | ratio to bare | "
-        "CPU ms: client + gunicorn + PostgreSQL = total | other load |",
+        "CPU ms: client + gunicorn + PostgreSQL and Redis = total | other load |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for clients in LEVELS:
@@ -424,21 +427,30 @@ def notes(real: Level, bare: Level) -> list[str]:
         f"{bare.cpu_ms('total') / real.cpu_ms('total'):.0%} here). The p95 target needs a "
         f"submit under {cores * 1000 / needed:.1f} ms of CPU in all, with the {cores} cores to "
         "itself.",
-        "- Final submit: six SQL statements besides the pool's pre-ping, BEGIN and COMMIT (were "
-        "eight: the round and the answers loaded lazily, the row read back after the UPDATE): "
-        "the draft with its round (one JOIN), its answers, then the "
-        "claim (a conditional UPDATE inside a SAVEPOINT, so a reference already taken is drawn "
-        "again without undoing the rest) and the confirmation email's INSERT, in the same "
-        "transaction. The bare endpoint sends one INSERT. tests/app/apply/"
-        "test_submit_statements.py holds the count.",
-        "- In the gunicorn worker (cProfile of the submit called through WSGI): about a third is "
-        "loading the draft (connection check-out with its pre-ping, two SELECTs, the ORM), a "
-        "fifth the send (SAVEPOINT, UPDATE, RELEASE, the email written and queued), and the rest "
-        "is the request around it, shared by every page: the rate limiter (about 7%: it checks "
-        "twice per request), the permanent session cookie read and signed again on every "
-        "response (about 8%), the declaration form with its CSRF check (about 7%), security "
-        "headers and Flask's contexts. The bare endpoint has none of them; they are what keeps "
-        "the ratio under 60%, and they stay.",
+        "- Final submit: three SQL statements besides the pool's pre-ping, BEGIN and COMMIT (were "
+        "six, and eight before that): one SELECT of the draft's state, its round and its saved "
+        "pages together (SQLAlchemy Core, no ORM objects), the claim (a conditional UPDATE, "
+        "draft to submitted, which makes a double send harmless) and the confirmation email's "
+        "INSERT, in one transaction. A reference already taken (a unique violation) rolls the "
+        "transaction back and sends again with another, instead of a SAVEPOINT round trip on "
+        "every send. The bare endpoint sends one INSERT. tests/app/apply/"
+        "test_submit_statements.py holds the count and tests the redraw.",
+        "- Also gone from every request since the last run: the session cookie signed again on "
+        "every response (now when it changes, or hourly; app/sessions.py), the X-RateLimit "
+        "headers (two more reads of the counters per request; the 429 page still says "
+        "Retry-After), loading the applicant's user account (there is none), and gunicorn's "
+        "access-log atoms (a dict of about fifty request, response and environ entries per "
+        "request, of which the log line uses eight; the rest could hold personal data).",
+        "- What is left, from cProfile (CPU timer) of 1,000 submits called through WSGI in one "
+        "process with the production settings and Redis: the send itself about 40% (its three "
+        "statements about 16%, the confirmation email composed from the answers and queued about "
+        "12%, the connection checked out of the pool with its pre-ping about 7%), the commit "
+        "4%; the declaration form with its CSRF token about 12%; the rate limiter about 15% "
+        "(its Redis script about 6%; the rest is Flask-Limiter resolving the route's limits, "
+        "twice per request); the signed session cookie read about 6%; the rest is Flask, "
+        "werkzeug and gunicorn handling the request and response. Each is something the bare "
+        "endpoint does not do and the service must: CSRF, a per-address limit, the session, "
+        "the declaration, the email in the same transaction.",
         *staff_notes(),
     ]
 
