@@ -459,7 +459,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer submissions, smaller rounds")
     parser.add_argument("--submissions", type=int, default=None)
-    parser.add_argument("--warmup", type=int, default=20)
+    # Enough for each of the 5 workers to have used every statement more than 5 times (psycopg
+    # prepares a statement on its 5th use on a connection) and filled its caches.
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
     args = parser.parse_args()
