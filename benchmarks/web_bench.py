@@ -10,8 +10,8 @@ In one run, on a fresh PostgreSQL database:
    private link and their check answers page read (not timed); then the declaration is posted
    (timed) by 10 and then 50 concurrent clients. The same client posts to
    benchmarks/bare_app.py, one INSERT of the same application row, under the same gunicorn
-   settings on the same database; the two endpoints take turns, in two halves per level, so a
-   change in the machine's other load falls on both. The figure that counts is the ratio of
+   settings on the same database; the two endpoints take turns of 250 requests, alternating, so
+   a change in the machine's other load falls on both. The figure that counts is the ratio of
    throughputs; the CPU time each request cost the client, gunicorn and PostgreSQL is measured
    alongside (benchmarks/_http_load.py).
 2. The staff shortlist page of a selection run over 5,000 applications, and the rationale XLSX
@@ -90,6 +90,8 @@ BARE_FORM = urlencode(DECLARATION).encode()
 # Rate-limit counters in Redis, as in production (REDIS_URL); this run's own key prefix.
 REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGET_RATIO = 0.60
+# Timed requests per turn: each endpoint in turn, until each has had its share.
+TURN = 250
 TARGET_P95_MS = 150.0
 
 
@@ -315,10 +317,10 @@ def bench_submit(
                 run_requests(HOST, port, requests[:warmup], clients, accept)
             timed = {name: Timed() for name in work_lists}
             cpu = {name: CpuUse(0.0, 0.0, 0.0, 0.0, 0.0) for name in work_lists}
-            # Two halves, the endpoints taking turns: a change in the machine's other load
-            # (it is shared) falls on both.
-            half = per_level // 2
-            for chunk in (slice(warmup, warmup + half), slice(warmup + half, None)):
+            # Short turns, the endpoints alternating: the shared machine's speed drifts within
+            # seconds, and each drift then falls on both endpoints alike.
+            for start in range(warmup, warmup + per_level, TURN):
+                chunk = slice(start, min(start + TURN, warmup + per_level))
                 for name, (port, requests, accept) in work_lists.items():
                     with meters[name].measure() as use:
                         part = run_requests(HOST, port, requests[chunk], clients, accept)
@@ -466,7 +468,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
     args = parser.parse_args()
     if args.submissions is None:
-        args.submissions = 100 if args.quick else 400
+        args.submissions = 500 if args.quick else 2000
     sizes = (1_000, 2_000) if args.quick else (SHORTLIST_APPLICATIONS, XLSX_APPLICATIONS)
     start = load_average()
     with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:

@@ -8,7 +8,7 @@ from ..rounds import format_london, text
 
 if TYPE_CHECKING:
     from ..apply.questions import Section
-    from ..models import Application
+    from ..models import Application, Round
     from .services import AnswerRow
 
 
@@ -23,12 +23,13 @@ def resume_link(application: Application, link: str) -> str:
     )
 
 
-def confirmation(application: Application, rows: list[tuple[Section, list[AnswerRow]]]) -> str:
-    round_ = application.round
+def confirmation(
+    round_: Round, reference: str | None, rows: list[tuple[Section, list[AnswerRow]]]
+) -> str:
     lines = [
         f"We have received your expression of interest for {round_.title}.",
         "",
-        f"Your reference is {application.reference}",
+        f"Your reference is {reference}",
         "",
         "What happens next",
         text(round_, "next_steps"),

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, select, update
+from sqlalchemy import Text, bindparam, cast, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import AnswerPage, Application, Round
+from ..models import AnswerPage, Application, OutboxMessage, Round
 from ..outbox import queue_email
 from ..rounds import LONDON, option_label
 from . import emails
@@ -273,6 +273,27 @@ _CLAIM = (
     .values({column: bindparam(f"new_{column}") for column in _SENT_COLUMNS})
 )
 
+# On PostgreSQL the claim and the confirmation email's INSERT are one statement (a data-modifying
+# WITH): the email row is written only if the claim changed the draft, in one round trip instead
+# of two. SQLite has no such statement: there the two are sent one after the other.
+_claimed = _CLAIM.returning(Application.__table__.c.id).cte("claimed")
+_outbox = OutboxMessage.__table__
+_EMAIL_FIELDS = ("kind", "to_address", "subject", "body", "created_at", "next_attempt_at")
+_CLAIM_AND_QUEUE = insert(_outbox).from_select(  # type: ignore[arg-type]
+    [*_EMAIL_FIELDS, "attempts", "application_id"],
+    select(
+        *(bindparam(f"email_{name}", type_=_outbox.c[name].type) for name in _EMAIL_FIELDS),
+        literal(0),
+        _claimed.c.id,
+    ),
+    include_defaults=False,
+)
+
+
+def _reference_taken(error: IntegrityError) -> bool:
+    """The unique reference clashed (PostgreSQL names the constraint, SQLite the column)."""
+    return "reference" in str(error.orig)
+
 
 class ReferenceTaken(Exception):
     """The reference drawn for a send is already someone else's: roll back and send again."""
@@ -293,12 +314,19 @@ def _sent_values(answers: Answers, now: datetime) -> dict[str, Any]:
 def _queue_confirmation(session: Session, application: Application, answers: Answers) -> None:
     queue_email(
         session,
-        kind="confirmation",
-        to_address=str(answers.get("contact", {})["email"]),
-        subject=f"Expression of interest received: {application.reference}",
-        body=emails.confirmation(application, answer_rows(application.round, answers)),
         application_id=application.id,
+        **_confirmation(application.round, application.reference, answers),
     )
+
+
+def _confirmation(round_: Round, reference: str | None, answers: Answers) -> dict[str, Any]:
+    """The confirmation email's fields (kind, to_address, subject, body)."""
+    return {
+        "kind": "confirmation",
+        "to_address": str(answers.get("contact", {})["email"]),
+        "subject": f"Expression of interest received: {reference}",
+        "body": emails.confirmation(round_, reference, answer_rows(round_, answers)),
+    }
 
 
 def submit_application(session: Session, application: Application, now: datetime) -> Application:
@@ -328,7 +356,9 @@ def submit_application(session: Session, application: Application, now: datetime
             with connection.begin_nested():
                 result = connection.execute(_CLAIM, {"claim_id": application.id, **values})
             break
-        except IntegrityError:
+        except IntegrityError as error:
+            if not _reference_taken(error):
+                raise
             continue  # the reference was taken: draw another
     else:
         raise RuntimeError("could not draw a unique reference")
@@ -405,15 +435,24 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
     if missing:
         raise NotReady(missing)
     values = _sent_values(answers, now)
+    claim = {"claim_id": first.id, **values}
+    # The email is written before the claim is known to win: on PostgreSQL both go in one
+    # statement. Losing the claim (a double send) is rare and only wastes the composing.
+    email = _confirmation(round_, values["new_reference"], answers)
     try:
-        result = connection.execute(_CLAIM, {"claim_id": first.id, **values})
-    except IntegrityError as taken:
-        raise ReferenceTaken() from taken
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return "submitted"  # another request sent it first, between our read and our claim
-    sent = Application(id=first.id, reference=values["new_reference"])
-    sent.round = round_
-    _queue_confirmation(session, sent, answers)
+        if connection.dialect.name == "postgresql":
+            fields = {f"email_{key}": value for key, value in email.items()}
+            fields["email_created_at"] = fields["email_next_attempt_at"] = now
+            connection.execute(_CLAIM_AND_QUEUE, {**claim, **fields})
+        else:
+            result = connection.execute(_CLAIM, claim)
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                queue_email(session, application_id=first.id, **email)
+    except IntegrityError as error:
+        if not _reference_taken(error):
+            raise
+        raise ReferenceTaken() from error
+    # Nothing claimed: another request sent it first, between our read and our claim.
     return "submitted"
 
 

@@ -149,18 +149,25 @@ def test_the_confirmation_is_queued_with_the_submission(client: Client, open_rou
 def test_a_failure_while_queueing_the_email_leaves_the_application_unsent(
     client: Client, open_round: Round, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Submission and email are one transaction: neither is kept without the other."""
+    """Submission and email are one transaction: neither is kept without the other. The email's
+    row is refused by the database itself (no address: NOT NULL), after the claim on SQLite and
+    inside the claim's own statement on PostgreSQL."""
     complete_application(client)
+    compose = services._confirmation
 
-    def failing_queue_email(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the outbox could not be written")
+    def no_address(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**compose(*args, **kwargs), "to_address": None}
 
-    monkeypatch.setattr(services, "queue_email", failing_queue_email)
+    monkeypatch.setattr(services, "_confirmation", no_address)
+    draw, drawn = services.new_reference, []
+    monkeypatch.setattr(services, "new_reference", lambda now: drawn.append(draw(now)) or drawn[-1])
     client.submit(
         "/application/check-answers",
         {"confirm_correct": "yes", "confirm_privacy": "yes"},
         status=500,
     )
+    # Not mistaken for a reference already taken: one draw, no retry.
+    assert len(drawn) == 1
     draft = application()
     assert draft.status == "draft"
     assert draft.reference is None
