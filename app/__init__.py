@@ -130,12 +130,26 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class RedactLimitKeys(logging.Filter):
+    """Flask-Limiter logs each refusal with its key, the person's IP address (personal data):
+    keep the limit and the page, not the address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "ratelimit %s (%s) exceeded at endpoint: %s" and record.args:
+            limit, _key, endpoint = record.args  # type: ignore[misc]
+            record.args = (limit, "address withheld", endpoint)
+        return True
+
+
 def _logging(app: Flask) -> None:
     redact = RedactTokens()
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(redact)
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, RedactLimitKeys) for f in limiter_log.filters):
+        limiter_log.addFilter(RedactLimitKeys())
     if not app.debug and not app.testing:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

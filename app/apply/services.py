@@ -279,14 +279,19 @@ _CLAIM = (
 _claimed = _CLAIM.returning(Application.__table__.c.id).cte("claimed")
 _outbox = OutboxMessage.__table__
 _EMAIL_FIELDS = ("kind", "to_address", "subject", "body", "created_at", "next_attempt_at")
-_CLAIM_AND_QUEUE = insert(_outbox).from_select(  # type: ignore[arg-type]
-    [*_EMAIL_FIELDS, "attempts", "application_id"],
-    select(
-        *(bindparam(f"email_{name}", type_=_outbox.c[name].type) for name in _EMAIL_FIELDS),
-        literal(0),
-        _claimed.c.id,
-    ),
-    include_defaults=False,
+_CLAIM_AND_QUEUE = (
+    insert(_outbox)
+    .from_select(  # type: ignore[arg-type]
+        [*_EMAIL_FIELDS, "attempts", "application_id"],
+        select(
+            *(bindparam(f"email_{name}", type_=_outbox.c[name].type) for name in _EMAIL_FIELDS),
+            literal(0),
+            _claimed.c.id,
+        ),
+        include_defaults=False,
+    )
+    # psycopg reports no row count for it (-1): the returned id says the email was written.
+    .returning(_outbox.c.id)
 )
 
 
@@ -443,17 +448,24 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
         if connection.dialect.name == "postgresql":
             fields = {f"email_{key}": value for key, value in email.items()}
             fields["email_created_at"] = fields["email_next_attempt_at"] = now
-            connection.execute(_CLAIM_AND_QUEUE, {**claim, **fields})
+            queued = connection.execute(_CLAIM_AND_QUEUE, {**claim, **fields}).first()
+            claimed = queued is not None
         else:
-            result = connection.execute(_CLAIM, claim)
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed = connection.execute(_CLAIM, claim).rowcount == 1
+            if claimed:
                 queue_email(session, application_id=first.id, **email)
     except IntegrityError as error:
         if not _reference_taken(error):
             raise
         raise ReferenceTaken() from error
-    # Nothing claimed: another request sent it first, between our read and our claim.
-    return "submitted"
+    if claimed:
+        return "submitted"
+    # Changed between our read and our claim: sent by another request, or by staff. Say what it
+    # is now (one more statement, only in that race).
+    now_status = connection.execute(
+        select(_apps.c.status).where(_apps.c.id == first.id)
+    ).scalar_one_or_none()
+    return None if now_status is None else str(now_status)
 
 
 def email_resume_link(

@@ -905,13 +905,16 @@ def propose_replacement(session: Session, run: SelectionRun, withdrawn_id: int) 
 def accept_replacement(
     session: Session,
     run: SelectionRun,
-    withdrawn_id: int,
+    proposal: Proposal,
     replacement_id: int,
     note: str,
     user: User,
     now: datetime,
 ) -> Override:
-    proposal = propose_replacement(session, run, withdrawn_id)
+    """Record the replacement staff accepted: `proposal` is `propose_replacement`'s, made in this
+    transaction (the engine's replay is not run twice), and `replacement_id` the site the page
+    showed, which must still be the one proposed."""
+    withdrawn_id = proposal.withdrawn_id
     if proposal.replacement_id != replacement_id:
         raise RunError("The proposed replacement has changed. Check the new proposal.")
     reason = f"{proposal.withdrawn_reference} withdrew. {proposal.reason}"

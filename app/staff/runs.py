@@ -339,7 +339,7 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
             accept_replacement(
                 db.session,
                 run,
-                proposal.withdrawn_id,
+                proposal,
                 _int_arg("replacement") or 0,
                 form.note.data or "",
                 current_user,

@@ -3,6 +3,7 @@ per IP on creating drafts, sending and emailing the link; each refusal keeps wha
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -310,3 +311,29 @@ def test_limits_are_checked_on_their_routes_only(app: Flask) -> None:
     for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
         with pytest.raises(RuntimeError, match=f"{setting} is not supported"):
             create_app({**app.config, setting: "100 per hour"})
+
+
+@with_low_rate_limits
+def test_a_refusal_is_logged_without_the_address(
+    client: Client, app: Flask, open_round: Round, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An IP address is personal data: the log says which limit and page refused, not whom."""
+    address = "203.0.113.57"
+    caplog.set_level(logging.INFO, logger="flask-limiter")
+    pass_eligibility(client)
+    first_page(client, app)
+    hidden = client.hidden_fields("/application")
+    statuses = [
+        client.client.post(
+            "/application/email-link",
+            data={**hidden, "email": "someone@example.org"},
+            environ_base={"REMOTE_ADDR": address},
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+    refusals = [r.getMessage() for r in caplog.records if r.name == "flask-limiter"]
+    assert refusals == [
+        "ratelimit 2 per 1 hour (address withheld) exceeded at endpoint: apply.email_link"
+    ]
+    assert address not in caplog.text

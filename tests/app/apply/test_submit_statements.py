@@ -17,9 +17,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 
+from app.apply import services
 from app.apply.services import (
     find_by_token,
     save_page,
+    send_by_token,
     start_application,
     submit_application,
 )
@@ -168,3 +170,30 @@ def test_submit_application_draws_again_when_the_reference_is_taken(
     assert draft.reference == "EOI-2027-ZZZZZ3"
     assert draft.status == "submitted"
     assert len(draft.answers) == len(VALID)  # the pages saved in the same transaction stayed
+
+
+def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
+    app: Flask, open_round: Round, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff withdraw the draft after the send has read it, before its claim: nothing is sent or
+    queued, and the send says "withdrawn", not "submitted"."""
+    now = utcnow()
+    draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
+    for page_id, values in VALID.items():
+        save_page(db.session, draft, page_id, values, now)
+    db.session.commit()
+    table = Application.__table__
+    check = services.missing_pages
+
+    def withdrawn_meanwhile(answers: object) -> object:
+        db.session.connection().execute(
+            table.update().where(table.c.id == draft.id).values(status="withdrawn")
+        )
+        return check(answers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "missing_pages", withdrawn_meanwhile)
+    assert send_by_token(db.session, token, now) == "withdrawn"
+    db.session.commit()
+    row = db.session.execute(select(table).where(table.c.id == draft.id)).one()
+    assert (row.status, row.reference) == ("withdrawn", None)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0

@@ -163,6 +163,26 @@ def test_a_withdrawn_site_is_replaced_by_the_best_one_keeping_every_quota(
     assert "withdrew" in override.reason and "Lost their funding" in override.reason
 
 
+def test_a_replacement_other_than_the_one_proposed_is_refused(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    """The page posts the site it showed; if that is no longer the engine's proposal (another
+    site sent, a stale page), nothing is recorded and the page says to check the new one."""
+    confirm(client, run_id)
+    chosen = selected(pool, run_id)
+    gone = min(chosen, key=pool.score)
+    page_url = f"/staff/runs/{run_id}/replace?withdrawn={gone.id}"
+    proposed = client.get_page(page_url).select_one("#replacement").get_text(strip=True)
+    stale = next(a for a in pool.applications if a not in chosen and a.reference != proposed)
+    response = post_with_token(
+        client, page_url, f"{page_url}&replacement={stale.id}", {"note": "Lost their funding"}
+    )
+    assert response.status_code == 400
+    page = BeautifulSoup(response.data, "html.parser")
+    assert "The proposed replacement has changed" in page.get_text()
+    assert overrides() == []
+
+
 def test_outcome_messages_are_queued_only_when_asked_and_only_once(
     client: Client, pool: Pool, staff: Any, run_id: int
 ) -> None:
