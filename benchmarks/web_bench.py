@@ -429,30 +429,35 @@ def notes(real: Level, bare: Level) -> list[str]:
         f"{bare.cpu_ms('total') / real.cpu_ms('total'):.0%} here). The p95 target needs a "
         f"submit under {cores * 1000 / needed:.1f} ms of CPU in all, with the {cores} cores to "
         "itself.",
-        "- Final submit: three SQL statements besides the pool's pre-ping, BEGIN and COMMIT (were "
-        "six, and eight before that): one SELECT of the draft's state, its round and its saved "
-        "pages together (SQLAlchemy Core, no ORM objects), the claim (a conditional UPDATE, "
-        "draft to submitted, which makes a double send harmless) and the confirmation email's "
-        "INSERT, in one transaction. A reference already taken (a unique violation) rolls the "
-        "transaction back and sends again with another, instead of a SAVEPOINT round trip on "
-        "every send. The bare endpoint sends one INSERT. tests/app/apply/"
+        "- Final submit on PostgreSQL: two SQL statements besides the pool's pre-ping, BEGIN "
+        "and COMMIT (three before this run, six and eight before those): one SELECT of the "
+        "draft's state, its round and its saved pages together (SQLAlchemy Core, no ORM "
+        "objects), then the claim (a conditional UPDATE, draft to submitted, which makes a "
+        "double send harmless) and the confirmation email's INSERT as one statement (WITH "
+        "claimed AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM claimed), in one "
+        "transaction. A reference already taken rolls the transaction back and sends again "
+        "with another. The bare endpoint sends one INSERT. tests/app/apply/"
         "test_submit_statements.py holds the count and tests the redraw.",
-        "- Also gone from every request since the last run: the session cookie signed again on "
-        "every response (now when it changes, or hourly; app/sessions.py), the X-RateLimit "
-        "headers (two more reads of the counters per request; the 429 page still says "
-        "Retry-After), loading the applicant's user account (there is none), and gunicorn's "
-        "access-log atoms (a dict of about fifty request, response and environ entries per "
-        "request, of which the log line uses eight; the rest could hold personal data).",
+        "- Also gone since the last run: Flask-Limiter's pass before every request (default, "
+        "application and blueprint limits: there are none; each limit is checked by its "
+        "route's decorator), and the gunicorn workers' restart every 2,000 requests (a "
+        "worker's start costs about 1.8 s of CPU, about 0.9 ms a request; now every 20,000). "
+        f"The endpoints now take turns of {TURN} requests (were two halves of 200): the ratio "
+        "moved by up to 9 points between runs of the same code before.",
+        "- Measured and not worth it: composing the confirmation email (a copy of the answers) "
+        "in the send-mail worker instead of the request made no difference beyond the noise "
+        "(same-day runs of 2,000 submits a level: 55% and 56% against 54% and 57%); with the "
+        "rate limiter switched off altogether the ratio rose by about 3 points.",
         "- What is left, from cProfile (CPU timer) of 1,000 submits called through WSGI in one "
-        "process with the production settings and Redis: the send itself about 40% (its three "
-        "statements about 16%, the confirmation email composed from the answers and queued about "
-        "12%, the connection checked out of the pool with its pre-ping about 7%), the commit "
-        "4%; the declaration form with its CSRF token about 12%; the rate limiter about 15% "
-        "(its Redis script about 6%; the rest is Flask-Limiter resolving the route's limits, "
-        "twice per request); the signed session cookie read about 6%; the rest is Flask, "
-        "werkzeug and gunicorn handling the request and response. Each is something the bare "
-        "endpoint does not do and the service must: CSRF, a per-address limit, the session, "
-        "the declaration, the email in the same transaction.",
+        "process with the production settings and Redis: the send itself about 37% (its two "
+        "statements about 12%, the confirmation email composed from the answers about 7%, the "
+        "connection checked out of the pool with its pre-ping about 6%), the commit 5%; the "
+        "declaration's CSRF token about 5%; the rate limiter about 13% (its Redis script about "
+        "8%); the signed session cookie read about 7%; the rest is Flask, werkzeug and gunicorn "
+        "handling the request and response. In the same process the bare endpoint costs about "
+        "0.6 ms of CPU and the submit about 1.9 ms. Each part is something the bare endpoint "
+        "does not do and the service must: CSRF, a per-address limit, the session, the "
+        "declaration, the email in the same transaction.",
         *staff_notes(),
     ]
 
