@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
     )
     extensions.csrf.init_app(app)
+    _no_app_wide_limits(app.config)  # before init_app, which would take them on
     extensions.limiter.init_app(app)
     _limits_on_routes_only(app)
     access.init_app(app)
@@ -85,14 +87,19 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _no_app_wide_limits(config: Mapping[str, Any]) -> None:
+    """Limits for every route would need the pass `_limits_on_routes_only` takes out: refuse to
+    start with one rather than run without it."""
+    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"):
+        if config.get(setting):
+            raise RuntimeError(f"{setting} is not supported: put each limit on its route")
+
+
 def _limits_on_routes_only(app: Flask) -> None:
     """Every rate limit here is on its route, checked by the route's decorator. Flask-Limiter
     also checks default, application and blueprint limits before every request; with none set,
     that pass finds nothing, at a cost on every request (about a tenth of a final submit's time
-    in the app), so it is taken out. Setting such limits would need it back: refuse to start."""
-    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"):
-        if app.config.get(setting):
-            raise RuntimeError(f"{setting} is not supported: put each limit on its route")
+    in the app), so it is taken out."""
     from .extensions import limiter
 
     hooks = app.before_request_funcs.get(None, [])

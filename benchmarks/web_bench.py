@@ -319,9 +319,12 @@ def bench_submit(
             cpu = {name: CpuUse(0.0, 0.0, 0.0, 0.0, 0.0) for name in work_lists}
             # Short turns, the endpoints alternating: the shared machine's speed drifts within
             # seconds, and each drift then falls on both endpoints alike.
-            for start in range(warmup, warmup + per_level, TURN):
+            for turn, start in enumerate(range(warmup, warmup + per_level, TURN)):
                 chunk = slice(start, min(start + TURN, warmup + per_level))
-                for name, (port, requests, accept) in work_lists.items():
+                order = list(work_lists.items())
+                if turn % 2:
+                    order.reverse()  # and each goes first in every other turn
+                for name, (port, requests, accept) in order:
                     with meters[name].measure() as use:
                         part = run_requests(HOST, port, requests[chunk], clients, accept)
                     timed[name].add(part)

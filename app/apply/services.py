@@ -290,14 +290,24 @@ _CLAIM_AND_QUEUE = (
         ),
         include_defaults=False,
     )
-    # psycopg reports no row count for it (-1): the returned id says the email was written.
+    # The row count reached through SQLAlchemy was -1 for this statement (seen in the statement
+    # test); the returned id says the email was written, whatever the driver reports.
     .returning(_outbox.c.id)
 )
 
 
+REFERENCE_CONSTRAINT = "uq_applications_reference"
+
+
 def _reference_taken(error: IntegrityError) -> bool:
-    """The unique reference clashed (PostgreSQL names the constraint, SQLite the column)."""
-    return "reference" in str(error.orig)
+    """The unique reference clashed, and nothing else: PostgreSQL names the constraint (its
+    message would also quote the row), SQLite the column."""
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None:
+        return getattr(error.orig, "sqlstate", None) == "23505" and (
+            diag.constraint_name == REFERENCE_CONSTRAINT
+        )
+    return str(error.orig) == "UNIQUE constraint failed: applications.reference"
 
 
 class ReferenceTaken(Exception):
@@ -410,11 +420,12 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
     """The applicant's final submit: send the draft whose private token this is, exactly once.
 
     Returns the application's status afterwards ("submitted", or another state staff gave it),
-    or None for an unknown token. Three statements in all: the draft, its round and its answers
-    read together, the claim (the same conditional UPDATE as `submit_application`, so concurrent
-    sends of one draft give one application) and the confirmation email's INSERT. No ORM object
-    is loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (the
-    transaction is spoilt: roll back and call again).
+    or None for an unknown token (or a draft deleted meanwhile). The draft, its round and its
+    answers are read together; then the claim (the same conditional UPDATE as
+    `submit_application`, so concurrent sends of one draft give one application) and the
+    confirmation email's INSERT: one statement on PostgreSQL, two on SQLite. A claim that loses
+    reads the status once more. No ORM object is loaded. Raises RoundClosed, NotReady (with the
+    pages to finish) or ReferenceTaken (the transaction is spoilt: roll back and call again).
     """
     if not token or len(token) > 100:
         return None
@@ -441,8 +452,8 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
         raise NotReady(missing)
     values = _sent_values(answers, now)
     claim = {"claim_id": first.id, **values}
-    # The email is written before the claim is known to win: on PostgreSQL both go in one
-    # statement. Losing the claim (a double send) is rare and only wastes the composing.
+    # The email is composed before the claim is known to win (on PostgreSQL both are written by
+    # one statement, the email's row only if the claim wins). Losing is rare: a double send.
     email = _confirmation(round_, values["new_reference"], answers)
     try:
         if connection.dialect.name == "postgresql":

@@ -308,9 +308,12 @@ def test_limits_are_checked_on_their_routes_only(app: Flask) -> None:
         getattr(hook, "__self__", None) is not limiter
         for hook in app.before_request_funcs.get(None, [])
     )
-    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
+    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"):
         with pytest.raises(RuntimeError, match=f"{setting} is not supported"):
             create_app({**app.config, setting: "100 per hour"})
+    # Refused before the shared limiter took the limit on: nothing is left on it for later tests.
+    assert not limiter.limit_manager.default_limits
+    assert not limiter.limit_manager.application_limits
 
 
 @with_low_rate_limits

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.apply import services
 from app.apply.services import (
@@ -170,6 +172,28 @@ def test_submit_application_draws_again_when_the_reference_is_taken(
     assert draft.reference == "EOI-2027-ZZZZZ3"
     assert draft.status == "submitted"
     assert len(draft.answers) == len(VALID)  # the pages saved in the same transaction stayed
+
+
+def test_submit_application_retries_only_a_reference_clash(
+    app: Flask, open_round: Round, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any other integrity error (here the claim writes no status: NOT NULL) fails at once; it
+    is not drawn again five times as if it were a clash."""
+    now = utcnow()
+    draft, _token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
+    for page_id, values in VALID.items():
+        save_page(db.session, draft, page_id, values, now)
+    make_values, calls = services._sent_values, []
+
+    def no_status(*args: Any) -> dict[str, Any]:
+        calls.append(1)
+        return {**make_values(*args), "new_status": None}
+
+    monkeypatch.setattr(services, "_sent_values", no_status)
+    with pytest.raises(IntegrityError) as raised:
+        submit_application(db.session, draft, now)
+    assert len(calls) == 1
+    assert "status" in str(raised.value.orig)
 
 
 def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
