@@ -14,7 +14,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from .models import OutboxMessage, utcnow
@@ -36,7 +36,27 @@ def queue_email(
     """Write the message in the caller's transaction: it is sent only if that commits."""
     session.flush()  # rows the message refers to, if still pending, go first
     # On the transaction's connection: a Core INSERT needs none of the ORM's execution steps.
-    session.connection().execute(
+    queue_email_on(
+        session.connection(),
+        kind=kind,
+        to_address=to_address,
+        subject=subject,
+        body=body,
+        application_id=application_id,
+    )
+
+
+def queue_email_on(
+    connection: Connection,
+    *,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body: str,
+    application_id: int | None = None,
+) -> None:
+    """`queue_email` for a caller working on a connection rather than an ORM session."""
+    connection.execute(
         _QUEUE,
         {
             "kind": kind,

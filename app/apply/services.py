@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, insert, literal, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import AnswerPage, Application, OutboxMessage, Round
-from ..outbox import queue_email
+from ..outbox import queue_email, queue_email_on
 from ..rounds import LONDON, option_label
 from . import emails
 from .questions import (
@@ -416,7 +416,7 @@ _DRAFT_TO_SEND = (
 )
 
 
-def send_by_token(session: Session, token: str | None, now: datetime) -> str | None:
+def send_by_token(connection: Connection, token: str | None, now: datetime) -> str | None:
     """The applicant's final submit: send the draft whose private token this is, exactly once.
 
     Returns the application's status afterwards ("submitted", or another state staff gave it),
@@ -424,13 +424,12 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
     answers are read together; then the claim (the same conditional UPDATE as
     `submit_application`, so concurrent sends of one draft give one application) and the
     confirmation email's INSERT: one statement on PostgreSQL, two on SQLite. A claim that loses
-    reads the status once more. No ORM object is loaded. Raises RoundClosed, NotReady (with the
+    reads the status once more. Core statements on the caller's transaction: no ORM session or
+    object is involved. Raises RoundClosed, NotReady (with the
     pages to finish) or ReferenceTaken (the transaction is spoilt: roll back and call again).
     """
     if not token or len(token) > 100:
         return None
-    # Core statements on the transaction's connection: none of the ORM's execution steps.
-    connection = session.connection()
     rows = connection.execute(_DRAFT_TO_SEND, {"token_hash": hash_token(token)}).all()
     if not rows:
         return None
@@ -464,7 +463,7 @@ def send_by_token(session: Session, token: str | None, now: datetime) -> str | N
         else:
             claimed = connection.execute(_CLAIM, claim).rowcount == 1
             if claimed:
-                queue_email(session, application_id=first.id, **email)
+                queue_email_on(connection, application_id=first.id, **email)
     except IntegrityError as error:
         if not _reference_taken(error):
             raise

@@ -216,7 +216,7 @@ def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
         return check(answers)  # type: ignore[arg-type]
 
     monkeypatch.setattr(services, "missing_pages", withdrawn_meanwhile)
-    assert send_by_token(db.session, token, now) == "withdrawn"
+    assert send_by_token(db.session.connection(), token, now) == "withdrawn"
     db.session.commit()
     row = db.session.execute(select(table).where(table.c.id == draft.id)).one()
     assert (row.status, row.reference) == ("withdrawn", None)
