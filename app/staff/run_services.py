@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -979,6 +980,31 @@ def outcome_email(
     return subject, body
 
 
+# The engine's reasons name other applications by reference where staff need to see which (the
+# selected site a reserve could replace, the lowest one a site scored below). An applicant's own
+# email leaves them out: they are someone else's, and mean nothing to the reader.
+_PLACE_OF = re.compile(r"take the place of (?!any of the selected sites).*? while keeping")
+_IN_BRACKETS = re.compile(r" \(([^()]+)\)")
+_WORD = re.compile(r"[^\s,;()]+")
+
+
+def applicant_reason(reason: str, own: str | None, references: Collection[str]) -> str:
+    """A decision's reason for the applicant's email, without other applications' references."""
+
+    def other(text: str) -> bool:
+        return text in references and text != own
+
+    text = _PLACE_OF.sub("take the place of some of the selected sites while keeping", reason)
+    text = _IN_BRACKETS.sub(lambda m: "" if other(m.group(1)) else m.group(0), text)
+
+    def named(match: re.Match[str]) -> str:
+        word = match.group(0)
+        core = word.rstrip(".")  # a reference ending a sentence keeps its full stop
+        return "another application" + word[len(core) :] if other(core) else word
+
+    return _WORD.sub(named, text)
+
+
 PLAIN_SELECTED_BY_STAFF = "Selected when the selection panel made its final decision."
 PLAIN_REMOVED_BY_STAFF = (
     "Not selected: when the selection panel made its final decision, another application was "
@@ -1014,15 +1040,17 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
         )
     )
     reserves = {d.application_id: d.reserve_number for d in run.decisions}
+    applications = list(session.scalars(select(Application).where(Application.id.in_(ids))))
+    references = {app.reference for app in applications if app.reference}
     queued = 0
-    for app in session.scalars(select(Application).where(Application.id.in_(ids))):
+    for app in applications:
         if app.id in done or app.id in withdrew or app.status != "submitted":
             continue
         email = app.answers.get("contact", {}).get("email")
         if not email:
             continue
         decision, reason = finals[app.id]
-        reason = plain.get(app.id, reason)
+        reason = applicant_reason(plain.get(app.id, reason), app.reference, references)
         subject, body = outcome_email(
             app.organisation_name or "", decision, reason, reserves.get(app.id)
         )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import OutboxMessage, Override, SelectionRun
+from app.staff.run_services import applicant_reason
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client
 from tests.app.runs.conftest import QUOTAS, SITES, Pool
@@ -205,10 +206,23 @@ def test_outcome_messages_are_queued_only_when_asked_and_only_once(
         pool.applications
     )
     stored = decisions(run_id)
+    references = {a.id: a.reference for a in pool.applications}
+    # Staff's reasons name other applications (the site a reserve could replace, the lowest
+    # selected score): the applicants' emails give the reason without them.
+    assert any(
+        other in d.reason
+        for d in stored.values()
+        for i, other in references.items()
+        if i != d.application_id
+    )
     for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "outcome")):
         d = stored[message.application_id]
         assert message.to_address == "sian.obrien@example.org"
-        assert d.reason in message.body
+        mine = references[message.application_id]
+        assert mine in message.subject
+        others = [r for i, r in references.items() if i != message.application_id]
+        assert not [r for r in others if r in message.body], message.body
+        assert d.reason.split(";")[0].split(",")[0] in message.body  # the reason's own words
         if d.decision == "selected":
             assert "has been selected" in message.body
         elif d.decision == "reserve":
@@ -257,3 +271,41 @@ def test_outcome_messages_follow_the_final_decision_without_staff_notes(
     assert "has been selected" in messages[into.id].body
     assert "has been selected" in messages[incoming].body
     assert all(note not in m.body for m in messages.values())
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        (
+            "Not selected: it scored 3.20, below the cut-off; the lowest-scoring selected site it "
+            "could have replaced while keeping every quota scored 3.40 (EOI-2026-BBBBBB).",
+            "Not selected: it scored 3.20, below the cut-off; the lowest-scoring selected site it "
+            "could have replaced while keeping every quota scored 3.40.",
+        ),
+        (
+            "Reserve 1: scored 3.30; if a selected site withdraws, it can take the place of "
+            "EOI-2026-BBBBBB or EOI-2026-CCCCCC while keeping every quota.",
+            "Reserve 1: scored 3.30; if a selected site withdraws, it can take the place of some "
+            "of the selected sites while keeping every quota.",
+        ),
+        (
+            "Reserve 2: scored 3.10; if a selected site withdraws, it can take the place of any "
+            "of the selected sites while keeping every quota.",
+            "Reserve 2: scored 3.10; if a selected site withdraws, it can take the place of any "
+            "of the selected sites while keeping every quota.",
+        ),
+        (
+            "Not selected: only one site per organisation can be chosen, and EOI-2026-CCCCCC "
+            "from the same organisation was selected.",
+            "Not selected: only one site per organisation can be chosen, and another application "
+            "from the same organisation was selected.",
+        ),
+        (  # its own reference, or a word that only looks like one, stays
+            "Selected on merit (EOI-2026-AAAAAA); see EOI-2026-ZZZZZZ.",
+            "Selected on merit (EOI-2026-AAAAAA); see EOI-2026-ZZZZZZ.",
+        ),
+    ],
+)
+def test_an_applicants_reason_leaves_out_other_applications(reason: str, expected: str) -> None:
+    references = {"EOI-2026-AAAAAA", "EOI-2026-BBBBBB", "EOI-2026-CCCCCC"}
+    assert applicant_reason(reason, "EOI-2026-AAAAAA", references) == expected
