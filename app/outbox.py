@@ -25,7 +25,7 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 def queue_email(
-    session: Session,
+    on: Session | Connection,
     *,
     kind: str,
     to_address: str,
@@ -33,30 +33,13 @@ def queue_email(
     body: str,
     application_id: int | None = None,
 ) -> None:
-    """Write the message in the caller's transaction: it is sent only if that commits."""
-    session.flush()  # rows the message refers to, if still pending, go first
-    # On the transaction's connection: a Core INSERT needs none of the ORM's execution steps.
-    queue_email_on(
-        session.connection(),
-        kind=kind,
-        to_address=to_address,
-        subject=subject,
-        body=body,
-        application_id=application_id,
-    )
-
-
-def queue_email_on(
-    connection: Connection,
-    *,
-    kind: str,
-    to_address: str,
-    subject: str,
-    body: str,
-    application_id: int | None = None,
-) -> None:
-    """`queue_email` for a caller working on a connection rather than an ORM session."""
-    connection.execute(
+    """Write the message in the caller's transaction (an ORM session's, or a connection's): it
+    is sent only if that commits."""
+    if not isinstance(on, Connection):  # a session (or Flask-SQLAlchemy's scoped one)
+        on.flush()  # rows the message refers to, if still pending, go first
+        # On the transaction's connection: a Core INSERT needs none of the ORM's execution steps.
+        on = on.connection()
+    on.execute(
         _QUEUE,
         {
             "kind": kind,

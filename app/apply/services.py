@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import AnswerPage, Application, OutboxMessage, Round
-from ..outbox import queue_email, queue_email_on
+from ..outbox import queue_email
 from ..rounds import LONDON, option_label
 from . import emails
 from .questions import (
@@ -463,7 +463,7 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
         else:
             claimed = connection.execute(_CLAIM, claim).rowcount == 1
             if claimed:
-                queue_email_on(connection, application_id=first.id, **email)
+                queue_email(connection, application_id=first.id, **email)
     except IntegrityError as error:
         if not _reference_taken(error):
             raise
