@@ -434,8 +434,8 @@ def notes(real: Level, bare: Level) -> list[str]:
         "itself.",
         "- Final submit on PostgreSQL: two SQL statements besides the pool's pre-ping, BEGIN "
         "and COMMIT (three before this run, six and eight before those): one SELECT of the "
-        "draft's state, its round and its saved pages together (SQLAlchemy Core, no ORM "
-        "session or objects: a transaction of its own on the engine), then the claim (a "
+        "draft's state, its round and its saved pages together (SQLAlchemy Core on the "
+        "session's connection, no ORM objects), then the claim (a "
         "conditional UPDATE, draft to submitted, which makes a double send harmless) and the "
         "confirmation email's INSERT as one statement (WITH "
         "claimed AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM claimed), in one "
@@ -449,8 +449,10 @@ def notes(real: Level, bare: Level) -> list[str]:
         f"The endpoints now take turns of {TURN} requests (were two halves of 200): the ratio "
         "moved by up to 9 points between runs of the same code before.",
         "- Same-process paired measurements (turns of 25 submits, alternating, process CPU "
-        "time): the send on its own engine transaction instead of the ORM session saved about "
-        "0.08 ms of 1.4 ms (kept); checking the submit's limit with one direct call to the "
+        "time): the send on a transaction of its own on the engine instead of the ORM "
+        "session's would save about 0.08 ms of 1.4 ms (tried, then undone: the service's work "
+        "must stay in the session's transaction, wherever that is bound, as the fuzz tests "
+        "bind it to one connection); checking the submit's limit with one direct call to the "
         "limiter's storage instead of Flask-Limiter's decorator would save about 0.07 ms (not "
         "done: it would have to repeat Flask-Limiter's fall-back to memory when Redis is down).",
         "- Measured and not worth it: composing the confirmation email (a copy of the answers) "

@@ -384,16 +384,19 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
     finish, or None when the page is shown again with `messages` saying why."""
     for _attempt in range(5):
         try:
-            # A transaction of its own on the engine: Core statements need no ORM session. It
-            # commits when the block ends and rolls back when it raises.
-            with db.engine.begin() as connection:
-                status = send_by_token(connection, session.get("token"), now)
+            # Core statements on the session's connection, in the session's transaction (so the
+            # request's work stays one unit wherever the session is bound).
+            status = send_by_token(db.session.connection(), session.get("token"), now)
+            db.session.commit()
         except ReferenceTaken:
-            continue  # draw another reference, in a new transaction
+            db.session.rollback()  # draw another reference, in a new transaction
+            continue
         except RoundClosed:
+            db.session.rollback()
             messages.append(ROUND_CLOSED)
             return None
         except NotReady as not_ready:
+            db.session.rollback()
             return not_ready.pages
         if status is None:
             return redirect(url_for("apply.task_list"))
