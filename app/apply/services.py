@@ -106,11 +106,8 @@ def save_page(
         raise RoundClosed() if application.round.has_closed(now) else ValueError("already sent")
     if not application.round.is_open(now):
         raise RoundClosed()
-    existing = session.scalars(
-        select(AnswerPage).where(
-            AnswerPage.application_id == application.id, AnswerPage.page_id == page_id
-        )
-    ).first()
+    # The draft's pages are loaded with it (find_by_token): no SELECT for the one to change.
+    existing = next((p for p in application.pages if p.page_id == page_id), None)
     if existing is not None:
         existing.answers = dict(answers)
         existing.updated_at = now

@@ -35,6 +35,7 @@ from .questions import (
     ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
     PAGES,
+    Answers,
     Page,
     next_page,
     previous_page,
@@ -286,7 +287,10 @@ def question_page(page_id: str) -> str | Response:
                     session.permanent = True
                     session.pop("eligibility", None)
                     flash("saved-first", "link")
-                return redirect(_after_save(page.id, application, return_to))
+                # Where next follows from the answers as saved: those read before, with this
+                # page's new ones (not read back: the commit expired them, two more SELECTs).
+                saved = {**answers, page.id: form.answers()}
+                return redirect(_after_save(page.id, saved, return_to))
     else:
         form = form_class(data=answers.get(page.id, {}))
     # Keep a genuine stamp across re-renders: the fill time runs from when the page was first
@@ -312,8 +316,7 @@ def question_page(page_id: str) -> str | Response:
     )
 
 
-def _after_save(page_id: str, application: Application, return_to: str | None) -> str:
-    answers = application.answers
+def _after_save(page_id: str, answers: Answers, return_to: str | None) -> str:
     following = next_page(page_id, answers)
     # A changed answer can bring in a page that is not yet answered (a new English region).
     if following is not None and (return_to is None or following.id not in answers):

@@ -84,6 +84,25 @@ def test_final_submit_sends_two_statements_on_postgres_three_on_sqlite(
     assert email.attempts == 0 and email.sent_at is None
 
 
+def test_saving_a_page_sends_four_statements(app: Flask, client: Client, open_round: Round) -> None:
+    """Every page an applicant saves: the draft, its pages (loaded together), the page's UPDATE
+    and the draft's. Where to go next comes from the answers in hand, not read back."""
+    complete_application(client)
+    url = "/application/topics"
+    form = client.hidden_fields(url)
+    with statements(app) as seen:
+        response = client.client.post(
+            url, data={**form, "topics": ["carers"], "work_mode": "embedded"}
+        )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/application/experience")  # the next page
+    assert seen == ["SELECT", "SELECT", "UPDATE", "UPDATE"]
+    [application] = db.session.scalars(select(Application)).all()
+    topics = application.answers["topics"]
+    assert (topics["topics"], topics["work_mode"]) == (["carers"], "embedded")
+    assert application.answers["contact"]["email"] == VALID["contact"]["email"]  # others kept
+
+
 def test_sent_application_object_matches_its_row(app: Flask, open_round: Round) -> None:
     """The object is brought up to date from what the claim wrote, not by reading it back."""
     now = utcnow()
