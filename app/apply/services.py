@@ -422,8 +422,8 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
     `submit_application`, so concurrent sends of one draft give one application) and the
     confirmation email's INSERT: one statement on PostgreSQL, two on SQLite. A claim that loses
     reads the status once more. Core statements on the caller's connection and transaction: no
-    ORM object is loaded. Raises RoundClosed, NotReady (with the
-    pages to finish) or ReferenceTaken (the transaction is spoilt: roll back and call again).
+    ORM object is loaded. Raises RoundClosed, NotReady (with the pages to finish) or
+    ReferenceTaken (the transaction is spoilt: roll back and call again).
     """
     if not token or len(token) > 100:
         return None
