@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, cast, insert, literal, select, update
+from sqlalchemy import Connection, Engine, Text, bindparam, cast, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -413,6 +413,27 @@ _DRAFT_TO_SEND = (
 )
 
 
+def send_connection(session: Session) -> Connection:
+    """The connection for `send_by_token`: on PostgreSQL, in autocommit when it can be.
+
+    On PostgreSQL the send is two statements, each atomic on its own: the read of the draft, and
+    the conditional claim with the email's INSERT (one data-modifying WITH). A transaction around
+    them would add nothing but its BEGIN and COMMIT, two of the request's round trips to the
+    database; in autocommit psycopg sends neither. The connection goes back to the pool in its
+    usual mode (SQLAlchemy resets it on return; tested). Anywhere else the session's own
+    transaction: on SQLite (claim and email are two statements there), in a session that has
+    begun one already, or one bound to a connection (as some tests bind it).
+    """
+    bind = session.get_bind()
+    if (
+        isinstance(bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and not session.in_transaction()
+    ):
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
+
+
 def send_by_token(connection: Connection, token: str | None, now: datetime) -> str | None:
     """The applicant's final submit: send the draft whose private token this is, exactly once.
 
@@ -421,9 +442,10 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
     answers are read together; then the claim (the same conditional UPDATE as
     `submit_application`, so concurrent sends of one draft give one application) and the
     confirmation email's INSERT: one statement on PostgreSQL, two on SQLite. A claim that loses
-    reads the status once more. Core statements on the caller's connection and transaction: no
-    ORM object is loaded. Raises RoundClosed, NotReady (with the pages to finish) or
-    ReferenceTaken (the transaction is spoilt: roll back and call again).
+    reads the status once more. Core statements on the caller's connection (`send_connection`:
+    in autocommit on PostgreSQL, else in its transaction): no ORM object is loaded. Raises
+    RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing was written; in a
+    transaction it is spoilt: roll back and call again).
     """
     if not token or len(token) > 100:
         return None

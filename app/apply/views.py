@@ -53,6 +53,7 @@ from .services import (
     save_page,
     section_statuses,
     send_by_token,
+    send_connection,
     start_application,
 )
 
@@ -387,9 +388,9 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
     finish, or None when the page is shown again with `messages` saying why."""
     for _attempt in range(5):
         try:
-            # Core statements on the session's connection, in the session's transaction (so the
-            # request's work stays one unit wherever the session is bound).
-            status = send_by_token(db.session.connection(), session.get("token"), now)
+            # Core statements on the session's connection (in autocommit on PostgreSQL, where
+            # each of the send's two statements is atomic on its own: see send_connection).
+            status = send_by_token(send_connection(db.session()), session.get("token"), now)
             db.session.commit()
         except ReferenceTaken:
             db.session.rollback()  # draw another reference, in a new transaction

@@ -84,6 +84,45 @@ def test_final_submit_sends_two_statements_on_postgres_three_on_sqlite(
     assert email.attempts == 0 and email.sent_at is None
 
 
+def test_final_submit_on_postgres_is_two_autocommit_statements_and_the_pool_is_left_as_it_was(
+    app: Flask, client: Client, open_round: Round
+) -> None:
+    """PostgreSQL: each of the send's two statements is atomic on its own, so they run with the
+    driver in autocommit (it sends no BEGIN or COMMIT, two round trips fewer), and the
+    connection is back in transaction mode when it returns to the pool, for the next request.
+    SQLite: one transaction, begun first (its claim and email are two statements)."""
+    complete_application(client)
+    form = client.hidden_fields(CHECK_ANSWERS)
+    sent: list[tuple[str, object]] = []
+    returned: list[object] = []
+
+    def record(conn: Any, cursor: object, sql: str, *args: object) -> None:
+        driver = conn.connection.dbapi_connection
+        sent.append((sql.split(None, 1)[0].upper(), getattr(driver, "autocommit", None)))
+
+    def checkin(dbapi_connection: Any, record: object) -> None:
+        returned.append(getattr(dbapi_connection, "autocommit", None))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine.pool, "checkin", checkin)
+    try:
+        response = client.client.post(CHECK_ANSWERS, data={**form, **DECLARATION})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine.pool, "checkin", checkin)
+    assert response.headers["Location"].endswith("/application/confirmation")
+    if engine.dialect.name == "postgresql":
+        assert sent == [("SELECT", True), ("WITH", True)]
+        assert returned and returned[-1] is False  # transactions again for whoever is next
+    else:
+        assert [word for word, _mode in sent] == ["BEGIN", "SELECT", "UPDATE", "INSERT"]
+    confirmations = select(func.count()).where(OutboxMessage.kind == "confirmation")
+    assert db.session.scalar(confirmations) == 1
+    status = db.session.scalar(select(Application.status))
+    assert status == "submitted"
+
+
 def test_saving_a_page_sends_four_statements(app: Flask, client: Client, open_round: Round) -> None:
     """Every page an applicant saves: the draft, its pages (loaded together), the page's UPDATE
     and the draft's. Where to go next comes from the answers in hand, not read back."""
