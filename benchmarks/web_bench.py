@@ -432,43 +432,36 @@ def notes(real: Level, bare: Level) -> list[str]:
         f"{bare.cpu_ms('total') / real.cpu_ms('total'):.0%} here). The p95 target needs a "
         f"submit under {cores * 1000 / needed:.1f} ms of CPU in all, with the {cores} cores to "
         "itself.",
-        "- Final submit on PostgreSQL: two SQL statements besides the pool's pre-ping, BEGIN "
-        "and COMMIT (three before this run, six and eight before those): one SELECT of the "
-        "draft's state, its round and its saved pages together (SQLAlchemy Core on the "
-        "session's connection, no ORM objects), then the claim (a "
-        "conditional UPDATE, draft to submitted, which makes a double send harmless) and the "
-        "confirmation email's INSERT as one statement (WITH "
-        "claimed AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM claimed), in one "
-        "transaction. A reference already taken rolls the transaction back and sends again "
-        "with another. The bare endpoint sends one INSERT. tests/app/apply/"
-        "test_submit_statements.py holds the count and tests the redraw.",
-        "- Also gone since the last run: Flask-Limiter's pass before every request (default, "
-        "application and blueprint limits: there are none; each limit is checked by its "
-        "route's decorator), and the gunicorn workers' restart every 2,000 requests (a "
-        "worker's start costs about 1.8 s of CPU, about 0.9 ms a request; now every 20,000). "
-        f"The endpoints now take turns of {TURN} requests (were two halves of 200): the ratio "
-        "moved by up to 9 points between runs of the same code before.",
-        "- Same-process paired measurements (turns of 25 submits, alternating, process CPU "
-        "time): the send on a transaction of its own on the engine instead of the ORM "
-        "session's would save about 0.08 ms of 1.4 ms (tried, then undone: the service's work "
-        "must stay in the session's transaction, wherever that is bound, as the fuzz tests "
-        "bind it to one connection); checking the submit's limit with one direct call to the "
-        "limiter's storage instead of Flask-Limiter's decorator would save about 0.07 ms (not "
-        "done: it would have to repeat Flask-Limiter's fall-back to memory when Redis is down).",
+        "- Final submit on PostgreSQL: three round trips to the database, as many as the bare "
+        "INSERT's four less one: the pool's pre-ping, one SELECT of the draft's state, its "
+        "round and its saved pages (gathered by PostgreSQL into one row, the pages as one JSON "
+        "object), then the claim (a conditional UPDATE, draft to submitted, which makes a "
+        "double send harmless) and the confirmation email's INSERT as one statement (WITH "
+        "claimed AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM claimed). Each of the "
+        "two statements is atomic on its own, so they run in autocommit on a connection of "
+        "their own (SQLAlchemy Core, no ORM session): no BEGIN and no COMMIT. The bare "
+        "endpoint sends pre-ping, BEGIN, its INSERT and COMMIT. The submit also makes one "
+        "round trip to Redis (its rate limit). tests/app/apply/test_submit_statements.py "
+        "holds the statements, the autocommit and the pool left as it was.",
+        "- Since the last recorded run (53% and 54%): autocommit instead of a transaction "
+        "(two round trips fewer; quick runs 58% and 59%, then 54% and 59% in a full run), "
+        "the pages gathered into one row (in one process the SELECT fell from about 0.26 to "
+        "0.21 ms of CPU), and the send on a connection of its own instead of the ORM "
+        "session's (checkout and commit about 0.1 ms less).",
         "- Measured and not worth it: composing the confirmation email (a copy of the answers) "
-        "in the send-mail worker instead of the request made no difference beyond the noise "
-        "(same-day runs of 2,000 submits a level: 55% and 56% against 54% and 57%); with the "
-        "rate limiter switched off altogether the ratio rose by about 3 points.",
-        "- What is left, from cProfile (CPU timer) of 1,000 submits called through WSGI in one "
-        "process with the production settings and Redis: the send itself about 37% (its two "
-        "statements about 12%, the confirmation email composed from the answers about 7%, the "
-        "connection checked out of the pool with its pre-ping about 6%), the commit 5%; the "
-        "declaration's CSRF token about 5%; the rate limiter about 13% (its Redis script about "
-        "8%); the signed session cookie read about 7%; the rest is Flask, werkzeug and gunicorn "
-        "handling the request and response. In the same process the bare endpoint costs about "
-        "0.6 ms of CPU and the submit about 1.9 ms. Each part is something the bare endpoint "
-        "does not do and the service must: CSRF, a per-address limit, the session, the "
-        "declaration, the email in the same transaction.",
+        "in the send-mail worker instead of the request (no difference beyond the noise; in "
+        "one process it costs about 0.07 ms); checking the submit's limit with one direct call "
+        "to the limiter's storage instead of Flask-Limiter's decorator (about 0.07 ms; it would "
+        "have to repeat Flask-Limiter's fall-back to memory when Redis is down). The limit "
+        "costs about 0.35 ms of CPU in one process, most of it the round trip to Redis, which "
+        "production needs for counters shared by every worker and host.",
+        "- What is left, in one process with the production settings and Redis, the request "
+        "called through WSGI (CPU time): the bare endpoint about 0.6 ms when the machine is "
+        "quiet, the submit about twice that: the send (its two statements, the checkout with "
+        "its pre-ping, the email composed from the answers), the rate limit, the session cookie "
+        "and the declaration's CSRF token (two signatures checked), and Flask and werkzeug "
+        "parsing the form and building a response with the security headers. Each is something "
+        "the bare endpoint does not do and the service must.",
         *staff_notes(),
     ]
 

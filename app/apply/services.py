@@ -5,11 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, bindparam, cast, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -385,44 +398,55 @@ def submit_application(session: Session, application: Application, now: datetime
     return application
 
 
-# The final submit reads everything it needs in one statement: the draft's state, its round and
-# its saved pages (one row per page; a draft with no page yet gives one row with no page).
+# The final submit reads everything it needs in one statement and one row: the draft's state, its
+# round and its saved pages, gathered by the database into one JSON object by page (decoded once
+# here, not once a page by the driver, and the round's columns sent once, not once a page).
 _apps = Application.__table__
 _rounds = Round.__table__
 _pages = AnswerPage.__table__
-_DRAFT_TO_SEND = (
-    select(
-        _apps.c.id,
-        _apps.c.status,
-        _rounds.c.id.label("round_id"),
-        _rounds.c.title,
-        _rounds.c.opens_at,
-        _rounds.c.closes_at,
-        # As text, decoded once here rather than once for each page's row by the driver.
-        cast(_rounds.c.settings, Text).label("settings"),
-        _pages.c.page_id,
-        _pages.c.answers,
-    )
-    .select_from(
-        _apps.join(_rounds, _rounds.c.id == _apps.c.round_id).outerjoin(
-            _pages, _pages.c.application_id == _apps.c.id
+
+
+def _draft_to_send(answers_by_page: Any) -> Any:
+    return (
+        select(
+            _apps.c.id,
+            _apps.c.status,
+            _rounds.c.id.label("round_id"),
+            _rounds.c.title,
+            _rounds.c.opens_at,
+            _rounds.c.closes_at,
+            cast(_rounds.c.settings, Text).label("settings"),
+            # A draft with no page yet has one joined row with no page: left out of the object.
+            cast(answers_by_page.filter(_pages.c.page_id.is_not(None)), Text).label("answers"),
         )
+        .select_from(
+            _apps.join(_rounds, _rounds.c.id == _apps.c.round_id).outerjoin(
+                _pages, _pages.c.application_id == _apps.c.id
+            )
+        )
+        .where(_apps.c.token_hash == bindparam("token_hash"))
+        .group_by(_apps.c.id, _rounds.c.id)
     )
-    .where(_apps.c.token_hash == bindparam("token_hash"))
-    .order_by(_pages.c.id)
-)
 
 
-def send_connection(session: Session) -> Connection:
-    """The connection for `send_by_token`: on PostgreSQL, in autocommit when it can be.
+_DRAFT_TO_SEND = {
+    "postgresql": _draft_to_send(func.json_object_agg(_pages.c.page_id, _pages.c.answers)),
+    "sqlite": _draft_to_send(func.json_group_object(_pages.c.page_id, func.json(_pages.c.answers))),
+}
+
+
+@contextmanager
+def send_connection(session: Session) -> Iterator[Connection]:
+    """The connection for `send_by_token`: on PostgreSQL, one of its own in autocommit.
 
     On PostgreSQL the send is two statements, each atomic on its own: the read of the draft, and
     the conditional claim with the email's INSERT (one data-modifying WITH). A transaction around
     them would add nothing but its BEGIN and COMMIT, two of the request's round trips to the
-    database; in autocommit psycopg sends neither. The connection goes back to the pool in its
-    usual mode (SQLAlchemy resets it on return; tested). Anywhere else the session's own
-    transaction: on SQLite (claim and email are two statements there), in a session that has
-    begun one already, or one bound to a connection (as some tests bind it).
+    database; in autocommit psycopg sends neither, and the ORM session's bookkeeping is skipped
+    too. The connection goes back to the pool in its usual mode (SQLAlchemy resets it on return;
+    tested). Anywhere else the session's connection and transaction, for the caller to commit:
+    on SQLite (claim and email are two statements there), in a session that has begun a
+    transaction already, or one bound to a connection (as some tests bind it).
     """
     bind = session.get_bind()
     if (
@@ -430,8 +454,10 @@ def send_connection(session: Session) -> Connection:
         and bind.dialect.name == "postgresql"
         and not session.in_transaction()
     ):
-        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session.connection()
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+    else:
+        yield session.connection()
 
 
 def send_by_token(connection: Connection, token: str | None, now: datetime) -> str | None:
@@ -449,10 +475,10 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
     """
     if not token or len(token) > 100:
         return None
-    rows = connection.execute(_DRAFT_TO_SEND, {"token_hash": hash_token(token)}).all()
-    if not rows:
+    statement = _DRAFT_TO_SEND[connection.dialect.name]
+    first = connection.execute(statement, {"token_hash": hash_token(token)}).first()
+    if first is None:
         return None
-    first = rows[0]
     if first.status != "draft":
         return str(first.status)
     round_ = Round(
@@ -464,7 +490,7 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
     )
     if not round_.is_open(now):
         raise RoundClosed()
-    answers = {row.page_id: dict(row.answers) for row in rows if row.page_id is not None}
+    answers: Answers = json.loads(first.answers) if first.answers else {}
     missing = missing_pages(answers)
     if missing:
         raise NotReady(missing)

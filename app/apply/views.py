@@ -388,9 +388,10 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
     finish, or None when the page is shown again with `messages` saying why."""
     for _attempt in range(5):
         try:
-            # Core statements on the session's connection (in autocommit on PostgreSQL, where
-            # each of the send's two statements is atomic on its own: see send_connection).
-            status = send_by_token(send_connection(db.session()), session.get("token"), now)
+            # Core statements, in autocommit on PostgreSQL (each of the send's two statements is
+            # atomic on its own), else in the session's transaction: see send_connection.
+            with send_connection(db.session()) as connection:
+                status = send_by_token(connection, session.get("token"), now)
             db.session.commit()
         except ReferenceTaken:
             db.session.rollback()  # draw another reference, in a new transaction

@@ -279,3 +279,38 @@ def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
     row = db.session.execute(select(table).where(table.c.id == draft.id)).one()
     assert (row.status, row.reference) == ("withdrawn", None)
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+def test_the_send_reads_every_saved_page_and_only_those(app: Flask, open_round: Round) -> None:
+    """The draft's pages come back gathered into one object by the database: with none saved
+    every page is still to do; with one left out, that one; with all, the answers as saved (a
+    name with quotes, a backslash, a new line and Welsh letters arrives unchanged)."""
+    now = utcnow()
+    draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
+    db.session.commit()
+    with pytest.raises(services.NotReady) as nothing_saved:
+        send_by_token(db.session.connection(), token, now)
+    db.session.rollback()
+    assert "contact" in [page.id for page in nothing_saved.value.pages]
+    assert len(nothing_saved.value.pages) >= len(VALID) - 1  # every page (England adds one)
+
+    name = 'Gofalwyr "Tŷ Newydd" \\ Cymru\nLtd'
+    saved = {**VALID, "organisation": {**VALID["organisation"], "organisation_name": name}}
+    for page_id, values in saved.items():
+        if page_id != "contact":
+            save_page(db.session, draft, page_id, values, now)
+    db.session.commit()
+    with pytest.raises(services.NotReady) as one_left:
+        send_by_token(db.session.connection(), token, now)
+    db.session.rollback()
+    assert [page.id for page in one_left.value.pages] == ["contact"]
+
+    save_page(db.session, draft, "contact", VALID["contact"], now)
+    db.session.commit()
+    assert send_by_token(db.session.connection(), token, now) == "submitted"
+    db.session.commit()
+    table = Application.__table__
+    row = db.session.execute(select(table).where(table.c.id == draft.id)).one()
+    assert (row.status, row.organisation_name, row.nation) == ("submitted", name, "wales")
+    body = db.session.scalars(select(OutboxMessage.body).filter_by(kind="confirmation")).one()
+    assert 'Gofalwyr "Tŷ Newydd" \\ Cymru' in body
