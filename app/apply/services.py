@@ -50,6 +50,15 @@ class RoundClosed(Exception):
     """The round's closing time has passed: drafts can be read but not changed or sent."""
 
 
+class NoLongerADraft(Exception):
+    """The application was sent, withdrawn or merged by staff while this change was being made:
+    the change is refused whole (the caller rolls back). `status` is what it is now."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"application is {status}")
+        self.status = status
+
+
 class NotReady(Exception):
     """The application cannot be sent yet; `pages` lists what is missing."""
 
@@ -116,9 +125,25 @@ def save_page(
 ) -> None:
     """Store one page's answers, leaving every other page as it was."""
     if application.status != "draft":
-        raise RoundClosed() if application.round.has_closed(now) else ValueError("already sent")
+        if application.round.has_closed(now):
+            raise RoundClosed()
+        raise NoLongerADraft(application.status)
     if not application.round.is_open(now):
         raise RoundClosed()
+    # The draft's row is changed only while it is still a draft: a send or a member of staff that
+    # got there after this request read it (another tab, the same moment) waits for this save or
+    # finds the row changed; one that got there first makes this save fail whole. Either way no
+    # page changes once an application is sent.
+    table = Application.__table__
+    touched = session.execute(
+        update(table)  # type: ignore[arg-type]
+        .where(table.c.id == application.id, table.c.status == "draft")
+        .values(updated_at=now)
+    )
+    if touched.rowcount != 1:
+        status = session.execute(select(table.c.status).where(table.c.id == application.id))
+        raise NoLongerADraft(str(status.scalar_one_or_none() or "deleted"))
+    set_committed_value(application, "updated_at", now)
     # The draft's pages are loaded with it (find_by_token): no SELECT for the one to change.
     existing = next((p for p in application.pages if p.page_id == page_id), None)
     if existing is not None:
@@ -142,7 +167,6 @@ def save_page(
                 .where(AnswerPage.application_id == application.id, AnswerPage.page_id == page_id)
                 .values(answers=dict(answers), updated_at=now)
             )
-    application.updated_at = now
     session.flush()
     session.expire(application, ["pages"])
 
@@ -283,10 +307,15 @@ _CLAIM = (
     .values({column: bindparam(f"new_{column}") for column in _SENT_COLUMNS})
 )
 
+# The applicant's send claims the draft only if it is as it was read (its answers are what the
+# row's columns and the email are made from): a page saved from another tab in between, which
+# moves updated_at, makes the claim miss and the send read again.
+_CLAIM_AS_READ = _CLAIM.where(Application.__table__.c.updated_at == bindparam("read_updated_at"))
+
 # On PostgreSQL the claim and the confirmation email's INSERT are one statement (a data-modifying
 # WITH): the email row is written only if the claim changed the draft, in one round trip instead
 # of two. SQLite has no such statement: there the two are sent one after the other.
-_claimed = _CLAIM.returning(Application.__table__.c.id).cte("claimed")
+_claimed = _CLAIM_AS_READ.returning(Application.__table__.c.id).cte("claimed")
 _outbox = OutboxMessage.__table__
 _EMAIL_FIELDS = ("kind", "to_address", "subject", "body", "created_at", "next_attempt_at")
 _CLAIM_AND_QUEUE = (
@@ -411,6 +440,7 @@ def _draft_to_send(answers_by_page: Any) -> Any:
         select(
             _apps.c.id,
             _apps.c.status,
+            _apps.c.updated_at,
             _rounds.c.id.label("round_id"),
             _rounds.c.title,
             _rounds.c.opens_at,
@@ -463,20 +493,31 @@ def send_connection(session: Session) -> Iterator[Connection]:
 def send_by_token(connection: Connection, token: str | None, now: datetime) -> str | None:
     """The applicant's final submit: send the draft whose private token this is, exactly once.
 
-    Returns the application's status afterwards ("submitted", or another state staff gave it),
-    or None for an unknown token (or a draft deleted meanwhile). The draft, its round and its
-    answers are read together; then the claim (the same conditional UPDATE as
-    `submit_application`, so concurrent sends of one draft give one application) and the
-    confirmation email's INSERT: one statement on PostgreSQL, two on SQLite. A claim that loses
-    reads the status once more. Core statements on the caller's connection (`send_connection`:
-    in autocommit on PostgreSQL, else in its transaction): no ORM object is loaded. Raises
-    RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing was written; in a
-    transaction it is spoilt: roll back and call again).
+    Returns the application's status afterwards ("submitted", or another state staff gave it;
+    "draft" if it was still being changed from another tab after three tries), or None for an
+    unknown token (or a draft deleted meanwhile). The draft, its round and its answers are read
+    together; then the claim (the conditional UPDATE of `submit_application`, only if the draft
+    is as it was read, so concurrent sends of one draft give one application and a page saved
+    in between is never left out) and the confirmation email's INSERT: one statement on
+    PostgreSQL, two on SQLite. A claim that misses reads the status once more, and reads the
+    draft again if it is still one. Core statements on the caller's connection
+    (`send_connection`: in autocommit on PostgreSQL, else in its transaction): no ORM object is
+    loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing
+    was written; in a transaction it is spoilt: roll back and call again).
     """
     if not token or len(token) > 100:
         return None
+    status: str | None = "draft"
+    for _attempt in range(3):
+        status = _send_as_read(connection, hash_token(token), now)
+        if status != "draft":
+            break
+    return status
+
+
+def _send_as_read(connection: Connection, token_hash: str, now: datetime) -> str | None:
     statement = _DRAFT_TO_SEND[connection.dialect.name]
-    first = connection.execute(statement, {"token_hash": hash_token(token)}).first()
+    first = connection.execute(statement, {"token_hash": token_hash}).first()
     if first is None:
         return None
     if first.status != "draft":
@@ -495,7 +536,7 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
     if missing:
         raise NotReady(missing)
     values = _sent_values(answers, now)
-    claim = {"claim_id": first.id, **values}
+    claim = {"claim_id": first.id, "read_updated_at": first.updated_at, **values}
     # The email is composed before the claim is known to win (on PostgreSQL both are written by
     # one statement, the email's row only if the claim wins). Losing is rare: a double send.
     email = _confirmation(round_, values["new_reference"], answers)
@@ -506,7 +547,7 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
             queued = connection.execute(_CLAIM_AND_QUEUE, {**claim, **fields}).first()
             claimed = queued is not None
         else:
-            claimed = connection.execute(_CLAIM, claim).rowcount == 1
+            claimed = connection.execute(_CLAIM_AS_READ, claim).rowcount == 1
             if claimed:
                 queue_email(connection, application_id=first.id, **email)
     except IntegrityError as error:
@@ -515,8 +556,8 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
         raise ReferenceTaken() from error
     if claimed:
         return "submitted"
-    # Changed between our read and our claim: sent by another request, or by staff. Say what it
-    # is now (one more statement, only in that race).
+    # Changed between our read and our claim: sent by another request, withdrawn by staff, or a
+    # page saved (still "draft": read again). One more statement, only in that race.
     now_status = connection.execute(
         select(_apps.c.status).where(_apps.c.id == first.id)
     ).scalar_one_or_none()

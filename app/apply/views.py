@@ -42,6 +42,7 @@ from .questions import (
 )
 from .services import (
     AnswerRow,
+    NoLongerADraft,
     NotReady,
     ReferenceTaken,
     RoundClosed,
@@ -73,6 +74,14 @@ def _round() -> Round:
 
 def _application() -> Application | None:
     return find_by_token(db.session, session.get("token"))
+
+
+def _closed_to_applicant(application: Application | None) -> str | None:
+    """The page for an application staff have withdrawn or merged into another: it can no
+    longer be changed or sent, and the applicant is told so (None for any other)."""
+    if application is None or application.status in ("draft", "submitted"):
+        return None
+    return render_template("apply/no_longer_open.html", application=application)
 
 
 def _eligibility() -> dict[str, Any]:
@@ -196,6 +205,9 @@ def task_list() -> str | Response:
         return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
     if application is not None and application.status == "submitted":
         return redirect(url_for("apply.confirmation"))
+    closed_page = _closed_to_applicant(application)
+    if closed_page is not None:
+        return closed_page
     if application is not None:
         round_ = application.round
     return _render_task_list(round_, application, EmailLinkForm(), [])
@@ -237,6 +249,9 @@ def question_page(page_id: str) -> str | Response:
         return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
     if application is not None and application.status == "submitted":
         return redirect(url_for("apply.confirmation"))
+    closed_page = _closed_to_applicant(application)
+    if closed_page is not None:
+        return closed_page
     round_ = application.round if application is not None else _round()
     answers = application.answers if application is not None else {}
     if not page.applies(answers):
@@ -282,6 +297,12 @@ def question_page(page_id: str) -> str | Response:
             except RoundClosed:
                 db.session.rollback()
                 messages.append(ROUND_CLOSED)
+            except NoLongerADraft as changed:
+                # Sent from another tab, or withdrawn by staff, since this page was read.
+                db.session.rollback()
+                if changed.status == "submitted":
+                    return redirect(url_for("apply.confirmation"))
+                return redirect(url_for("apply.task_list"))
             else:
                 if token is not None:
                     session["token"] = token
@@ -358,6 +379,9 @@ def check_answers() -> str | Response:
         return redirect(url_for("apply.task_list"))
     if application.status == "submitted":
         return redirect(url_for("apply.confirmation"))
+    closed_page = _closed_to_applicant(application)
+    if closed_page is not None:
+        return closed_page
     round_ = application.round
     if missing is None:
         missing = missing_pages(application.answers)
@@ -403,9 +427,11 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
         except NotReady as not_ready:
             db.session.rollback()
             return not_ready.pages
-        if status is None:
-            return redirect(url_for("apply.task_list"))
-        return redirect(url_for("apply.confirmation"))
+        if status == "submitted":
+            return redirect(url_for("apply.confirmation"))
+        # Unknown, withdrawn or merged by staff, or still a draft that kept changing as it was
+        # sent (another tab saving): the task list says which.
+        return redirect(url_for("apply.task_list"))
     raise RuntimeError("could not draw a unique reference")
 
 

@@ -13,6 +13,7 @@ from ..access import roles_required
 from ..apply.forms import page_form_class
 from ..apply.questions import PAGES, SECTIONS, applicable_pages
 from ..apply.services import (
+    NoLongerADraft,
     NotReady,
     RoundClosed,
     answer_rows,
@@ -351,6 +352,14 @@ def assisted_page(application_id: int, page_id: str) -> str | Response:
             except RoundClosed:
                 db.session.rollback()
                 messages.append("This round is closed, so answers can no longer be changed.")
+            except NoLongerADraft as changed:
+                db.session.rollback()
+                flash(
+                    f"Not saved: while you were entering it the application became "
+                    f"{STATUS_LABELS.get(changed.status, changed.status).lower()}.",
+                    "info",
+                )
+                return redirect(url_for("staff.application", application_id=app_.id))
             else:
                 db.session.commit()
                 flash(f"Saved “{page.title}”.", "success")

@@ -119,3 +119,35 @@ def test_a_closed_round_takes_no_assisted_applications(staff_client: Client, app
     page = staff_client.get_page(f"/staff/rounds/{closed.id}/assisted")
     assert "not open" in page.select_one("main").get_text()
     assert page.select_one("main form") is None
+
+
+def test_a_page_entered_after_a_colleague_withdrew_the_draft_is_not_saved(
+    staff_client: Client, round_: Round, monkeypatch: Any
+) -> None:
+    """A colleague withdraws the draft after this page was read, before it is saved: the save
+    is refused whole and staff are told why on the application's page (was a 500)."""
+    enter = start(staff_client, round_, "phone")
+    application = db.session.scalars(select(Application)).one()
+    url = f"{enter}/organisation"
+    form = staff_client.hidden_fields(url)
+    from app.staff import views
+
+    real_draft = views._assisted_draft
+
+    def withdrawn_after_the_read(application_id: int) -> Any:
+        draft = real_draft(application_id)  # read as a draft...
+        table = Application.__table__
+        db.session.execute(table.update().values(status="withdrawn"))  # ...then withdrawn
+        return draft
+
+    monkeypatch.setattr(views, "_assisted_draft", withdrawn_after_the_read)
+    response = staff_client.client.post(url, data={**form, **VALID["organisation"]})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/applications/{application.id}")
+    monkeypatch.undo()
+    page = staff_client.get_page(response.headers["Location"])
+    assert "Not saved: while you were entering it the application became withdrawn" in (
+        page.get_text(" ", strip=True)
+    )
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).answers == {}
