@@ -4,7 +4,6 @@ violations, no sideways scrolling at 320 CSS px."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from sqlalchemy import update
 from app.apply.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, utcnow
-from app.rounds import create_round
 from tests.app.apply.journey import VALID
+from tests.app.factories import make_round
 from tests.browser.axe import axe_violations
 from tests.browser.server import browser_app, serve
 
@@ -25,13 +24,7 @@ def withdrawn_link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = browser_app(tmp_path_factory.mktemp("instance"))
     with app.app_context():
         now = utcnow()
-        round_ = create_round(
-            db.session,
-            slug="closed",
-            title="Partner sites 2027",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=30),
-        )
+        round_ = make_round("closed")
         draft, token = start_application(db.session, round_, {"uk_based": "yes"}, now)
         save_page(db.session, draft, "organisation", VALID["organisation"], now)
         db.session.execute(update(Application.__table__).values(status="withdrawn"))

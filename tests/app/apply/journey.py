@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from app.apply.services import save_page, start_application
+from app.extensions import db
+from app.models import Application, Round
 from tests.app.helpers import Client
 
 ELIGIBILITY_IDS = ["uk_based", "adult_social_care", "co_production", "share_learning"]
@@ -63,3 +67,12 @@ def send(client: Client) -> str:
         "/application/check-answers", {"confirm_correct": "yes", "confirm_privacy": "yes"}
     )
     return str(response.headers["Location"])
+
+
+def answered_draft(round_: Round, now: datetime) -> tuple[Application, str]:
+    """A draft with every page answered (VALID), made with the services, not yet committed;
+    returned with its private token."""
+    draft, token = start_application(db.session, round_, {"uk_based": "yes"}, now)
+    for page_id, values in VALID.items():
+        save_page(db.session, draft, page_id, values, now)
+    return draft, token

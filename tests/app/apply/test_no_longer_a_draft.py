@@ -20,11 +20,10 @@ from app.apply.services import (
     find_by_token,
     save_page,
     send_by_token,
-    start_application,
 )
 from app.extensions import db
 from app.models import AnswerPage, Application, OutboxMessage, Round, utcnow
-from tests.app.apply.journey import VALID, complete_application
+from tests.app.apply.journey import VALID, answered_draft, complete_application
 from tests.app.helpers import Client
 
 APPLICATIONS = Application.__table__
@@ -86,9 +85,7 @@ def test_a_page_saved_after_another_tab_sent_the_application_is_refused(
     """The save read the draft before the send claimed it: its UPDATE of the draft finds it no
     longer a draft, and the save fails whole (no page changed)."""
     now = utcnow()
-    draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
-    for page_id, values in VALID.items():
-        save_page(db.session, draft, page_id, values, now)
+    _draft, token = answered_draft(open_round, now)
     db.session.commit()
     db.session.expunge_all()
     application = find_by_token(db.session, token)
@@ -110,9 +107,7 @@ def test_a_page_saved_between_the_sends_read_and_its_claim_is_sent_too(
     misses (the draft changed), the send reads it again, and the row and the email carry the
     name saved last."""
     now = utcnow()
-    draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
-    for page_id, values in VALID.items():
-        save_page(db.session, draft, page_id, values, now)
+    _draft, token = answered_draft(open_round, now)
     db.session.commit()
     renamed = {**VALID["organisation"], "organisation_name": "Cwm Carers Together"}
     check, calls = services.missing_pages, []

@@ -29,7 +29,7 @@ from app.apply.services import (
 )
 from app.extensions import db
 from app.models import Application, OutboxMessage, Round, utcnow
-from tests.app.apply.journey import VALID, complete_application
+from tests.app.apply.journey import VALID, answered_draft, complete_application
 from tests.app.factories import submitted_application
 from tests.app.helpers import Client
 
@@ -145,9 +145,7 @@ def test_saving_a_page_sends_four_statements(app: Flask, client: Client, open_ro
 def test_sent_application_object_matches_its_row(app: Flask, open_round: Round) -> None:
     """The object is brought up to date from what the claim wrote, not by reading it back."""
     now = utcnow()
-    draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
-    for page_id, values in VALID.items():
-        save_page(db.session, draft, page_id, values, now)
+    _draft, token = answered_draft(open_round, now)
     db.session.commit()
     db.session.expunge_all()
     application = find_by_token(db.session, token)
@@ -219,9 +217,7 @@ def test_submit_application_draws_again_when_the_reference_is_taken(
     taken = submitted_application(open_round).reference
     assert taken is not None
     now = utcnow()
-    draft, _token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
-    for page_id, values in VALID.items():
-        save_page(db.session, draft, page_id, values, now)
+    draft, _token = answered_draft(open_round, now)
     handed = draws(monkeypatch, taken, "EOI-2027-ZZZZZ3")
     submit_application(db.session, draft, now)
     db.session.commit()
@@ -238,9 +234,7 @@ def test_submit_application_retries_only_a_reference_clash(
     """Any other integrity error (here the claim writes no status: NOT NULL) fails at once; it
     is not drawn again five times as if it were a clash."""
     now = utcnow()
-    draft, _token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
-    for page_id, values in VALID.items():
-        save_page(db.session, draft, page_id, values, now)
+    draft, _token = answered_draft(open_round, now)
     make_values, calls = services._sent_values, []
 
     def no_status(*args: Any) -> dict[str, Any]:
@@ -260,9 +254,7 @@ def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
     """Staff withdraw the draft after the send has read it, before its claim: nothing is sent or
     queued, and the send says "withdrawn", not "submitted"."""
     now = utcnow()
-    draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
-    for page_id, values in VALID.items():
-        save_page(db.session, draft, page_id, values, now)
+    draft, token = answered_draft(open_round, now)
     db.session.commit()
     table = Application.__table__
     check = services.missing_pages
