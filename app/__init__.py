@@ -61,6 +61,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     _no_app_wide_limits(app.config)  # before init_app, which would take them on
     extensions.limiter.init_app(app)
     _limits_on_routes_only(app)
+    extensions.submit_limit.init_app(app)
     access.init_app(app)
     from .auth.passwords import configure as configure_passwords
 

@@ -14,7 +14,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 from werkzeug.wrappers import Response
 
 from .apply.questions import PAGES as APPLY_PAGES
@@ -32,8 +32,10 @@ PAGES = {
 }
 
 
-def retry_after() -> int:
+def retry_after(error: HTTPException) -> int:
     """Seconds until the limit that refused this request lets another through."""
+    if isinstance(error, TooManyRequests) and error.retry_after:  # app/deferred_limit.py's
+        return int(error.retry_after)  # type: ignore[arg-type]
     breached = limiter.current_limit
     if breached is None:
         return 60
@@ -116,7 +118,7 @@ def init_app(app: Flask) -> None:
         body = render_template(template, title=title, code=code)
         response = Response(body, code, mimetype="text/html")
         if code == 429:
-            response.headers["Retry-After"] = str(retry_after())
+            response.headers["Retry-After"] = str(retry_after(error))
         return response
 
     @app.errorhandler(OperationalError)

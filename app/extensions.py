@@ -11,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .deferred_limit import DeferredLimit
+
 
 class Base(DeclarativeBase):
     # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -29,4 +31,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+# The final submit's limit, its Redis round trip overlapping the send's database work.
+submit_limit = DeferredLimit("apply.check_answers", "APPLY_SUBMIT_RATE_LIMIT")
 login_manager = LoginManager()

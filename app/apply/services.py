@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -490,7 +490,12 @@ def send_connection(session: Session) -> Iterator[Connection]:
         yield session.connection()
 
 
-def send_by_token(connection: Connection, token: str | None, now: datetime) -> str | None:
+def send_by_token(
+    connection: Connection,
+    token: str | None,
+    now: datetime,
+    before_claim: Callable[[], None] = lambda: None,
+) -> str | None:
     """The applicant's final submit: send the draft whose private token this is, exactly once.
 
     Returns the application's status afterwards ("submitted", or another state staff gave it;
@@ -503,19 +508,23 @@ def send_by_token(connection: Connection, token: str | None, now: datetime) -> s
     draft again if it is still one. Core statements on the caller's connection
     (`send_connection`: in autocommit on PostgreSQL, else in its transaction): no ORM object is
     loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing
-    was written; in a transaction it is spoilt: roll back and call again).
+    was written; in a transaction it is spoilt: roll back and call again). `before_claim` is
+    called once the draft is read and found ready, before anything is written (the rate limit's
+    answer, read then): whatever it raises stops the send with nothing written.
     """
     if not token or len(token) > 100:
         return None
     status: str | None = "draft"
     for _attempt in range(3):
-        status = _send_as_read(connection, hash_token(token), now)
+        status = _send_as_read(connection, hash_token(token), now, before_claim)
         if status != "draft":
             break
     return status
 
 
-def _send_as_read(connection: Connection, token_hash: str, now: datetime) -> str | None:
+def _send_as_read(
+    connection: Connection, token_hash: str, now: datetime, before_claim: Callable[[], None]
+) -> str | None:
     statement = _DRAFT_TO_SEND[connection.dialect.name]
     first = connection.execute(statement, {"token_hash": token_hash}).first()
     if first is None:
@@ -535,6 +544,7 @@ def _send_as_read(connection: Connection, token_hash: str, now: datetime) -> str
     missing = missing_pages(answers)
     if missing:
         raise NotReady(missing)
+    before_claim()
     values = _sent_values(answers, now)
     claim = {"claim_id": first.id, "read_updated_at": first.updated_at, **values}
     # The email is composed before the claim is known to win (on PostgreSQL both are written by

@@ -5,6 +5,7 @@ redirects; on errors it re-renders with the error summary and every value kept.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from ..extensions import db, limiter
+from ..extensions import db, limiter, submit_limit
 from ..models import Application, Round, utcnow
 from ..rounds import current_round, format_london, text, word_limit
 from ..security import handles_own_csrf
@@ -354,26 +355,29 @@ def _after_save(page_id: str, answers: Answers, return_to: str | None) -> str:
 
 @bp.route("/application/check-answers", methods=["GET", "POST"])
 @handles_own_csrf
-@limiter.limit(lambda: current_app.config["APPLY_SUBMIT_RATE_LIMIT"], methods=["POST"])
 def check_answers() -> str | Response:
     now = utcnow()
     form: DeclarationForm | None = None
     messages: list[str] = []
     missing: list[Page] | None = None
     if request.method == "POST":
-        # The common case, checked without building the form: the declaration made, the token
-        # good. Anything else builds the form, whose validation decides and says what to fix.
-        declared = DeclarationForm.made(request.form) and _csrf_token_valid()
-        if not declared:
-            form = DeclarationForm()
-            declared = form.validate()
-            if "csrf_token" in form.errors:
-                messages.append(CSRF_EXPIRED)
-        if declared:
-            sent = _send(now, messages)
-            if isinstance(sent, Response):
-                return sent
-            missing = sent
+        # Every POST counts towards APPLY_SUBMIT_RATE_LIMIT: the hit goes to Redis now, and its
+        # answer is read before the claim writes anything (app/deferred_limit.py).
+        with submit_limit.hit() as hit:
+            # The common case, checked without building the form: the declaration made, the
+            # token good. Anything else builds the form, whose validation decides and says what
+            # to fix.
+            declared = DeclarationForm.made(request.form) and _csrf_token_valid()
+            if not declared:
+                form = DeclarationForm()
+                declared = form.validate()
+                if "csrf_token" in form.errors:
+                    messages.append(CSRF_EXPIRED)
+            sent = _send(now, messages, hit.enforce) if declared else None
+            hit.enforce()  # over the limit: a 429, whatever the POST would have done
+        if isinstance(sent, Response):
+            return sent
+        missing = sent
     application = _application()
     if application is None:
         return redirect(url_for("apply.task_list"))
@@ -407,15 +411,18 @@ def _csrf_token_valid() -> bool:
     return True
 
 
-def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
+def _send(
+    now: datetime, messages: list[str], before_claim: Callable[[], None]
+) -> Response | list[Page] | None:
     """The final submit, once the declaration is valid: where to go next, or the pages still to
-    finish, or None when the page is shown again with `messages` saying why."""
+    finish, or None when the page is shown again with `messages` saying why. `before_claim`
+    raises to stop the send after the draft is read and before anything is written."""
     for _attempt in range(5):
         try:
             # Core statements, in autocommit on PostgreSQL (each of the send's two statements is
             # atomic on its own), else in the session's transaction: see send_connection.
             with send_connection(db.session()) as connection:
-                status = send_by_token(connection, session.get("token"), now)
+                status = send_by_token(connection, session.get("token"), now, before_claim)
             db.session.commit()
         except ReferenceTaken:
             db.session.rollback()  # draw another reference, in a new transaction

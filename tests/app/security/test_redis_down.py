@@ -150,6 +150,14 @@ def limiter_messages(logs: pytest.LogCaptureFixture, level: int) -> list[str]:
     ]
 
 
+def submit_limit_messages(logs: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in logs.records
+        if r.name == "app.deferred_limit" and r.levelno == level
+    ]
+
+
 def test_applications_and_sign_ins_are_taken_while_redis_is_down(
     app: Flask,
     client: Client,
@@ -186,6 +194,10 @@ def test_applications_and_sign_ins_are_taken_while_redis_is_down(
     assert limiter_messages(logs, logging.WARNING) == [
         "Rate limit storage unreachable - falling back to in-memory storage"
     ]
+    # The final submit's own limit (app/deferred_limit.py) fell back the same way.
+    assert submit_limit_messages(logs, logging.WARNING) == [
+        "Rate limit storage unreachable (ConnectionError) - counting in this process's memory"
+    ]
     assert not [r for r in logs.records if r.levelno >= logging.ERROR]
     assert_no_personal_data(logs)
     assert not [r for r in logs.records if user.email in r.getMessage()]
@@ -210,3 +222,34 @@ def test_counters_go_back_to_redis_when_it_returns(
     assert limiter_messages(logs, logging.INFO).count("Rate limit storage recovered") == 1
     # This draft was counted in Redis again (its counter's key names the page).
     assert b"/127.0.0.1/apply.question_page/" in redis_door.sent
+
+
+def test_the_final_submits_limit_holds_in_memory_and_goes_back_to_redis(
+    app: Flask,
+    client: Client,
+    open_round: Round,
+    redis_door: RedisDoor,
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    app.config["APPLY_SUBMIT_RATE_LIMIT"] = "2 per hour"
+    complete_application(client)
+    body = client.hidden_fields("/application/check-answers")
+    redis_door.shut()
+
+    # Counted in this process while Redis is away: two POSTs, then the third is refused.
+    answers = [client.client.post("/application/check-answers", data=body) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert redis_door.sent == b""
+    assert len(submit_limit_messages(logs, logging.WARNING)) == 1
+
+    # Back: asked again once the back-off has passed (1 to 32 seconds; let it be past), and the
+    # count is in Redis again, where the memory's count is not: the POST is taken.
+    redis_door.open()
+    app.extensions["deferred_limit:apply.check_answers"]._retry_at = 0.0
+    assert client.client.post("/application/check-answers", data=body).status_code == 200
+    assert b"/127.0.0.1/apply.check_answers/" in redis_door.sent
+    assert submit_limit_messages(logs, logging.INFO)[-1:] == [
+        "Rate limit storage recovered: 2 per 1 hour counted in Redis again"
+    ]
+    db.session.rollback()
+    assert db.session.scalars(select_rows(Application.status)).all() == ["draft"]
