@@ -34,8 +34,8 @@ PAGES = {
 
 def retry_after(error: HTTPException) -> int:
     """Seconds until the limit that refused this request lets another through."""
-    if isinstance(error, TooManyRequests) and error.retry_after:  # app/deferred_limit.py's
-        return int(error.retry_after)  # type: ignore[arg-type]
+    if isinstance(error, TooManyRequests) and isinstance(error.retry_after, int):
+        return max(1, error.retry_after)  # app/deferred_limit.py's
     breached = limiter.current_limit
     if breached is None:
         return 60

@@ -509,8 +509,8 @@ def send_by_token(
     (`send_connection`: in autocommit on PostgreSQL, else in its transaction): no ORM object is
     loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing
     was written; in a transaction it is spoilt: roll back and call again). `before_claim` is
-    called once the draft is read and found ready, before anything is written (the rate limit's
-    answer, read then): whatever it raises stops the send with nothing written.
+    called each time the draft is read and found ready, before anything is written: whatever it
+    raises stops the send with nothing written (the view reads its rate limit's answer there).
     """
     if not token or len(token) > 100:
         return None

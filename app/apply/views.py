@@ -364,6 +364,7 @@ def check_answers() -> str | Response:
         # Every POST counts towards APPLY_SUBMIT_RATE_LIMIT: the hit goes to Redis now, and its
         # answer is read before the claim writes anything (app/deferred_limit.py).
         with submit_limit.hit() as hit:
+            hit.enforce_if_known()  # counted in memory: refused at once
             # The common case, checked without building the form: the declaration made, the
             # token good. Anything else builds the form, whose validation decides and says what
             # to fix.

@@ -1,13 +1,15 @@
 """The final submit's rate limit (app/deferred_limit.py): sent to Redis as the POST starts, its
 answer read after the draft is read and before the claim; counted in memory without Redis.
 
-Redis database 11 is this module's alone: the `app` fixture's `limiter.reset()` empties the
-rate-limit keys of its own database, which here is memory. Redis being down is tested in
+Redis databases 10 and 11 are this module's alone; every test here has its own key prefix, and
+the one test that calls `limiter.reset()` (which empties every rate-limit key of its database)
+has database 10 to itself. Redis going down and coming back is tested in
 tests/app/security/test_redis_down.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import threading
@@ -24,7 +26,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, select
 from werkzeug.exceptions import TooManyRequests
 
-from app import create_app
+from app import create_app, deferred_limit
 from app.extensions import db, limiter, submit_limit
 from app.models import Application, OutboxMessage, Round, utcnow
 from app.rounds import create_round
@@ -33,14 +35,15 @@ from tests.app.helpers import Client
 from tests.conftest import skip_or_fail
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
+RESET_REDIS_URL = "redis://127.0.0.1:6379/10"  # for the one test that calls limiter.reset()
 CHECK_ANSWERS = "/application/check-answers"
 DECLARATION = {"confirm_correct": "yes", "confirm_privacy": "yes"}
 
 
-def redis_client() -> Any:
+def redis_client(url: str = REDIS_URL) -> Any:
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
     try:
         client.ping()
     except redis.RedisError as error:
@@ -149,17 +152,25 @@ def redis_app(tmp_path: Path, name: str, prefix: str, **settings: Any) -> Flask:
 @pytest.fixture
 def prefix() -> Iterator[str]:
     """This test's own key prefix; its keys are deleted afterwards."""
-    client = redis_client()
+    clients = [redis_client(), redis_client(RESET_REDIS_URL)]
     prefix = f"test-{uuid.uuid4().hex}"
     yield prefix
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
+    for client in clients:
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch) -> list[Flask]:
+def worker_settings() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def two_workers(
+    tmp_path: Path, prefix: str, worker_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Flask]:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "one"))
-    first = redis_app(tmp_path, "one", prefix)
+    first = redis_app(tmp_path, "one", prefix, **worker_settings)
     with first.app_context():
         upgrade()
         now = utcnow()
@@ -172,9 +183,12 @@ def two_workers(tmp_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch) ->
         )
         db.session.commit()
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "two"))
-    return [first, redis_app(tmp_path, "two", prefix)]
+    return [first, redis_app(tmp_path, "two", prefix, **worker_settings)]
 
 
+@pytest.mark.parametrize(
+    "worker_settings", [{"RATELIMIT_STORAGE_URI": RESET_REDIS_URL}], ids=["own-database"]
+)
 def test_the_count_is_shared_through_redis_and_cleared_with_the_other_limits(
     two_workers: list[Flask], prefix: str
 ) -> None:
@@ -201,7 +215,7 @@ def test_the_count_is_shared_through_redis_and_cleared_with_the_other_limits(
 
     # The key has the shape of Flask-Limiter's, so limiter.reset() clears it with the others.
     key = f"LIMITS:LIMITER/{prefix}/127.0.0.1/apply.check_answers/2/1/hour"
-    redis = redis_client()
+    redis = redis_client(RESET_REDIS_URL)
     assert redis.llen(key) == 2
     with first.app_context():
         limiter.reset()
@@ -253,34 +267,45 @@ def test_the_hit_goes_out_before_the_draft_is_read_and_is_answered_before_the_cl
     assert events == ["redis EVALSHA", "SELECT", "redis answer", "UPDATE", "INSERT"]
 
 
-def test_a_redis_that_lost_its_scripts_still_counts(two_workers: list[Flask], prefix: str) -> None:
-    """After a Redis restart (or SCRIPT FLUSH) EVALSHA finds no script: the script is sent."""
-    app = two_workers[0]
+def test_a_redis_that_lost_its_scripts_still_counts(
+    two_workers: list[Flask], prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a Redis restart (or SCRIPT FLUSH) EVALSHA finds no script: the script is sent, and
+    EVALSHA works again. A script of this test's own stands for the lost one (flushing the
+    server's scripts would reach every other test using Redis)."""
+    script = f"{deferred_limit.SCRIPT}-- {uuid.uuid4().hex}\n"
+    monkeypatch.setattr(deferred_limit, "SCRIPT", script)
+    monkeypatch.setattr(deferred_limit, "SCRIPT_SHA", hashlib.sha1(script.encode()).hexdigest())
     redis = redis_client()
+    assert redis.script_exists(deferred_limit.SCRIPT_SHA) == [False]
+    app = two_workers[0]
     with app.app_context():
         client = Client(app.test_client())
         complete_application(client)
-        redis.script_flush()
-        assert post(client, declared=False).status_code == 200
-        assert post(client, declared=False).status_code == 200
-        assert post(client, declared=True).status_code == 429
+        body = client.hidden_fields(CHECK_ANSWERS)
+        assert post(client, declared=False, body=body).status_code == 200
+        assert redis.script_exists(deferred_limit.SCRIPT_SHA) == [True]
+        assert post(client, declared=False, body=body).status_code == 200
+        assert post(client, declared=True, body=body).status_code == 429
     key = f"LIMITS:LIMITER/{prefix}/{ADDRESS}/apply.check_answers/2/1/hour"
     assert redis.llen(key) == 2
+    redis.script_flush()  # only this test's script is lost: the others reload theirs anyway
 
 
 def test_a_view_that_fails_before_reading_the_answer_leaves_none_behind(
     two_workers: list[Flask], prefix: str
 ) -> None:
     """A view that fails before reading the answer (the database down, say): the hit counts,
-    and the next request on the pool's connection reads its own answer, not the one left."""
+    its connection goes back to the pool with nothing left to read, and is used again."""
     app = two_workers[0]
+    pool = app.extensions["deferred_limit:apply.check_answers"].pool
     with app.test_request_context(CHECK_ANSWERS, method="POST"):
-        with pytest.raises(RuntimeError), submit_limit.hit():
-            raise RuntimeError("the view failed")
-        with submit_limit.hit() as second:
-            second.enforce()  # the second of two: taken
-        with submit_limit.hit() as third, pytest.raises(TooManyRequests):
-            third.enforce()
+        for _ in range(3):
+            with pytest.raises(RuntimeError), submit_limit.hit():
+                raise RuntimeError("the view failed")
+        assert not pool._in_use_connections
+        assert len(pool._available_connections) == 1
+        assert not pool._available_connections[0].can_read()
         with submit_limit.hit() as fourth, pytest.raises(TooManyRequests):
             fourth.enforce()
     key = f"LIMITS:LIMITER/{prefix}/127.0.0.1/apply.check_answers/2/1/hour"
@@ -288,7 +313,8 @@ def test_a_view_that_fails_before_reading_the_answer_leaves_none_behind(
 
 
 class SilentRedis:
-    """A port that takes connections and never answers: a Redis that hangs."""
+    """A Redis that answers a new connection's set-up (CLIENT SETINFO, SELECT) and then hangs:
+    the hit is sent, and its answer never comes."""
 
     def __init__(self) -> None:
         self.listener = socket.socket()
@@ -296,8 +322,8 @@ class SilentRedis:
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self.connections: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        self.hits = 0
+        threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
         while True:
@@ -306,6 +332,25 @@ class SilentRedis:
             except OSError:
                 return
             self.connections.append(connection)
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        while True:
+            try:
+                data = connection.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if b"EVALSHA" in data or b"EVAL" in data:
+                self.hits += 1
+                continue  # silence
+            if b"HELLO" in data:  # redis-py asks for RESP3: a map with the protocol's version
+                connection.sendall(b"%1\r\n+proto\r\n:3\r\n")
+                continue
+            # Each command is an array ("*<n>\r\n..."): one +OK for each.
+            commands = data.count(b"\r\n*") + data.startswith(b"*")
+            connection.sendall(b"+OK\r\n" * commands)
 
     def close(self) -> None:
         self.listener.close()
@@ -323,7 +368,7 @@ def silent() -> Iterator[SilentRedis]:
 @pytest.fixture
 def hung_app(
     tmp_path: Path, prefix: str, silent: SilentRedis, monkeypatch: pytest.MonkeyPatch
-) -> Flask:
+) -> Iterator[Flask]:
     """An app whose Redis takes connections and never answers. Migrated here, before the test
     runs: Alembic's logging set-up replaces the handlers that capture the test's log."""
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "hung"))
@@ -345,26 +390,39 @@ def hung_app(
             closes_at=now + timedelta(days=1),
         )
         db.session.commit()
-    return app
+    yield app
+    # Flask-Limiter (the draft limit) fell back too, on the limiter shared by every app: the
+    # next app must not start on its fall-back.
+    limiter._storage_dead = False
 
 
 def test_a_redis_that_hangs_after_the_hit_is_sent_costs_one_timeout_then_memory_counts(
-    hung_app: Flask, silent: SilentRedis, caplog: pytest.LogCaptureFixture
+    hung_app: Flask,
+    silent: SilentRedis,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(deferred_limit, "monotonic", lambda: clock[0])
     caplog.set_level(logging.INFO)
     with hung_app.app_context():
         client = Client(hung_app.test_client())
         complete_application(client)
         body = client.hidden_fields(CHECK_ANSWERS)
-        before = len(silent.connections)  # Flask-Limiter's, for the draft limit
-        # The first POST waits out the read timeout, then counts in memory; the next ones are
-        # counted in memory at once (Redis is asked again after a back-off of 1 s).
+        drafts_hit = silent.hits  # Flask-Limiter's, for the draft limit
+        # The first POST's hit is sent and never answered: after the read timeout it is counted
+        # in memory. The next ones are counted in memory at once, Redis left alone during the
+        # back-off (1 s: the clock stands still here).
         assert post(client, declared=False, body=body).status_code == 200
-        assert len(silent.connections) == before + 1
+        assert silent.hits == drafts_hit + 1
         assert post(client, declared=False, body=body).status_code == 200
         assert post(client, declared=True, body=body).status_code == 429
-        assert len(silent.connections) == before + 1
+        assert silent.hits == drafts_hit + 1
         assert statuses() == ["draft"]
+        # Once the back-off has passed, Redis is asked again (and, still silent, waited out).
+        clock[0] += 1.5
+        assert post(client, declared=False, body=body).status_code == 429
+        assert silent.hits == drafts_hit + 2
     warnings = [
         r.getMessage()
         for r in caplog.records
@@ -376,10 +434,27 @@ def test_a_redis_that_hangs_after_the_hit_is_sent_costs_one_timeout_then_memory_
     assert ADDRESS not in caplog.text
 
 
-@pytest.mark.parametrize("setting", ["twenty an hour", "20 per hour; 100 per day", ""])
+@pytest.mark.parametrize(
+    "setting", ["twenty an hour", "20 per hour; 100 per day", "", "0 per hour"]
+)
 def test_a_limit_that_cannot_be_read_stops_the_service_at_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
 ) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "bad"))
     with pytest.raises(ValueError, match=r"APPLY_SUBMIT_RATE_LIMIT = .* is not one rate limit"):
         create_app({"APPLY_SUBMIT_RATE_LIMIT": setting})
+
+
+@pytest.mark.parametrize(
+    ("uri", "options", "problem"),
+    [
+        ("redis+unix:///tmp/redis.sock", {}, "must be memory:// or a Redis URL"),
+        ("redis://127.0.0.1:6379/0", {"key_prefix": "x"}, "key_prefix"),
+    ],
+)
+def test_a_counter_store_it_cannot_use_stops_the_service_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str, options: dict[str, Any], problem: str
+) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "bad"))
+    with pytest.raises(ValueError, match=problem):
+        create_app({"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_STORAGE_OPTIONS": options})
