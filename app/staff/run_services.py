@@ -771,6 +771,14 @@ def _score(run: SelectionRun) -> dict[int, float]:
     return {d.application_id: float(d.score) for d in run.decisions if d.score is not None}
 
 
+def _lock_run(session: Session, run: SelectionRun) -> None:
+    """Hold the run's row until the transaction ends, so that changes to its decision are made
+    one at a time, each seeing those before it. PostgreSQL: a row lock (reads made after it see
+    what the holder before committed). SQLite: a writing request's transaction begins IMMEDIATE
+    and holds the database's write lock already (app/database.py)."""
+    session.execute(select(SelectionRun.id).where(SelectionRun.id == run.id).with_for_update())
+
+
 def selected_now(run: SelectionRun, overrides: Iterable[Override]) -> set[int]:
     return {i for i, (d, _) in final_decisions(run, overrides).items() if d == "selected"}
 
@@ -824,6 +832,7 @@ def record_override(
         raise RunError("Confirm the run as the decision before changing it.")
     if not reason.strip():
         raise RunError("Enter the reason for the change.")
+    _lock_run(session, run)  # the effect is worked out from the changes already recorded
     effect = override_effect(session, run, remove_id, add_id)
     override = Override(
         run_id=run.id,
@@ -918,6 +927,14 @@ def accept_replacement(
     withdrawn_id = proposal.withdrawn_id
     if proposal.replacement_id != replacement_id:
         raise RunError("The proposed replacement has changed. Check the new proposal.")
+    # The proposal was made from the changes recorded when it was read: once the run is locked,
+    # any change another person recorded meanwhile is seen, and this one refused.
+    _lock_run(session, run)
+    if run_overrides(session, run):
+        raise RunError(
+            "This decision has just been changed by someone else. Check the run's page before "
+            "replacing a site."
+        )
     reason = f"{proposal.withdrawn_reference} withdrew. {proposal.reason}"
     if note.strip():
         reason += f" Note: {note.strip()}"
@@ -1016,8 +1033,7 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
     """Queue one outcome email per application of a confirmed run; never a second one."""
     if run.confirmed_at is None:
         raise RunError("Confirm the run as the decision before sending outcome messages.")
-    # Lock the run row so two presses at once cannot both queue (PostgreSQL; SQLite serialises).
-    session.execute(select(SelectionRun.id).where(SelectionRun.id == run.id).with_for_update())
+    _lock_run(session, run)  # two presses at once cannot both queue
     overrides = run_overrides(session, run)
     finals = final_decisions(run, overrides)
     ids = list(finals)

@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,11 @@ from werkzeug.exceptions import TooManyRequests
 
 from app import create_app, deferred_limit
 from app.extensions import db, limiter, submit_limit
-from app.models import Application, OutboxMessage, Round, utcnow
-from app.rounds import create_round
+from app.models import Application, OutboxMessage, Round
 from tests.app.apply.journey import complete_application
+from tests.app.factories import make_round
 from tests.app.helpers import Client
-from tests.conftest import skip_or_fail
+from tests.conftest import reachable_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 RESET_REDIS_URL = "redis://127.0.0.1:6379/10"  # for the one test that calls limiter.reset()
@@ -41,14 +40,7 @@ DECLARATION = {"confirm_correct": "yes", "confirm_privacy": "yes"}
 
 
 def redis_client(url: str = REDIS_URL) -> Any:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {type(error).__name__}")
-    return client
+    return reachable_redis(url)
 
 
 ADDRESS = "203.0.113.57"  # the applicant's; personal data, kept out of the logs
@@ -173,15 +165,7 @@ def two_workers(
     first = redis_app(tmp_path, "one", prefix, **worker_settings)
     with first.app_context():
         upgrade()
-        now = utcnow()
-        create_round(
-            db.session,
-            slug="redis",
-            title="Redis round",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=1),
-        )
-        db.session.commit()
+        make_round("redis")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "two"))
     return [first, redis_app(tmp_path, "two", prefix, **worker_settings)]
 
@@ -381,15 +365,7 @@ def hung_app(
     )
     with app.app_context():
         upgrade()
-        now = utcnow()
-        create_round(
-            db.session,
-            slug="hung",
-            title="Hung Redis round",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=1),
-        )
-        db.session.commit()
+        make_round("hung")
     yield app
     # Flask-Limiter (the draft limit) fell back too, on the limiter shared by every app: the
     # next app must not start on its fall-back.

@@ -12,18 +12,9 @@ from app import create_app
 from app.extensions import limiter
 from tests.app.apply.journey import ELIGIBILITY_IDS, VALID
 from tests.app.helpers import Client
-from tests.conftest import skip_or_fail
+from tests.conftest import reachable_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def _redis_available() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as error:
-        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {type(error).__name__}")
 
 
 def _app(tmp_path: Path, name: str, prefix: str):  # type: ignore[no-untyped-def]
@@ -40,7 +31,7 @@ def _app(tmp_path: Path, name: str, prefix: str):  # type: ignore[no-untyped-def
 
 def test_draft_limit_is_counted_in_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With REDIS_URL the counters live in Redis, where every worker and host sees them."""
-    _redis_available()
+    reachable_redis(REDIS_URL)
     from datetime import timedelta
 
     from app.extensions import db

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from app.config import production_problems
-from tests.conftest import skip_or_fail
+from tests.conftest import reachable_redis, skip_or_fail
 from tests.load.server import DatabaseUnavailable, free_port, fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -111,20 +111,9 @@ class Served:
         return [m for m in lines if m and m["method"] == method and m["path"] == path]
 
 
-def _redis() -> object:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {type(error).__name__}")
-    return client
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    redis_client = _redis()
+    redis_client = reachable_redis(REDIS_URL)
     prefix = f"test-serve-{uuid.uuid4().hex}"
     folder = tmp_path_factory.mktemp("serve")
     port = free_port()

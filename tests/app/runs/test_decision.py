@@ -3,15 +3,23 @@ withdraws, and queueing outcome messages once."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import OutboxMessage, Override, SelectionRun
-from app.staff.run_services import applicant_reason
+from app.models import OutboxMessage, Override, SelectionRun, User, utcnow
+from app.staff.run_services import (
+    accept_replacement,
+    applicant_reason,
+    propose_replacement,
+    record_override,
+)
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client
 from tests.app.runs.conftest import QUOTAS, SITES, Pool
@@ -182,6 +190,88 @@ def test_a_replacement_other_than_the_one_proposed_is_refused(
     page = BeautifulSoup(response.data, "html.parser")
     assert "The proposed replacement has changed" in page.get_text()
     assert overrides() == []
+
+
+def while_a_holds_a_change(change: Callable[[Session], None], press_as_b: Callable[[], Any]) -> Any:
+    """A has recorded a change to the decision (`change`, in a transaction of its own) and not
+    yet committed when B presses (`press_as_b`, a request in another thread): B must wait for A
+    and then see A's change. Returns B's response. The test's own session must hold no
+    transaction (on SQLite it would hold the write lock)."""
+    answer: dict[str, Any] = {}
+    with Session(db.engine) as other:
+        change(other)
+        b = threading.Thread(target=lambda: answer.update(response=press_as_b()))
+        b.start()
+        b.join(timeout=1.0)
+        assert b.is_alive()  # B waits for A
+        other.commit()
+    b.join(timeout=60)
+    return answer["response"]
+
+
+def error_summary(response: Any) -> str:
+    assert response.status_code == 400
+    return str(BeautifulSoup(response.data, "html.parser").select_one(".error-summary").get_text())
+
+
+def test_two_people_accepting_a_replacement_at_once_record_one(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    confirm(client, run_id)
+    gone = min(selected(pool, run_id), key=pool.score)
+    page_url = f"/staff/runs/{run_id}/replace?withdrawn={gone.id}"
+    page = client.get_page(page_url)  # B's page, read before A pressed
+    reference = page.select_one("#replacement").get_text(strip=True)
+    incoming_id = next(a.id for a in pool.applications if a.reference == reference)
+    gone_id, staff_id = gone.id, staff.id
+    db.session.rollback()
+
+    def accept_as_a(other: Session) -> None:
+        run = other.get_one(SelectionRun, run_id)
+        proposal = propose_replacement(other, run, gone_id)
+        user = other.get_one(User, staff_id)
+        accept_replacement(other, run, proposal, incoming_id, "", user, utcnow())
+
+    response = while_a_holds_a_change(
+        accept_as_a,
+        lambda: client.client.post(
+            f"{page_url}&replacement={incoming_id}", data={"csrf_token": _token(page), "note": ""}
+        ),
+    )
+    # Refused with the reason (PostgreSQL: the decision has just changed; SQLite, where B's
+    # whole request waits: the site is no longer selected). One replacement, not two.
+    summary = error_summary(response)
+    assert "just been changed by someone else" in summary or "still selected" in summary
+    assert [(o.removed_application_id, o.added_application_id) for o in overrides()] == [
+        (gone_id, incoming_id)
+    ]
+
+
+def test_two_people_swapping_out_the_same_site_at_once_record_one_swap(
+    client: Client, pool: Pool, staff: Any, run_id: int
+) -> None:
+    confirm(client, run_id)
+    chosen = selected(pool, run_id)
+    out_id = chosen[0].id
+    into_a, into_b = [a.id for a in pool.applications if a not in chosen][:2]
+    url = f"/staff/runs/{run_id}/override?remove={out_id}&add={into_b}"
+    token = _token(client.get_page(url))  # B's page, read before A pressed
+    staff_id = staff.id
+    db.session.rollback()
+
+    def swap_as_a(other: Session) -> None:
+        run = other.get_one(SelectionRun, run_id)
+        user = other.get_one(User, staff_id)
+        record_override(other, run, out_id, into_a, "Partner pulled out", user, utcnow())
+
+    response = while_a_holds_a_change(
+        swap_as_a,
+        lambda: client.client.post(url, data={"csrf_token": token, "reason": "Funding ended"}),
+    )
+    assert "Choose a selected application to take out" in error_summary(response)
+    assert [(o.removed_application_id, o.added_application_id) for o in overrides()] == [
+        (out_id, into_a)
+    ]
 
 
 def test_outcome_messages_are_queued_only_when_asked_and_only_once(
