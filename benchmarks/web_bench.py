@@ -466,7 +466,14 @@ def notes(real: Level, bare: Level) -> list[str]:
         "62% in a quick run, no gain beyond the noise, and the pre-ping is what lets a worker "
         "carry on after the database restarts; composing the confirmation email (a copy of the "
         "answers) in the send-mail worker instead of the request (no difference beyond the "
-        "noise; in one process about 0.07 ms).",
+        "noise; in one process about 0.07 ms). Since: the ORM session no longer committed "
+        "after a send on PostgreSQL, where it has begun nothing (an empty commit was 3.5% of "
+        "the workers' Python samples in a py-spy profile under load), and the client's "
+        "connections a bare asyncio protocol instead of streams (client CPU about 0.59 ms a "
+        "submit, was 0.68). Measured and left: the number of workers. At 50 clients one series "
+        "of runs gave 332/s with 2 workers, 351/s with 3 and 297/s with 5; the next gave 308/s "
+        "with 4, 304/s with 3 and 300/s with 5. Runs one after another drift more than that on "
+        "this machine, so gunicorn's advice (2 x cores + 1) stands.",
         "- What is left, in one process with the production settings and Redis, the request "
         "called through WSGI (CPU time): the bare endpoint about 0.6 ms when the machine is "
         "quiet, the submit about twice that: the send (its two statements, the checkout with "

@@ -422,9 +422,13 @@ def _send(
         try:
             # Core statements, in autocommit on PostgreSQL (each of the send's two statements is
             # atomic on its own), else in the session's transaction: see send_connection.
-            with send_connection(db.session()) as connection:
+            orm_session = db.session()
+            with send_connection(orm_session) as connection:
                 status = send_by_token(connection, session.get("token"), now, before_claim)
-            db.session.commit()
+            # On PostgreSQL the send has its own autocommit connection and the session has begun
+            # nothing: committing it would only start and end an empty transaction.
+            if orm_session.in_transaction():
+                orm_session.commit()
         except ReferenceTaken:
             db.session.rollback()  # draw another reference, in a new transaction
             continue
