@@ -48,10 +48,10 @@ forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 
 # Access log on stdout: method, path (no query string, which may hold search terms), status,
-# size, time and worker pid. No referrer or user agent. Resume links are redacted.
+# size, time and worker pid. No client address, referrer or user agent. Resume links are redacted.
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms worker=%(p)s'
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms worker=%(p)s'
 
 
 class RedactingLogger(Logger):
@@ -62,6 +62,9 @@ class RedactingLogger(Logger):
     (cookies, the referrer, the user agent, the query string); here they do not exist, so a
     changed `access_log_format` cannot log them by mistake: an atom not listed shows "-". It is
     also cheaper: gunicorn's own atoms build a dict of about fifty entries for every request.
+    The client's address is left out too: behind the proxy, werkzeug's ProxyFix (TRUSTED_PROXIES)
+    writes the applicant's own address from X-Forwarded-For into the environ this log reads, and
+    an IP address is personal data.
     """
 
     def atoms(
@@ -72,7 +75,6 @@ class RedactingLogger(Logger):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
         return {
-            "h": environ.get("REMOTE_ADDR", "-"),
             "t": self.now(),
             "m": environ.get("REQUEST_METHOD"),
             "U": RedactTokens.pattern.sub("/resume/[redacted]", environ.get("PATH_INFO") or ""),
