@@ -7,10 +7,14 @@ replacement are computed from exactly what the engine saw, whatever changes afte
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -893,13 +897,42 @@ def propose_replacement(session: Session, run: SelectionRun, withdrawn_id: int) 
             "This decision has already been changed by hand, so the engine cannot propose a "
             "replacement that keeps every quota. Use a swap with a reason instead."
         )
+    stored = json.dumps(run.parameters, sort_keys=True, default=str).encode()
+    key = (run.id, run.input_sha256 or "", hashlib.sha256(stored).hexdigest(), withdrawn_id)
+    with _REPLAYS_LOCK:
+        answer = _REPLAYS.get(key)
+    if answer is None:
+        answer = _replay_replacement(run, rows, withdrawn_id)
+        if run.input_sha256:
+            with _REPLAYS_LOCK:
+                _REPLAYS[key] = answer
+                while len(_REPLAYS) > _REPLAYS_KEPT:
+                    _REPLAYS.popitem(last=False)
+    if isinstance(answer, str):
+        raise RunError(answer)
+    return answer
+
+
+# The engine's replay is the replacement page's whole cost (tens of milliseconds on every view
+# and post). Its answer depends only on what the run stored, its snapshot and parameters, whose
+# digest is in the key: other data is another key. So each process keeps the last few answers:
+# a memo of a fixed computation, not state; every worker gives the same.
+_REPLAYS: OrderedDict[tuple[int, str, str, int], Proposal | str] = OrderedDict()
+_REPLAYS_KEPT = 32
+_REPLAYS_LOCK = threading.Lock()
+
+
+def _replay_replacement(
+    run: SelectionRun, rows: dict[int, dict[str, Any]], withdrawn_id: int
+) -> Proposal | str:
+    """The engine's replacement for `withdrawn_id`, or why there is none."""
     result = _run_engine(run.parameters, list(rows.values()), decide_only=True)
     if result.audit["inputs_sha256"] != run.input_sha256:
-        raise RunError("This run can no longer be replayed exactly, so no replacement is proposed.")
+        return "This run can no longer be replayed exactly, so no replacement is proposed."
     try:
         found = replace(result, [rows[withdrawn_id]["id"]])
     except InfeasibleQuotasError as error:
-        raise RunError(" ".join(error.advice)) from None
+        return " ".join(error.advice)
     by_reference = {r["id"]: i for i, r in rows.items()}
     incoming = found.replacements[0]
     return Proposal(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutboxMessage, Override, SelectionRun, User, utcnow
+from app.staff import run_services
 from app.staff.run_services import (
     accept_replacement,
     applicant_reason,
@@ -190,6 +191,35 @@ def test_a_replacement_other_than_the_one_proposed_is_refused(
     page = BeautifulSoup(response.data, "html.parser")
     assert "The proposed replacement has changed" in page.get_text()
     assert overrides() == []
+
+
+def test_a_replacement_replays_the_engine_once_for_the_same_stored_run(
+    client: Client, pool: Pool, staff: Any, run_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page is read, then posted: the engine's replay is the same both times and runs once.
+    Other stored data (here, a changed snapshot) is never answered from what was kept."""
+    confirm(client, run_id)
+    gone = min(selected(pool, run_id), key=pool.score)
+    replays = []
+    engine = run_services._run_engine
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        replays.append(1)
+        return engine(*args, **kwargs)
+
+    monkeypatch.setattr(run_services, "_run_engine", counted)
+    monkeypatch.setattr(run_services, "_REPLAYS", run_services.OrderedDict())
+    run = db.session.get_one(SelectionRun, run_id)
+    first = propose_replacement(db.session, run, gone.id)
+    assert propose_replacement(db.session, run, gone.id) == first
+    assert len(replays) == 1
+
+    applications = [dict(row) for row in run.parameters["applications"]]
+    applications[0]["organisation"] = "Changed after the run"
+    run.parameters = {**run.parameters, "applications": applications}
+    with pytest.raises(run_services.RunError, match="can no longer be replayed exactly"):
+        propose_replacement(db.session, run, gone.id)
+    assert len(replays) == 2
 
 
 def while_a_holds_a_change(change: Callable[[Session], None], press_as_b: Callable[[], Any]) -> Any:
