@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
@@ -417,7 +418,14 @@ def _send(
 ) -> Response | list[Page] | None:
     """The final submit, once the declaration is valid: where to go next, or the pages still to
     finish, or None when the page is shown again with `messages` saying why. `before_claim`
-    raises to stop the send after the draft is read and before anything is written."""
+    raises to stop the send after the draft is read and before anything is written.
+
+    A connection found dead by its first statement (the database restarted while it sat in the
+    pool, and it was used too recently to be pinged: app/database.py) is tried once more on a
+    new one; SQLAlchemy has retired the pool's old connections by then. Safe whichever statement
+    failed: the claim is conditional, so if it had been carried out the second try finds the
+    application sent and goes to the same confirmation."""
+    reconnected = False
     for _attempt in range(5):
         try:
             # Core statements, in autocommit on PostgreSQL (each of the send's two statements is
@@ -431,6 +439,12 @@ def _send(
                 orm_session.commit()
         except ReferenceTaken:
             db.session.rollback()  # draw another reference, in a new transaction
+            continue
+        except DBAPIError as error:
+            db.session.rollback()
+            if not error.connection_invalidated or reconnected:
+                raise  # the database is down: app/errors.py shows "try again in a moment"
+            reconnected = True
             continue
         except RoundClosed:
             db.session.rollback()
