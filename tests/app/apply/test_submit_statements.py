@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -306,3 +307,35 @@ def test_the_send_reads_every_saved_page_and_only_those(app: Flask, open_round: 
     assert (row.status, row.organisation_name, row.nation) == ("submitted", name, "wales")
     body = db.session.scalars(select(OutboxMessage.body).filter_by(kind="confirmation")).one()
     assert 'Gofalwyr "Tŷ Newydd" \\ Cymru' in body
+
+
+def test_a_send_sees_the_round_as_staff_left_it_since_the_last_send(
+    app: Flask, open_round: Round
+) -> None:
+    """The send keeps the round it read (its settings decoded once) for later sends of the same
+    round: a change staff make in between (the next steps text, the closing time) is in the
+    next send's email and checks, not the round as the first send found it."""
+    now = utcnow()
+    drafts = [answered_draft(open_round, now)[1] for _ in range(3)]
+    db.session.commit()
+    assert send_by_token(db.session.connection(), drafts[0], now) == "submitted"
+    db.session.commit()
+
+    settings = dict(open_round.settings)
+    settings["texts"] = {**settings.get("texts", {}), "next_steps": "Panel meets on 3 March."}
+    open_round.settings = settings
+    db.session.commit()
+    assert send_by_token(db.session.connection(), drafts[1], now) == "submitted"
+    db.session.commit()
+    bodies = db.session.scalars(
+        select(OutboxMessage.body).filter_by(kind="confirmation").order_by(OutboxMessage.id)
+    ).all()
+    assert "Panel meets on 3 March." not in bodies[0]
+    assert "Panel meets on 3 March." in bodies[1]
+
+    open_round.closes_at = now - timedelta(minutes=1)
+    db.session.commit()
+    with pytest.raises(services.RoundClosed):
+        send_by_token(db.session.connection(), drafts[2], now)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).where(Application.status == "draft")) == 1
