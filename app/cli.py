@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from . import backup, demo
 from .audit import record
@@ -141,7 +142,18 @@ def init_app(app: Flask) -> None:
         transport = mail_transport()
         sender = current_app.config["MAIL_FROM"]
         while True:
-            sent, failed = send_due(db.session, transport, sender, limit=batch)
+            try:
+                sent, failed = send_due(db.session, transport, sender, limit=batch)
+            except OperationalError:
+                if not loop:
+                    raise
+                # The database is down or restarting: the worker waits for it, as it waits for
+                # new mail, instead of ending. Each message sent so far was recorded as sent in
+                # its own transaction (send_due), so none is sent twice for this.
+                db.session.remove()
+                click.echo(f"The database could not be reached; trying again in {interval:g} s.")
+                time.sleep(interval)
+                continue
             db.session.remove()
             click.echo(f"Sent {sent}, failed {failed}.")
             if not loop:

@@ -14,7 +14,7 @@ before it is handed out (`ping_after_idle`), not every connection on every check
 
 from __future__ import annotations
 
-import time
+from time import monotonic
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -69,13 +69,13 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
 
     @event.listens_for(engine, "checkin")
     def idle_from(dbapi_connection: Any, record: Any) -> None:
-        if record is not None:  # None when the connection was invalidated and closed
-            record.info["idle_since"] = time.monotonic()
+        # The record's info is cleared whenever its connection is replaced (SQLAlchemy's pool).
+        record.info["idle_since"] = monotonic()
 
     @event.listens_for(engine, "checkout")
     def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         since = record.info.get("idle_since")  # a new connection has none: it was just opened
-        if since is None or time.monotonic() - since < idle_seconds:
+        if since is None or monotonic() - since < idle_seconds:
             return
         dialect = engine.dialect
         try:
