@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -16,6 +16,18 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 class DatabaseUnavailable(Exception):
     """PostgreSQL could not be reached to create a database."""
+
+
+def terminate_backends(admin: Connection, name: str) -> None:
+    """End every server process serving database `name` (but the admin's own), as a restart of
+    the server does: their clients' connections are dead from then on."""
+    admin.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = :name AND pid <> pg_backend_pid()"
+        ),
+        {"name": name},
+    )
 
 
 @contextlib.contextmanager
@@ -36,12 +48,6 @@ def fresh_postgres_database(prefix: str = "partner_select_load") -> Iterator[str
         yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
+            terminate_backends(connection, name)
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()

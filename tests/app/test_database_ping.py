@@ -26,7 +26,7 @@ from tests.app.apply.journey import (
 )
 from tests.app.apply.test_database_down import retry_form, unavailable_page
 from tests.app.helpers import Client
-from tests.postgres import POSTGRES_ADMIN_URL
+from tests.postgres import POSTGRES_ADMIN_URL, terminate_backends
 
 pytestmark = pytest.mark.postgres
 
@@ -79,13 +79,7 @@ def server_restart(app: Flask) -> Iterator[Any]:
         db.session.rollback()  # the test's own connection goes back to the pool first
         assert db.engine.pool.checkedin() > 0, "nothing pooled: the test would prove nothing"
         with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
+            terminate_backends(connection, name)
             for _ in range(100):  # terminating is asynchronous: wait until they have gone
                 left = connection.execute(
                     text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
