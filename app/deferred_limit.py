@@ -3,10 +3,10 @@
 Flask-Limiter (`extensions.limiter`) checks a route's limit before the view runs and waits for
 Redis's answer: a blocking round trip at the head of the request. The final submit, the
 journey's busiest POST, checks its limit this way instead: the hit goes to Redis at once, the view
-reads the draft from the database meanwhile, and Redis's answer, by then almost always arrived, is
-read before the claim. One wait fewer for the request; benchmarks/RESULTS.md says what it saves.
-The price: a POST over the limit is refused after the draft's SELECT, not before it (one indexed
-read, as reading the check answers page costs, which is not limited at all).
+checks the declaration and its CSRF token meanwhile (and reads the draft, when it must), and
+Redis's answer, by then usually arrived, is read before the claim. benchmarks/RESULTS.md says
+what it saved. The price: a POST over the limit may be refused after the draft's SELECT, not
+before it (one indexed read, as reading the check answers page costs, which is not limited).
 
 For this limit it keeps what the service uses of Flask-Limiter (tests/app/test_deferred_limit.py):
 - a moving window (the service's RATELIMIT_STRATEGY) of the limit in the config (e.g.

@@ -121,6 +121,10 @@ class Application(db.Model):  # type: ignore[name-defined]
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Set when the personal data was erased (app/data_protection.py); the decision record stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # While a draft is complete: the mix attributes its send would write, as `save_page` last
+    # found them (None while a page is missing, or when not known). The final submit then claims
+    # the draft in one statement, without reading its answers (app/apply/services.py).
+    ready_to_send: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     round: Mapped[Round] = relationship(back_populates="applications")
     pages: Mapped[list[AnswerPage]] = relationship(
@@ -152,7 +156,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """An email waiting to be sent, written in the same transaction as the change that causes it.
 
     `flask send-mail` sends due messages and blanks the body once sent (it may hold a resume link
-    and a copy of the answers).
+    and a copy of the answers). A message queued with an empty body is composed as it is sent,
+    by the function registered for its kind (`outbox.composes`): the confirmation email.
     """
 
     __tablename__ = "outbox_messages"

@@ -52,6 +52,22 @@ def queue_email(
     )
 
 
+Composer = Callable[[Session, OutboxMessage], bool]
+_COMPOSERS: dict[str, Composer] = {}
+
+
+def composes(kind: str) -> Callable[[Composer], Composer]:
+    """Register the function that composes messages of this kind queued with an empty body, as
+    each is sent (the final submit queues its confirmation so, and does not build the copy of
+    the answers in the request). It fills in the message and returns False if it cannot."""
+
+    def register(composer: Composer) -> Composer:
+        _COMPOSERS[kind] = composer
+        return composer
+
+    return register
+
+
 # A plain INSERT: the message is never read back in the transaction that queues it, so the ORM's
 # unit of work (an object to track, its primary key to fetch) would be pure cost.
 _QUEUE = insert(OutboxMessage.__table__)  # type: ignore[arg-type]
@@ -144,6 +160,14 @@ def send_due(
         ).first()
         if row is None:
             break
+        if not row.body and not _composed(session, row):
+            # Nothing left to compose it from (its application deleted): no email to send.
+            log.warning(
+                "outbox message %s (%s) dropped: nothing to compose it from", row.id, row.kind
+            )
+            session.delete(row)
+            session.commit()
+            continue
         try:
             transport.send(build_message(row, sender))
         except (OSError, smtplib.SMTPException) as error:
@@ -165,3 +189,8 @@ def send_due(
         sent += 1
         log.info("outbox message %s sent (%s)", row.id, row.kind)
     return sent, failed
+
+
+def _composed(session: Session, row: OutboxMessage) -> bool:
+    composer = _COMPOSERS.get(row.kind)
+    return composer is not None and composer(session, row)

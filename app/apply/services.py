@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    String,
     Text,
     bindparam,
     cast,
     func,
     insert,
     literal,
+    null,
     select,
     update,
 )
@@ -28,8 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import AnswerPage, Application, OutboxMessage, Round
-from ..outbox import queue_email
+from ..models import AnswerPage, Application, OutboxMessage, Round, UTCDateTime
+from ..outbox import composes, queue_email
 from ..rounds import LONDON, option_label
 from . import emails
 from .questions import (
@@ -135,12 +137,28 @@ def save_page(
     # got there after this request read it (another tab, the same moment) waits for this save or
     # finds the row changed; one that got there first makes this save fail whole. Either way no
     # page changes once an application is sent.
+    # With the row goes what a send of the draft would write if it is now complete (the final
+    # submit then claims it without reading the answers: send_by_token), from the answers read
+    # with the draft and this page. Only if no other save came in between (updated_at as read):
+    # else the answers in hand may not be the draft's, and the send reads them to decide.
     table = Application.__table__
+    after = {**application.answers, page_id: dict(answers)}
+    ready = None if missing_pages(after) else mix_attributes(after)
     touched = session.execute(
         update(table)  # type: ignore[arg-type]
-        .where(table.c.id == application.id, table.c.status == "draft")
-        .values(updated_at=now)
+        .where(
+            table.c.id == application.id,
+            table.c.status == "draft",
+            table.c.updated_at == application.updated_at,
+        )
+        .values(updated_at=now, ready_to_send=ready)
     )
+    if touched.rowcount != 1:
+        touched = session.execute(
+            update(table)  # type: ignore[arg-type]
+            .where(table.c.id == application.id, table.c.status == "draft")
+            .values(updated_at=now, ready_to_send=None)
+        )
     if touched.rowcount != 1:
         status = session.execute(select(table.c.status).where(table.c.id == application.id))
         raise NoLongerADraft(str(status.scalar_one_or_none() or "deleted"))
@@ -285,12 +303,9 @@ def answer_rows(round_: Round, answers: Answers) -> list[tuple[Section, list[Ans
 
 # The claim: draft -> submitted, only if still a draft. Built once with named parameters (they
 # cannot share the columns' names), so each send only binds its values.
+_STAMP_COLUMNS = ("status", "reference", "submitted_at", "declaration_at", "updated_at")
 _SENT_COLUMNS = (
-    "status",
-    "reference",
-    "submitted_at",
-    "declaration_at",
-    "updated_at",
+    *_STAMP_COLUMNS,
     "organisation_name",
     "nation",
     "region",
@@ -298,41 +313,114 @@ _SENT_COLUMNS = (
     "size_band",
     "led_by",
     "first_time",
+    "ready_to_send",
 )
+_apps = Application.__table__
+_rounds = Round.__table__
+_pages = AnswerPage.__table__
+_outbox = OutboxMessage.__table__
 _CLAIM = (
-    update(Application.__table__)  # type: ignore[arg-type]
-    .where(
-        Application.__table__.c.id == bindparam("claim_id"),
-        Application.__table__.c.status == "draft",
-    )
+    update(_apps)  # type: ignore[arg-type]
+    .where(_apps.c.id == bindparam("claim_id"), _apps.c.status == "draft")
     .values({column: bindparam(f"new_{column}") for column in _SENT_COLUMNS})
 )
 
-# The applicant's send claims the draft only if it is as it was read (its answers are what the
-# row's columns and the email are made from): a page saved from another tab in between, which
-# moves updated_at, makes the claim miss and the send read again.
-_CLAIM_AS_READ = _CLAIM.where(Application.__table__.c.updated_at == bindparam("read_updated_at"))
+# The applicant's send, when it has read the answers, claims the draft only if it is as it was
+# read (its answers are what the row's columns are made from): a page saved from another tab in
+# between, which moves updated_at, makes the claim miss and the send read again.
+_CLAIM_AS_READ = _CLAIM.where(_apps.c.updated_at == bindparam("read_updated_at"))
 
-# On PostgreSQL the claim and the confirmation email's INSERT are one statement (a data-modifying
-# WITH): the email row is written only if the claim changed the draft, in one round trip instead
-# of two. SQLite has no such statement: there the two are sent one after the other.
-_claimed = _CLAIM_AS_READ.returning(Application.__table__.c.id).cte("claimed")
-_outbox = OutboxMessage.__table__
-_EMAIL_FIELDS = ("kind", "to_address", "subject", "body", "created_at", "next_attempt_at")
-_CLAIM_AND_QUEUE = (
-    insert(_outbox)
-    .from_select(  # type: ignore[arg-type]
-        [*_EMAIL_FIELDS, "attempts", "application_id"],
-        select(
-            *(bindparam(f"email_{name}", type_=_outbox.c[name].type) for name in _EMAIL_FIELDS),
-            literal(0),
-            _claimed.c.id,
+# The applicant's send of a draft that `save_page` left complete (ready_to_send holds the mix
+# attributes as they were saved): claimed by its token without reading anything first, if still a
+# draft, still complete and its round open. The row's lock orders it with any page save: a save
+# that got there first has set ready_to_send anew (None if a page is now missing), one that comes
+# after finds the application sent and changes nothing.
+_ready = _apps.c.ready_to_send
+_MIX_FROM_READY = {
+    **{
+        column: _ready[column].as_string()
+        for column in ("organisation_name", "nation", "region", "area_type", "size_band", "led_by")
+    },
+    "first_time": _ready["first_time"].as_boolean(),
+}
+_CLAIM_READY = (
+    update(_apps)  # type: ignore[arg-type]
+    .where(
+        _apps.c.token_hash == bindparam("claim_token_hash"),
+        _apps.c.status == "draft",
+        _ready.is_not(None),
+        _apps.c.round_id.in_(
+            select(_rounds.c.id).where(
+                _rounds.c.opens_at <= bindparam("now", type_=UTCDateTime()),
+                _rounds.c.closes_at > bindparam("now", type_=UTCDateTime()),
+            )
         ),
-        include_defaults=False,
     )
-    # The row count reached through SQLAlchemy was -1 for this statement (seen in the statement
-    # test); the returned id says the email was written, whatever the driver reports.
-    .returning(_outbox.c.id)
+    .values(
+        {
+            **{column: bindparam(f"new_{column}") for column in _STAMP_COLUMNS},
+            **_MIX_FROM_READY,
+            "ready_to_send": null(),
+        }
+    )
+    .returning(_apps.c.id)
+)
+
+# The confirmation email of the application just claimed: its address read from the contact page,
+# its body composed when it is sent (`compose_confirmation`), so the send itself neither reads
+# the answers nor writes a copy of them.
+_QUEUE_COLUMNS = [
+    "kind",
+    "to_address",
+    "subject",
+    "body",
+    "created_at",
+    "next_attempt_at",
+    "attempts",
+    "application_id",
+]
+
+
+def _confirmation_for(application_id: Any) -> Any:
+    contact_email = (
+        select(_pages.c.answers["email"].as_string())
+        .where(_pages.c.application_id == application_id, _pages.c.page_id == "contact")
+        .scalar_subquery()
+    )
+    return select(
+        literal("confirmation"),
+        func.coalesce(contact_email, ""),
+        bindparam("email_subject", type_=String()),
+        literal(""),
+        bindparam("email_at", type_=UTCDateTime()),
+        bindparam("email_at", type_=UTCDateTime()),
+        literal(0),
+        application_id,
+    )
+
+
+def _claim_and_queue(claim: Any) -> Any:
+    """PostgreSQL: the claim and the confirmation's INSERT as one statement (a data-modifying
+    WITH): the email row is written only if the claim changed the draft, in one round trip."""
+    claimed = claim.cte("claimed")
+    return (
+        insert(_outbox)
+        .from_select(  # type: ignore[arg-type]
+            _QUEUE_COLUMNS,
+            _confirmation_for(claimed.c.id).select_from(claimed),
+            include_defaults=False,
+        )
+        # The row count reached through SQLAlchemy was -1 for this statement (seen in the
+        # statement test); the returned id says the email was written.
+        .returning(_outbox.c.id)
+    )
+
+
+_CLAIM_READY_AND_QUEUE = _claim_and_queue(_CLAIM_READY)
+_CLAIM_AS_READ_AND_QUEUE = _claim_and_queue(_CLAIM_AS_READ.returning(_apps.c.id))
+# SQLite has no data-modifying WITH: there the email's INSERT follows the claim.
+_QUEUE_CONFIRMATION = insert(_outbox).from_select(  # type: ignore[arg-type]
+    _QUEUE_COLUMNS, _confirmation_for(bindparam("claimed_id")), include_defaults=False
 )
 
 
@@ -356,32 +444,57 @@ class ReferenceTaken(Exception):
 
 def _sent_values(answers: Answers, now: datetime) -> dict[str, Any]:
     """The claim's parameters: what sending writes on the row, with a fresh reference."""
+    return {**_sent_stamps(now), **{f"new_{k}": v for k, v in mix_attributes(answers).items()}}
+
+
+def _sent_stamps(now: datetime) -> dict[str, Any]:
+    reference = new_reference(now)
     return {
         "new_status": "submitted",
-        "new_reference": new_reference(now),
+        "new_reference": reference,
         "new_submitted_at": now,
         "new_declaration_at": now,
         "new_updated_at": now,
-        **{f"new_{column}": value for column, value in mix_attributes(answers).items()},
+        "new_ready_to_send": None,
+        "email_subject": _subject(reference),
+        "email_at": now,
     }
+
+
+def _subject(reference: str | None) -> str:
+    return f"Expression of interest received: {reference}"
 
 
 def _queue_confirmation(session: Session, application: Application, answers: Answers) -> None:
     queue_email(
         session,
+        kind="confirmation",
+        to_address=str(answers.get("contact", {})["email"]),
+        subject=_subject(application.reference),
+        body="",  # composed when sent: compose_confirmation
         application_id=application.id,
-        **_confirmation(application.round, application.reference, answers),
     )
 
 
-def _confirmation(round_: Round, reference: str | None, answers: Answers) -> dict[str, Any]:
-    """The confirmation email's fields (kind, to_address, subject, body)."""
-    return {
-        "kind": "confirmation",
-        "to_address": str(answers.get("contact", {})["email"]),
-        "subject": f"Expression of interest received: {reference}",
-        "body": emails.confirmation(round_, reference, answer_rows(round_, answers)),
-    }
+@composes("confirmation")
+def compose_confirmation(session: Session, message: OutboxMessage) -> bool:
+    """The confirmation email, composed as it is sent from the application as it was sent: the
+    reference, what happens next and a copy of the answers. False if there is no application
+    to compose it from (deleted, erased or never sent)."""
+    if message.application_id is None:
+        return False
+    application = session.scalars(
+        select(Application)
+        .where(Application.id == message.application_id)
+        .options(joinedload(Application.round), selectinload(Application.pages))
+    ).first()
+    if application is None or application.reference is None or application.erased_at:
+        return False
+    round_, answers = application.round, application.answers
+    message.to_address = str(answers.get("contact", {}).get("email") or message.to_address)
+    message.subject = _subject(application.reference)
+    message.body = emails.confirmation(round_, application.reference, answer_rows(round_, answers))
+    return True
 
 
 def submit_application(session: Session, application: Application, now: datetime) -> Application:
@@ -423,17 +536,16 @@ def submit_application(session: Session, application: Application, now: datetime
         return application
     # What the UPDATE wrote is known: record it on the object without reading the row back.
     for name, value in values.items():
-        set_committed_value(application, name.removeprefix("new_"), value)
+        if name.startswith("new_"):
+            set_committed_value(application, name.removeprefix("new_"), value)
     _queue_confirmation(session, application, answers)
     return application
 
 
-# The final submit reads everything it needs in one statement and one row: the draft's state, its
-# round and its saved pages, gathered by the database into one JSON object by page (decoded once
-# here, not once a page by the driver, and the round's columns sent once, not once a page).
-_apps = Application.__table__
-_rounds = Round.__table__
-_pages = AnswerPage.__table__
+# When the send must read the draft (not known to be complete, or not claimed for a reason to
+# find out): its state, its round and its saved pages in one statement and one row, the pages
+# gathered by the database into one JSON object by page (decoded once here, not once a page by
+# the driver, and the round's columns sent once, not once a page).
 
 
 def _draft_to_send(answers_by_page: Any) -> Any:
@@ -470,14 +582,14 @@ _DRAFT_TO_SEND = {
 def send_connection(session: Session) -> Iterator[Connection]:
     """The connection for `send_by_token`: on PostgreSQL, one of its own in autocommit.
 
-    On PostgreSQL the send is two statements, each atomic on its own: the read of the draft, and
-    the conditional claim with the email's INSERT (one data-modifying WITH). A transaction around
-    them would add nothing but its BEGIN and COMMIT, two of the request's round trips to the
-    database; in autocommit psycopg sends neither, and the ORM session's bookkeeping is skipped
-    too. The connection goes back to the pool in its usual mode (SQLAlchemy resets it on return;
-    tested). Anywhere else the session's connection and transaction, for the caller to commit:
-    on SQLite (claim and email are two statements there), in a session that has begun a
-    transaction already, or one bound to a connection (as some tests bind it).
+    On PostgreSQL each of the send's statements is atomic on its own (the claim and the email's
+    INSERT are one data-modifying WITH). A transaction around them would add nothing but its
+    BEGIN and COMMIT, two of the request's round trips to the database; in autocommit psycopg
+    sends neither, and the ORM session's bookkeeping is skipped too. The connection goes back to
+    the pool in its usual mode (SQLAlchemy resets it on return; tested). Anywhere else the
+    session's connection and transaction, for the caller to commit: on SQLite (claim and email
+    are two statements there), in a session that has begun a transaction already, or one bound
+    to a connection (as some tests bind it).
     """
     bind = session.get_bind()
     if (
@@ -501,26 +613,55 @@ def send_by_token(
 
     Returns the application's status afterwards ("submitted", or another state staff gave it;
     "draft" if it was still being changed from another tab after three tries), or None for an
-    unknown token (or a draft deleted meanwhile). The draft, its round and its answers are read
-    together; then the claim (the conditional UPDATE of `submit_application`, only if the draft
-    is as it was read, so concurrent sends of one draft give one application and a page saved
-    in between is never left out) and the confirmation email's INSERT: one statement on
-    PostgreSQL, two on SQLite. A claim that misses reads the status once more, and reads the
-    draft again if it is still one. Core statements on the caller's connection
+    unknown token (or a draft deleted meanwhile).
+
+    A draft that `save_page` left complete is claimed in one statement on PostgreSQL, with its
+    confirmation email (two on SQLite), reading nothing first: the busiest request of a round's
+    last hours at its cheapest. Anything else (a page missing, the round closed, sent already,
+    an unknown token, a draft saved before this was kept) finds no draft to claim and is read:
+    the draft, its round and its answers together, then the claim as read (only if the draft is
+    as it was read, so a page saved in between is never left out) and the email. Concurrent
+    sends of one draft give one application. Core statements on the caller's connection
     (`send_connection`: in autocommit on PostgreSQL, else in its transaction): no ORM object is
     loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing
     was written; in a transaction it is spoilt: roll back and call again). `before_claim` is
-    called each time the draft is read and found ready, before anything is written: whatever it
-    raises stops the send with nothing written (the view reads its rate limit's answer there).
+    called before anything is written: whatever it raises stops the send with nothing written
+    (the view reads its rate limit's answer there).
     """
     if not token or len(token) > 100:
         return None
+    token_hash = hash_token(token)
+    before_claim()
+    if _claim_ready(connection, token_hash, now):
+        return "submitted"
     status: str | None = "draft"
     for _attempt in range(3):
-        status = _send_as_read(connection, hash_token(token), now, before_claim)
+        status = _send_as_read(connection, token_hash, now)
         if status != "draft":
             break
     return status
+
+
+def _claim_ready(connection: Connection, token_hash: str, now: datetime) -> bool:
+    values = {"claim_token_hash": token_hash, "now": now, **_sent_stamps(now)}
+    with _reference_clash_is_retried():
+        if connection.dialect.name == "postgresql":
+            return connection.execute(_CLAIM_READY_AND_QUEUE, values).first() is not None
+        claimed = connection.execute(_CLAIM_READY, values).first()
+        if claimed is None:
+            return False
+        connection.execute(_QUEUE_CONFIRMATION, {**values, "claimed_id": claimed.id})
+        return True
+
+
+@contextmanager
+def _reference_clash_is_retried() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        if not _reference_taken(error):
+            raise
+        raise ReferenceTaken() from error
 
 
 @lru_cache(maxsize=16)
@@ -528,10 +669,8 @@ def _round_as_read(
     round_id: int, title: str, opens_at: datetime, closes_at: datetime, settings: str
 ) -> Round:
     """The draft's round as the send read it: a Round never added to a session, only read (its
-    dates, title and settings, for the checks and the email). The same for every send of the
-    round in this process, until staff change any of these (the key is every value read). In
-    one process, the send's CPU against the bare INSERT's (benchmarks/bare_app.py) went from
-    1.57 and 1.54 times to 1.46 and 1.47 when the object and its decoded settings were kept."""
+    dates, title and settings, for the checks). The same for every send of the round in this
+    process, until staff change any of these (the key is every value read)."""
     return Round(
         id=round_id,
         title=title,
@@ -541,9 +680,7 @@ def _round_as_read(
     )
 
 
-def _send_as_read(
-    connection: Connection, token_hash: str, now: datetime, before_claim: Callable[[], None]
-) -> str | None:
+def _send_as_read(connection: Connection, token_hash: str, now: datetime) -> str | None:
     statement = _DRAFT_TO_SEND[connection.dialect.name]
     first = connection.execute(statement, {"token_hash": token_hash}).first()
     if first is None:
@@ -559,26 +696,18 @@ def _send_as_read(
     missing = missing_pages(answers)
     if missing:
         raise NotReady(missing)
-    before_claim()
-    values = _sent_values(answers, now)
-    claim = {"claim_id": first.id, "read_updated_at": first.updated_at, **values}
-    # The email is composed before the claim is known to win (on PostgreSQL both are written by
-    # one statement, the email's row only if the claim wins). Losing is rare: a double send.
-    email = _confirmation(round_, values["new_reference"], answers)
-    try:
+    claim = {
+        "claim_id": first.id,
+        "read_updated_at": first.updated_at,
+        **_sent_values(answers, now),
+    }
+    with _reference_clash_is_retried():
         if connection.dialect.name == "postgresql":
-            fields = {f"email_{key}": value for key, value in email.items()}
-            fields["email_created_at"] = fields["email_next_attempt_at"] = now
-            queued = connection.execute(_CLAIM_AND_QUEUE, {**claim, **fields}).first()
-            claimed = queued is not None
+            claimed = connection.execute(_CLAIM_AS_READ_AND_QUEUE, claim).first() is not None
         else:
             claimed = connection.execute(_CLAIM_AS_READ, claim).rowcount == 1
             if claimed:
-                queue_email(connection, application_id=first.id, **email)
-    except IntegrityError as error:
-        if not _reference_taken(error):
-            raise
-        raise ReferenceTaken() from error
+                connection.execute(_QUEUE_CONFIRMATION, {**claim, "claimed_id": first.id})
     if claimed:
         return "submitted"
     # Changed between our read and our claim: sent by another request, withdrawn by staff, or a

@@ -418,7 +418,7 @@ def _send(
 ) -> Response | list[Page] | None:
     """The final submit, once the declaration is valid: where to go next, or the pages still to
     finish, or None when the page is shown again with `messages` saying why. `before_claim`
-    raises to stop the send after the draft is read and before anything is written.
+    raises to stop the send before anything is written.
 
     A connection found dead by its first statement (the database restarted while it sat in the
     pool, and it was used too recently to be pinged: app/database.py) is tried once more on a
@@ -428,7 +428,7 @@ def _send(
     reconnected = False
     for _attempt in range(5):
         try:
-            # Core statements, in autocommit on PostgreSQL (each of the send's two statements is
+            # Core statements, in autocommit on PostgreSQL (each of the send's statements is
             # atomic on its own), else in the session's transaction: see send_connection.
             orm_session = db.session()
             with send_connection(orm_session) as connection:

@@ -139,7 +139,7 @@ def test_staff_download_everything_held_about_an_application(
     assert data["decisions"][0]["decision"] == "selected"
     assert data["decisions"][0]["reason_code"] == "top_score"
     confirmation = [e for e in data["emails"] if e["to"] == VALID["contact"]["email"]]
-    assert confirmation and confirmation[0]["body"]
+    assert confirmation and application.reference in confirmation[0]["subject"]
     # The download itself is in the audit log.
     assert (
         db.session.scalar(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
+
+from sqlalchemy import update
 
 from app.apply.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, Round
+from app.outbox import send_due
 from tests.app.helpers import Client
 
 ELIGIBILITY_IDS = ["uk_based", "adult_social_care", "co_production", "share_learning"]
@@ -76,3 +80,32 @@ def answered_draft(round_: Round, now: datetime) -> tuple[Application, str]:
     for page_id, values in VALID.items():
         save_page(db.session, draft, page_id, values, now)
     return draft, token
+
+
+def forget_readiness(application_id: int) -> None:
+    """As for a draft saved before save_page kept `ready_to_send` (or when another tab's save
+    left it unknown): its send must read the answers to decide."""
+    db.session.execute(
+        update(Application).where(Application.id == application_id).values(ready_to_send=None)
+    )
+    db.session.commit()
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+
+def sent_confirmations() -> list[str]:
+    """Send every due email as `flask send-mail` does (the confirmation is composed then), to a
+    transport that keeps them; returns the confirmations' plain-text bodies, oldest first."""
+    transport = RecordingTransport()
+    send_due(db.session, transport, "Partner Select <partners@example.org>")
+    return [
+        str(message.get_content())
+        for message in transport.messages
+        if str(message["Subject"]).startswith("Expression of interest received: ")
+    ]

@@ -16,6 +16,7 @@ from tests.app.apply.journey import (
     complete_application,
     pass_eligibility,
     send,
+    sent_confirmations,
 )
 from tests.app.helpers import Client
 
@@ -119,8 +120,11 @@ def test_whole_journey_from_start_to_confirmation(client: Client, open_round: Ro
         select(OutboxMessage).where(OutboxMessage.kind == "confirmation")
     ).one()
     assert confirmation.to_address == VALID["contact"]["email"]
-    assert reference in confirmation.subject and reference in confirmation.body
-    assert VALID["difference"]["difference"] in confirmation.body
+    assert reference in confirmation.subject
+    # Composed as it is sent: the reference and a copy of the answers.
+    [body] = sent_confirmations()
+    assert f"Your reference is {reference}" in body
+    assert VALID["difference"]["difference"] in body
 
 
 def test_change_link_returns_to_check_answers(client: Client, open_round: Round) -> None:

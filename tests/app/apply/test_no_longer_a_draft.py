@@ -23,7 +23,13 @@ from app.apply.services import (
 )
 from app.extensions import db
 from app.models import AnswerPage, Application, OutboxMessage, Round, utcnow
-from tests.app.apply.journey import VALID, answered_draft, complete_application
+from tests.app.apply.journey import (
+    VALID,
+    answered_draft,
+    complete_application,
+    forget_readiness,
+    sent_confirmations,
+)
 from tests.app.helpers import Client
 
 APPLICATIONS = Application.__table__
@@ -103,12 +109,13 @@ def test_a_page_saved_after_another_tab_sent_the_application_is_refused(
 def test_a_page_saved_between_the_sends_read_and_its_claim_is_sent_too(
     app: Flask, open_round: Round, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another tab saves a new organisation name after the send has read the draft: the claim
-    misses (the draft changed), the send reads it again, and the row and the email carry the
-    name saved last."""
+    """Another tab saves a new organisation name after the send has read the draft (one whose
+    readiness was not known): the claim misses (the draft changed), the send reads it again,
+    and the row and the email carry the name saved last."""
     now = utcnow()
-    _draft, token = answered_draft(open_round, now)
+    draft, token = answered_draft(open_round, now)
     db.session.commit()
+    forget_readiness(draft.id)
     renamed = {**VALID["organisation"], "organisation_name": "Cwm Carers Together"}
     check, calls = services.missing_pages, []
 
@@ -131,4 +138,6 @@ def test_a_page_saved_between_the_sends_read_and_its_claim_is_sent_too(
     row = db.session.execute(select(APPLICATIONS)).one()
     assert (row.status, row.organisation_name) == ("submitted", "Cwm Carers Together")
     [email] = db.session.scalars(select(OutboxMessage).filter_by(kind="confirmation")).all()
-    assert "Cwm Carers Together" in email.body
+    assert email.application_id == row.id
+    [body] = sent_confirmations()
+    assert "Cwm Carers Together" in body

@@ -1,11 +1,12 @@
 """The final submit's database work, statement by statement, and what it leaves on the object.
 
 The submit is the request every applicant makes at the busiest moment (the hours before a round
-closes), so its statements are counted: the draft with its round and answers (one SELECT), then
-the claim (a conditional UPDATE) and the confirmation email, one statement on PostgreSQL. A
-statement more (reading the row back, loading the round or the answers apart, a SAVEPOINT) fails
-here. A reference already taken spoils
-the transaction: the view rolls back and sends again with another, tested below for both paths.
+closes), so its statements are counted: a draft that saving its pages left complete is claimed
+(a conditional UPDATE by its token) with its confirmation email queued, one statement on
+PostgreSQL, reading nothing first. A statement more (reading the draft or its answers, reading
+the row back, a SAVEPOINT) fails here. A draft not known to be complete is read (its round and
+answers in one SELECT) and claimed as read. A reference already taken spoils the transaction:
+the view rolls back and sends again with another, tested below for both paths.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from app.apply.services import (
 )
 from app.extensions import db
 from app.models import Application, OutboxMessage, Round, utcnow
-from tests.app.apply.journey import VALID, answered_draft, complete_application
+from tests.app.apply.journey import (
+    VALID,
+    answered_draft,
+    complete_application,
+    forget_readiness,
+    sent_confirmations,
+)
 from tests.app.factories import submitted_application
 from tests.app.helpers import Client
 
@@ -57,11 +64,12 @@ def statements(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def test_final_submit_sends_two_statements_on_postgres_three_on_sqlite(
+def test_final_submit_sends_one_statement_on_postgres_two_on_sqlite(
     app: Flask, client: Client, open_round: Round
 ) -> None:
-    """PostgreSQL claims and queues the email in one statement (WITH claimed AS (UPDATE ...)
-    INSERT ...); SQLite, which has no data-modifying WITH, sends the two apart."""
+    """PostgreSQL claims the complete draft and queues the email in one statement (WITH claimed
+    AS (UPDATE ...) INSERT ...); SQLite, which has no data-modifying WITH, sends the two apart.
+    The email's body (a copy of the answers) is composed when it is sent, not in the request."""
     complete_application(client)
     form = client.hidden_fields(CHECK_ANSWERS)
     with statements(app) as seen:
@@ -69,29 +77,39 @@ def test_final_submit_sends_two_statements_on_postgres_three_on_sqlite(
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/application/confirmation")
     if db.engine.dialect.name == "postgresql":
-        assert seen == ["SELECT", "WITH"]
+        assert seen == ["WITH"]
     else:
-        assert seen == ["SELECT", "UPDATE", "INSERT"]
+        assert seen == ["UPDATE", "INSERT"]
     sent = db.session.execute(select(Application)).scalar_one()
     email = db.session.execute(
         select(OutboxMessage).where(OutboxMessage.kind == "confirmation")
     ).scalar_one()
     assert email.application_id == sent.id
     assert email.subject == f"Expression of interest received: {sent.reference}"
-    assert f"Your reference is {sent.reference}" in email.body
+    assert email.to_address == VALID["contact"]["email"]
+    assert email.body == ""  # composed when sent
     assert sent.submitted_at is not None
     for moment in (email.created_at, email.next_attempt_at):  # due at once
         assert sent.submitted_at <= moment <= utcnow()
     assert email.attempts == 0 and email.sent_at is None
+    # The row's mix attributes, from what saving the pages kept; nothing of it left behind.
+    assert (sent.nation, sent.region, sent.area_type) == ("wales", "wales", "rural")
+    assert sent.organisation_name == VALID["organisation"]["organisation_name"]
+    assert (sent.size_band, sent.led_by) == ("1-9", "carer-led")
+    assert sent.first_time is True  # never took part before (VALID)
+    assert sent.ready_to_send is None
+    [body] = sent_confirmations()
+    assert f"Your reference is {sent.reference}" in body
+    assert VALID["organisation"]["organisation_name"] in body
 
 
-def test_final_submit_on_postgres_is_two_autocommit_statements_and_the_pool_is_left_as_it_was(
+def test_final_submit_on_postgres_is_one_autocommit_statement_and_the_pool_is_left_as_it_was(
     app: Flask, client: Client, open_round: Round
 ) -> None:
-    """PostgreSQL: each of the send's two statements is atomic on its own, so they run with the
-    driver in autocommit (it sends no BEGIN or COMMIT, two round trips fewer), and the
-    connection is back in transaction mode when it returns to the pool, for the next request.
-    SQLite: one transaction, begun first (its claim and email are two statements)."""
+    """PostgreSQL: the send's statement is atomic on its own, so it runs with the driver in
+    autocommit (it sends no BEGIN or COMMIT, two round trips fewer), and the connection is back
+    in transaction mode when it returns to the pool, for the next request. SQLite: one
+    transaction, begun first (its claim and email are two statements)."""
     complete_application(client)
     form = client.hidden_fields(CHECK_ANSWERS)
     sent: list[tuple[str, object]] = []
@@ -114,10 +132,10 @@ def test_final_submit_on_postgres_is_two_autocommit_statements_and_the_pool_is_l
         event.remove(engine.pool, "checkin", checkin)
     assert response.headers["Location"].endswith("/application/confirmation")
     if engine.dialect.name == "postgresql":
-        assert sent == [("SELECT", True), ("WITH", True)]
+        assert sent == [("WITH", True)]
         assert returned and returned[-1] is False  # transactions again for whoever is next
     else:
-        assert [word for word, _mode in sent] == ["BEGIN", "SELECT", "UPDATE", "INSERT"]
+        assert [word for word, _mode in sent] == ["BEGIN", "UPDATE", "INSERT"]
     confirmations = select(func.count()).where(OutboxMessage.kind == "confirmation")
     assert db.session.scalar(confirmations) == 1
     status = db.session.scalar(select(Application.status))
@@ -257,6 +275,7 @@ def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
     now = utcnow()
     draft, token = answered_draft(open_round, now)
     db.session.commit()
+    forget_readiness(draft.id)  # so the send reads the draft
     table = Application.__table__
     check = services.missing_pages
 
@@ -274,10 +293,15 @@ def test_a_draft_changed_between_the_read_and_the_claim_reports_what_it_is_now(
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
 
 
-def test_the_send_reads_every_saved_page_and_only_those(app: Flask, open_round: Round) -> None:
-    """The draft's pages come back gathered into one object by the database: with none saved
-    every page is still to do; with one left out, that one; with all, the answers as saved (a
-    name with quotes, a backslash, a new line and Welsh letters arrives unchanged)."""
+@pytest.mark.parametrize("path", ["claimed as saved", "read first"])
+def test_the_send_reads_every_saved_page_and_only_those(
+    app: Flask, open_round: Round, path: str
+) -> None:
+    """The send finds what is still to do from the pages saved: with none, every page; with one
+    left out, that one; with all, it is sent, the row's columns as saved (a name with quotes, a
+    backslash, a new line and Welsh letters arrives unchanged), whether it comes from what
+    saving kept (the draft claimed as it stands) or from the pages gathered by the database into
+    one object (a draft whose readiness is not known is read first)."""
     now = utcnow()
     draft, token = start_application(db.session, open_round, {"uk_based": "yes"}, now)
     db.session.commit()
@@ -288,11 +312,16 @@ def test_the_send_reads_every_saved_page_and_only_those(app: Flask, open_round: 
     assert len(nothing_saved.value.pages) >= len(VALID) - 1  # every page (England adds one)
 
     name = 'Gofalwyr "Tŷ Newydd" \\ Cymru\nLtd'
-    saved = {**VALID, "organisation": {**VALID["organisation"], "organisation_name": name}}
+    saved = {
+        **VALID,
+        "organisation": {**VALID["organisation"], "organisation_name": name},
+        "experience": {**VALID["experience"], "prior_participation": "once"},
+    }
     for page_id, values in saved.items():
         if page_id != "contact":
             save_page(db.session, draft, page_id, values, now)
     db.session.commit()
+    assert draft.ready_to_send is None  # a page to go
     with pytest.raises(services.NotReady) as one_left:
         send_by_token(db.session.connection(), token, now)
     db.session.rollback()
@@ -300,42 +329,64 @@ def test_the_send_reads_every_saved_page_and_only_those(app: Flask, open_round: 
 
     save_page(db.session, draft, "contact", VALID["contact"], now)
     db.session.commit()
+    assert draft.ready_to_send is not None and draft.ready_to_send["organisation_name"] == name
+    if path == "read first":
+        forget_readiness(draft.id)
     assert send_by_token(db.session.connection(), token, now) == "submitted"
     db.session.commit()
     table = Application.__table__
     row = db.session.execute(select(table).where(table.c.id == draft.id)).one()
     assert (row.status, row.organisation_name, row.nation) == ("submitted", name, "wales")
-    body = db.session.scalars(select(OutboxMessage.body).filter_by(kind="confirmation")).one()
+    assert (row.first_time, row.ready_to_send) == (False, None)  # took part once before
+    [body] = sent_confirmations()
     assert 'Gofalwyr "Tŷ Newydd" \\ Cymru' in body
 
 
-def test_a_send_sees_the_round_as_staff_left_it_since_the_last_send(
+def test_a_send_checks_the_round_as_staff_left_it_since_the_last_send(
     app: Flask, open_round: Round
 ) -> None:
-    """The send keeps the round it read (its settings decoded once) for later sends of the same
-    round: a change staff make in between (the next steps text, the closing time) is in the
-    next send's email and checks, not the round as the first send found it."""
+    """A send that reads the draft keeps the round it read (its settings decoded once) for later
+    sends of the same round: a change staff make in between (the closing time) is in the next
+    send's checks, not the round as the first send found it. The email, composed when sent,
+    says what the round says then."""
     now = utcnow()
-    drafts = [answered_draft(open_round, now)[1] for _ in range(3)]
+    drafts = [answered_draft(open_round, now) for _ in range(3)]
     db.session.commit()
-    assert send_by_token(db.session.connection(), drafts[0], now) == "submitted"
+    tokens = []
+    for draft, token in drafts:
+        forget_readiness(draft.id)
+        tokens.append(token)
+    assert send_by_token(db.session.connection(), tokens[0], now) == "submitted"
     db.session.commit()
+    assert ["Panel meets on 3 March." in body for body in sent_confirmations()] == [False]
 
     settings = dict(open_round.settings)
     settings["texts"] = {**settings.get("texts", {}), "next_steps": "Panel meets on 3 March."}
     open_round.settings = settings
     db.session.commit()
-    assert send_by_token(db.session.connection(), drafts[1], now) == "submitted"
+    assert send_by_token(db.session.connection(), tokens[1], now) == "submitted"
     db.session.commit()
-    bodies = db.session.scalars(
-        select(OutboxMessage.body).filter_by(kind="confirmation").order_by(OutboxMessage.id)
-    ).all()
-    assert "Panel meets on 3 March." not in bodies[0]
-    assert "Panel meets on 3 March." in bodies[1]
+    assert ["Panel meets on 3 March." in body for body in sent_confirmations()] == [True]
 
     open_round.closes_at = now - timedelta(minutes=1)
     db.session.commit()
     with pytest.raises(services.RoundClosed):
-        send_by_token(db.session.connection(), drafts[2], now)
+        send_by_token(db.session.connection(), tokens[2], now)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).where(Application.status == "draft")) == 1
+
+
+def test_a_complete_draft_is_not_claimed_once_its_round_has_closed(
+    app: Flask, open_round: Round
+) -> None:
+    """The one-statement claim checks the round's times itself: at the closing time a complete
+    draft is refused (RoundClosed, nothing written), as one read first is."""
+    now = utcnow()
+    draft, token = answered_draft(open_round, now)
+    db.session.commit()
+    assert draft.ready_to_send is not None
+    with pytest.raises(services.RoundClosed):
+        send_by_token(db.session.connection(), token, open_round.closes_at)
+    db.session.rollback()
+    assert db.session.scalar(select(Application.status)) == "draft"
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
