@@ -122,8 +122,9 @@ class Application(db.Model):  # type: ignore[name-defined]
     # Set when the personal data was erased (app/data_protection.py); the decision record stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # While a draft is complete: the mix attributes its send would write, as `save_page` last
-    # found them (None while a page is missing, or when not known). The final submit then claims
-    # the draft in one statement, without reading its answers (app/apply/services.py).
+    # found them, and which rules found it complete (None while a page is missing, or when not
+    # known). The final submit then claims the draft in one statement, without reading its
+    # answers (app/apply/services.py).
     ready_to_send: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     round: Mapped[Round] = relationship(back_populates="applications")

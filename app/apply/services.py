@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..models import AnswerPage, Application, OutboxMessage, Round, UTCDateTime
 from ..outbox import composes, queue_email
 from ..rounds import LONDON, option_label
-from . import emails
+from . import emails, questions
 from .questions import (
     ELIGIBILITY,
     SECTIONS,
@@ -143,7 +144,7 @@ def save_page(
     # else the answers in hand may not be the draft's, and the send reads them to decide.
     table = Application.__table__
     after = {**application.answers, page_id: dict(answers)}
-    ready = None if missing_pages(after) else mix_attributes(after)
+    ready = None if missing_pages(after) else {**mix_attributes(after), "rules": READY_RULES}
     touched = session.execute(
         update(table)  # type: ignore[arg-type]
         .where(
@@ -301,6 +302,19 @@ def answer_rows(round_: Round, answers: Answers) -> list[tuple[Section, list[Ans
     return result
 
 
+def _rules_version() -> str:
+    """Which rules found a draft complete: the source of the questions and of this module. A
+    draft saved complete before a release changed them (a question made required, say) is read
+    and checked again when it is sent, not claimed as it was saved."""
+    digest = hashlib.sha256()
+    for module in (__file__, questions.__file__):
+        digest.update(Path(str(module)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+READY_RULES = _rules_version()
+
+
 # The claim: draft -> submitted, only if still a draft. Built once with named parameters (they
 # cannot share the columns' names), so each send only binds its values.
 _STAMP_COLUMNS = ("status", "reference", "submitted_at", "declaration_at", "updated_at")
@@ -348,7 +362,7 @@ _CLAIM_READY = (
     .where(
         _apps.c.token_hash == bindparam("claim_token_hash"),
         _apps.c.status == "draft",
-        _ready.is_not(None),
+        _ready["rules"].as_string() == bindparam("ready_rules"),  # NULL: not known complete
         _apps.c.round_id.in_(
             select(_rounds.c.id).where(
                 _rounds.c.opens_at <= bindparam("now", type_=UTCDateTime()),
@@ -643,7 +657,12 @@ def send_by_token(
 
 
 def _claim_ready(connection: Connection, token_hash: str, now: datetime) -> bool:
-    values = {"claim_token_hash": token_hash, "now": now, **_sent_stamps(now)}
+    values = {
+        "claim_token_hash": token_hash,
+        "ready_rules": READY_RULES,
+        "now": now,
+        **_sent_stamps(now),
+    }
     with _reference_clash_is_retried():
         if connection.dialect.name == "postgresql":
             return connection.execute(_CLAIM_READY_AND_QUEUE, values).first() is not None
