@@ -318,17 +318,8 @@ READY_RULES = _rules_version()
 # The claim: draft -> submitted, only if still a draft. Built once with named parameters (they
 # cannot share the columns' names), so each send only binds its values.
 _STAMP_COLUMNS = ("status", "reference", "submitted_at", "declaration_at", "updated_at")
-_SENT_COLUMNS = (
-    *_STAMP_COLUMNS,
-    "organisation_name",
-    "nation",
-    "region",
-    "area_type",
-    "size_band",
-    "led_by",
-    "first_time",
-    "ready_to_send",
-)
+_MIX_COLUMNS = tuple(mix_attributes({}))  # organisation_name, nation, ... first_time
+_SENT_COLUMNS = (*_STAMP_COLUMNS, *_MIX_COLUMNS, "ready_to_send")
 _apps = Application.__table__
 _rounds = Round.__table__
 _pages = AnswerPage.__table__
@@ -351,11 +342,8 @@ _CLAIM_AS_READ = _CLAIM.where(_apps.c.updated_at == bindparam("read_updated_at")
 # after finds the application sent and changes nothing.
 _ready = _apps.c.ready_to_send
 _MIX_FROM_READY = {
-    **{
-        column: _ready[column].as_string()
-        for column in ("organisation_name", "nation", "region", "area_type", "size_band", "led_by")
-    },
-    "first_time": _ready["first_time"].as_boolean(),
+    column: _ready[column].as_boolean() if column == "first_time" else _ready[column].as_string()
+    for column in _MIX_COLUMNS
 }
 _CLAIM_READY = (
     update(_apps)  # type: ignore[arg-type]
