@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.apply import services
 from app.apply.services import find_by_token, save_page, send_by_token
 from app.extensions import db
-from app.models import Application, Round, utcnow
-from tests.app.apply.journey import VALID, answered_draft
+from app.models import Application, OutboxMessage, Round, utcnow
+from tests.app.apply.journey import VALID, answered_draft, sent_confirmations
 
 
 @contextmanager
@@ -116,3 +116,30 @@ def test_a_draft_found_complete_by_other_rules_is_read_and_checked_again(
     db.session.commit()
     assert seen[:2] == ["UPDATE", "SELECT"] or seen[:2] == ["WITH", "SELECT"]
     assert db.session.scalar(select(Application.status).filter_by(id=draft.id)) == "submitted"
+
+
+def test_a_confirmation_with_nothing_to_compose_it_from_is_dropped_not_sent_blank(
+    app: Flask, open_round: Round, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The confirmation is composed as it is sent, from its application. One whose application
+    is gone (its link set to NULL when the row is deleted) is dropped with a warning that names
+    only the message, never sent with an empty body; the one beside it goes out."""
+    now = utcnow()
+    tokens = [answered_draft(open_round, now)[1] for _ in range(2)]
+    db.session.commit()
+    for token in tokens:
+        assert send_by_token(db.session.connection(), token, now) == "submitted"
+    db.session.commit()
+    gone, kept_message = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    gone_id = gone.id
+    db.session.execute(update(OutboxMessage).filter_by(id=gone_id).values(application_id=None))
+    db.session.commit()
+
+    bodies = sent_confirmations()
+    assert len(bodies) == 1
+    sent = db.session.get(Application, kept_message.application_id)
+    assert sent is not None
+    assert f"Your reference is {sent.reference}" in bodies[0]
+    assert db.session.get(OutboxMessage, gone_id) is None
+    assert f"outbox message {gone_id} (confirmation) dropped" in caplog.text
+    assert VALID["contact"]["email"] not in caplog.text
