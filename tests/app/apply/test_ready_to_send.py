@@ -3,13 +3,11 @@ must not trust it: the draft is then read and checked, as every send was before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.apply import services
@@ -17,22 +15,7 @@ from app.apply.services import find_by_token, save_page, send_by_token
 from app.extensions import db
 from app.models import Application, OutboxMessage, Round, utcnow
 from tests.app.apply.journey import VALID, answered_draft, sent_confirmations
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: object, cursor: object, sql: str, *args: object) -> None:
-        word = sql.split(None, 1)[0].upper()
-        if word != "BEGIN":
-            seen.append(word)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.app.apply.test_submit_statements import statements
 
 
 def kept(application_id: int) -> dict[str, object] | None:
@@ -111,7 +94,7 @@ def test_a_draft_found_complete_by_other_rules_is_read_and_checked_again(
     draft, token = answered_draft(open_round, now)
     db.session.commit()
     monkeypatch.setattr(services, "READY_RULES", "another-release")
-    with statements() as seen:
+    with statements(app) as seen:
         assert send_by_token(db.session.connection(), token, now) == "submitted"
     db.session.commit()
     assert seen[:2] == ["UPDATE", "SELECT"] or seen[:2] == ["WITH", "SELECT"]
