@@ -147,7 +147,9 @@ def send_due(
 
     Each message is claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so several senders never
     send the same message; it is marked sent, and its body blanked, in the transaction that
-    claimed it. A failure leaves it queued with a growing delay.
+    claimed it. A failure leaves it queued with a growing delay. A message queued with an empty
+    body is composed first (`composes`), and blanked again if it is not sent; one that cannot be
+    composed now waits like a failed send, one with nothing to compose it from is dropped.
     """
     sent = failed = 0
     for _ in range(limit):
@@ -160,20 +162,37 @@ def send_due(
         ).first()
         if row is None:
             break
-        if not row.body and not _composed(session, row):
-            # Nothing left to compose it from (its application deleted): no email to send.
-            log.warning(
-                "outbox message %s (%s) dropped: nothing to compose it from", row.id, row.kind
-            )
-            session.delete(row)
-            session.commit()
-            continue
+        composed = not row.body
+        if composed:
+            row_id, kind = row.id, row.kind
+            try:
+                found = _compose(session, row)
+            except Exception as error:  # one message that cannot be composed now
+                # (a bug, a database error) must not stop the others: it waits and is retried.
+                session.rollback()
+                retry = session.get(OutboxMessage, row_id)
+                if retry is not None:
+                    _failed(retry, type(error).__name__, now)
+                    session.commit()
+                failed += 1
+                log.warning(
+                    "outbox message %s (%s) not composed (%s)", row_id, kind, type(error).__name__
+                )
+                continue
+            if not found:
+                # Nothing left to compose it from (its application deleted): no email to send.
+                log.warning(
+                    "outbox message %s (%s) dropped: nothing to compose it from", row_id, kind
+                )
+                session.delete(row)
+                session.commit()
+                continue
         try:
             transport.send(build_message(row, sender))
         except (OSError, smtplib.SMTPException) as error:
-            row.attempts += 1
-            row.last_error = type(error).__name__
-            row.next_attempt_at = now() + backoff(row.attempts)
+            _failed(row, type(error).__name__, now)
+            if composed:
+                row.body = ""  # composed again for the next attempt: no copy kept meanwhile
             session.commit()
             failed += 1
             # The error text can quote the address: log only the type and the row id.
@@ -191,6 +210,14 @@ def send_due(
     return sent, failed
 
 
-def _composed(session: Session, row: OutboxMessage) -> bool:
+def _compose(session: Session, row: OutboxMessage) -> bool:
     composer = _COMPOSERS.get(row.kind)
-    return composer is not None and composer(session, row)
+    if composer is None:
+        raise LookupError(f"nothing composes {row.kind} messages")
+    return composer(session, row)
+
+
+def _failed(row: OutboxMessage, error: str, now: Callable[[], datetime]) -> None:
+    row.attempts += 1
+    row.last_error = error
+    row.next_attempt_at = now() + backoff(row.attempts)

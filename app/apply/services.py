@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     func,
     insert,
@@ -152,18 +153,21 @@ def save_page(
             table.c.status == "draft",
             table.c.updated_at == application.updated_at,
         )
-        .values(updated_at=now, ready_to_send=ready)
+        .values(updated_at=now, ready_to_send=ready, ready_at=now if ready else None)
     )
     if touched.rowcount != 1:
+        ready = None
         touched = session.execute(
             update(table)  # type: ignore[arg-type]
             .where(table.c.id == application.id, table.c.status == "draft")
-            .values(updated_at=now, ready_to_send=None)
+            .values(updated_at=now, ready_to_send=None, ready_at=None)
         )
     if touched.rowcount != 1:
         status = session.execute(select(table.c.status).where(table.c.id == application.id))
         raise NoLongerADraft(str(status.scalar_one_or_none() or "deleted"))
     set_committed_value(application, "updated_at", now)
+    set_committed_value(application, "ready_to_send", ready)
+    set_committed_value(application, "ready_at", now if ready else None)
     # The draft's pages are loaded with it (find_by_token): no SELECT for the one to change.
     existing = next((p for p in application.pages if p.page_id == page_id), None)
     if existing is not None:
@@ -319,7 +323,7 @@ READY_RULES = _rules_version()
 # cannot share the columns' names), so each send only binds its values.
 _STAMP_COLUMNS = ("status", "reference", "submitted_at", "declaration_at", "updated_at")
 _MIX_COLUMNS = tuple(mix_attributes({}))  # organisation_name, nation, ... first_time
-_SENT_COLUMNS = (*_STAMP_COLUMNS, *_MIX_COLUMNS, "ready_to_send")
+_SENT_COLUMNS = (*_STAMP_COLUMNS, *_MIX_COLUMNS, "ready_to_send", "ready_at")
 _apps = Application.__table__
 _rounds = Round.__table__
 _pages = AnswerPage.__table__
@@ -337,9 +341,10 @@ _CLAIM_AS_READ = _CLAIM.where(_apps.c.updated_at == bindparam("read_updated_at")
 
 # The applicant's send of a draft that `save_page` left complete (ready_to_send holds the mix
 # attributes as they were saved): claimed by its token without reading anything first, if still a
-# draft, still complete and its round open. The row's lock orders it with any page save: a save
-# that got there first has set ready_to_send anew (None if a page is now missing), one that comes
-# after finds the application sent and changes nothing.
+# draft, complete by these rules, unchanged since (ready_at is its updated_at: any other writer,
+# the ORM's onupdate or an older release's save_page, moves updated_at alone) and its round open.
+# The row's lock orders it with any page save: a save that got there first has set ready_to_send
+# anew (None if a page is now missing), one that comes after finds the application sent.
 _ready = _apps.c.ready_to_send
 _MIX_FROM_READY = {
     column: _ready[column].as_boolean() if column == "first_time" else _ready[column].as_string()
@@ -351,6 +356,7 @@ _CLAIM_READY = (
         _apps.c.token_hash == bindparam("claim_token_hash"),
         _apps.c.status == "draft",
         _ready["rules"].as_string() == bindparam("ready_rules"),  # NULL: not known complete
+        _apps.c.ready_at == _apps.c.updated_at,
         _apps.c.round_id.in_(
             select(_rounds.c.id).where(
                 _rounds.c.opens_at <= bindparam("now", type_=UTCDateTime()),
@@ -363,6 +369,7 @@ _CLAIM_READY = (
             **{column: bindparam(f"new_{column}") for column in _STAMP_COLUMNS},
             **_MIX_FROM_READY,
             "ready_to_send": null(),
+            "ready_at": null(),
         }
     )
     .returning(_apps.c.id)
@@ -458,6 +465,7 @@ def _sent_stamps(now: datetime) -> dict[str, Any]:
         "new_declaration_at": now,
         "new_updated_at": now,
         "new_ready_to_send": None,
+        "new_ready_at": None,
         "email_subject": _subject(reference),
         "email_at": now,
     }
@@ -736,5 +744,19 @@ def email_resume_link(
         body=emails.resume_link(application, link),
         application_id=application.id,
     )
-    application.link_emailed_at = now
-    session.flush()
+    # Not a change to the answers: a draft kept as complete stays so (ready_at moves with
+    # updated_at, which the ORM's onupdate would move alone, making the send read the draft).
+    table = Application.__table__
+    stamp = literal(now, UTCDateTime())
+    session.execute(
+        update(table)  # type: ignore[arg-type]
+        .where(table.c.id == application.id)
+        .values(
+            link_emailed_at=stamp,
+            updated_at=stamp,
+            ready_at=case((table.c.ready_at == table.c.updated_at, stamp), else_=table.c.ready_at),
+        )
+    )
+    set_committed_value(application, "link_emailed_at", now)
+    set_committed_value(application, "updated_at", now)
+    session.expire(application, ["ready_at"])

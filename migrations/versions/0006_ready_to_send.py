@@ -19,8 +19,10 @@ def upgrade():
     # NULL for every existing draft: its send reads the answers and decides, as before.
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("ready_to_send", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("ready_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_column("ready_at")
         batch_op.drop_column("ready_to_send")

@@ -4,17 +4,27 @@ must not trust it: the draft is then read and checked, as every send was before.
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import outbox
 from app.apply import services
-from app.apply.services import find_by_token, save_page, send_by_token
+from app.apply.services import email_resume_link, find_by_token, save_page, send_by_token
 from app.extensions import db
-from app.models import Application, OutboxMessage, Round, utcnow
-from tests.app.apply.journey import VALID, answered_draft, sent_confirmations
+from app.models import AnswerPage, Application, OutboxMessage, Round, utcnow
+from app.outbox import send_due
+from app.staff.services import withdraw_application
+from tests.app.apply.journey import (
+    VALID,
+    RecordingTransport,
+    answered_draft,
+    sent_confirmations,
+)
 from tests.app.apply.test_submit_statements import statements
 
 
@@ -126,3 +136,134 @@ def test_a_confirmation_with_nothing_to_compose_it_from_is_dropped_not_sent_blan
     assert db.session.get(OutboxMessage, gone_id) is None
     assert f"outbox message {gone_id} (confirmation) dropped" in caplog.text
     assert VALID["contact"]["email"] not in caplog.text
+
+
+def test_a_complete_draft_is_not_claimed_before_its_round_opens(
+    app: Flask, open_round: Round
+) -> None:
+    now = utcnow()
+    draft, token = answered_draft(open_round, now)
+    db.session.commit()
+    with pytest.raises(services.RoundClosed):
+        send_by_token(db.session.connection(), token, open_round.opens_at - timedelta(seconds=1))
+    db.session.rollback()
+    assert db.session.scalar(select(Application.status).filter_by(id=draft.id)) == "draft"
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+def test_a_change_that_bypasses_save_page_makes_the_send_read_the_draft(
+    app: Flask, open_round: Round
+) -> None:
+    """As an older release's save_page would (it knows nothing of ready_to_send): the contact's
+    email blanked and the row's updated_at moved. The draft's kept readiness no longer matches
+    its updated_at, so the send reads the answers and finds the page to finish."""
+    now = utcnow()
+    draft, token = answered_draft(open_round, now)
+    db.session.commit()
+    assert kept(draft.id) is not None
+    later = now + timedelta(minutes=5)
+    db.session.execute(
+        update(AnswerPage)
+        .filter_by(application_id=draft.id, page_id="contact")
+        .values(answers={**VALID["contact"], "email": ""})
+    )
+    db.session.execute(update(Application).filter_by(id=draft.id).values(updated_at=later))
+    db.session.commit()
+    with pytest.raises(services.NotReady) as not_ready:
+        send_by_token(db.session.connection(), token, later)
+    db.session.rollback()
+    assert [page.id for page in not_ready.value.pages] == ["contact"]
+
+
+def test_a_withdrawn_draft_keeps_no_copy_of_its_mix(
+    app: Flask, open_round: Round, make_user: Any
+) -> None:
+    now = utcnow()
+    draft, _token = answered_draft(open_round, now)
+    db.session.commit()
+    assert kept(draft.id) is not None
+    withdraw_application(db.session, draft, "Asked to withdraw", make_user("staff"), now)
+    db.session.commit()
+    assert kept(draft.id) is None
+    assert db.session.scalar(select(Application.ready_at).filter_by(id=draft.id)) is None
+
+
+def test_an_email_link_sent_after_the_last_page_keeps_the_draft_ready(
+    app: Flask, open_round: Round
+) -> None:
+    """Asking for the resume link changes the row (when it was emailed), not the answers."""
+    now = utcnow()
+    draft, token = answered_draft(open_round, now)
+    db.session.commit()
+    application = find_by_token(db.session, token)
+    assert application is not None
+    later = now + timedelta(minutes=1)
+    email_resume_link(db.session, application, VALID["contact"]["email"], "https://x/r/t", later)
+    db.session.commit()
+    row = db.session.execute(
+        select(Application.updated_at, Application.ready_at).filter_by(id=draft.id)
+    ).one()
+    assert row.updated_at == row.ready_at == later
+    with statements(app) as seen:
+        assert send_by_token(db.session.connection(), token, later) == "submitted"
+    assert seen in (["WITH"], ["UPDATE", "INSERT"])
+
+
+class FailingTransport(RecordingTransport):
+    def send(self, message: EmailMessage) -> None:
+        raise ConnectionRefusedError("SMTP down")
+
+
+def queued_confirmation(open_round: Round) -> int:
+    now = utcnow()
+    _draft, token = answered_draft(open_round, now)
+    db.session.commit()
+    assert send_by_token(db.session.connection(), token, now) == "submitted"
+    db.session.commit()
+    return int(db.session.scalars(select(func.max(OutboxMessage.id))).one())
+
+
+def test_a_composed_confirmation_that_is_not_sent_keeps_no_copy_of_the_answers(
+    app: Flask, open_round: Round
+) -> None:
+    message_id = queued_confirmation(open_round)
+    assert send_due(db.session, FailingTransport(), "sender@example.org") == (0, 1)
+    db.session.expire_all()
+    message = db.session.get(OutboxMessage, message_id)
+    assert message is not None
+    assert (message.sent_at, message.attempts, message.body) == (None, 1, "")
+    assert message.last_error == "ConnectionRefusedError"
+
+
+def test_a_confirmation_that_cannot_be_composed_waits_and_the_rest_still_go(
+    app: Flask, open_round: Round, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A composer that fails (a bug, the database) or none registered for the kind: the message
+    is kept with the error and a retry time, and the next message is sent meanwhile."""
+    first = queued_confirmation(open_round)
+    db.session.execute(
+        update(OutboxMessage).filter_by(id=first).values(kind="confirmation-of-another-kind")
+    )
+    second = queued_confirmation(open_round)
+
+    def broken(session: object, message: object) -> bool:
+        raise ValueError("a bug")
+
+    third = queued_confirmation(open_round)
+    monkeypatch.setitem(outbox._COMPOSERS, "confirmation-broken", broken)
+    db.session.execute(
+        update(OutboxMessage).filter_by(id=second).values(kind="confirmation-broken")
+    )
+    db.session.commit()
+
+    transport = RecordingTransport()
+    assert send_due(db.session, transport, "sender@example.org") == (1, 2)
+    assert len(transport.messages) == 1
+    db.session.expire_all()
+    for waiting, error in ((first, "LookupError"), (second, "ValueError")):
+        message = db.session.get(OutboxMessage, waiting)
+        assert message is not None
+        assert (message.sent_at, message.attempts, message.last_error) == (None, 1, error)
+        assert message.next_attempt_at > utcnow()
+    sent = db.session.get(OutboxMessage, third)
+    assert sent is not None and sent.sent_at is not None
