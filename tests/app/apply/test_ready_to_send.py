@@ -3,7 +3,7 @@ must not trust it: the draft is then read and checked, as every send was before.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -33,12 +33,18 @@ def kept(application_id: int) -> dict[str, object] | None:
     return db.session.scalar(select(Application.ready_to_send).filter_by(id=application_id))
 
 
+def committed_draft(open_round: Round) -> tuple[Application, str, datetime]:
+    """A draft with every page answered, committed; with its token and the time it was saved."""
+    now = utcnow()
+    draft, token = answered_draft(open_round, now)
+    db.session.commit()
+    return draft, token, now
+
+
 def test_a_complete_draft_keeps_its_mix_attributes_and_a_missing_answer_clears_them(
     app: Flask, open_round: Round
 ) -> None:
-    now = utcnow()
-    draft, _token = answered_draft(open_round, now)
-    db.session.commit()
+    draft, _token, now = committed_draft(open_round)
     ready = kept(draft.id)
     assert ready is not None
     assert ready["organisation_name"] == VALID["organisation"]["organisation_name"]
@@ -62,9 +68,7 @@ def test_a_save_from_a_draft_read_before_another_tabs_save_leaves_it_unknown(
     saves another page, its answers in hand now out of date (they still hold the other page
     complete). It must not mark the draft complete: it leaves readiness unknown, and the send
     reads the answers and finds the page to finish."""
-    now = utcnow()
-    _draft, token = answered_draft(open_round, now)
-    db.session.commit()
+    _draft, token, now = committed_draft(open_round)
     first_tab = find_by_token(db.session, token)
     assert first_tab is not None
     first_tab_updated_at = first_tab.updated_at
@@ -100,9 +104,7 @@ def test_a_draft_found_complete_by_other_rules_is_read_and_checked_again(
 ) -> None:
     """Saved complete before a release changed the questions or this check: the one-statement
     claim passes it by, and the send reads the draft and decides with the rules it has now."""
-    now = utcnow()
-    draft, token = answered_draft(open_round, now)
-    db.session.commit()
+    draft, token, now = committed_draft(open_round)
     monkeypatch.setattr(services, "READY_RULES", "another-release")
     with statements(app) as seen:
         assert send_by_token(db.session.connection(), token, now) == "submitted"
@@ -141,9 +143,7 @@ def test_a_confirmation_with_nothing_to_compose_it_from_is_dropped_not_sent_blan
 def test_a_complete_draft_is_not_claimed_before_its_round_opens(
     app: Flask, open_round: Round
 ) -> None:
-    now = utcnow()
-    draft, token = answered_draft(open_round, now)
-    db.session.commit()
+    draft, token, _now = committed_draft(open_round)
     with pytest.raises(services.RoundClosed):
         send_by_token(db.session.connection(), token, open_round.opens_at - timedelta(seconds=1))
     db.session.rollback()
@@ -157,9 +157,7 @@ def test_a_change_that_bypasses_save_page_makes_the_send_read_the_draft(
     """As an older release's save_page would (it knows nothing of ready_to_send): the contact's
     email blanked and the row's updated_at moved. The draft's kept readiness no longer matches
     its updated_at, so the send reads the answers and finds the page to finish."""
-    now = utcnow()
-    draft, token = answered_draft(open_round, now)
-    db.session.commit()
+    draft, token, now = committed_draft(open_round)
     assert kept(draft.id) is not None
     later = now + timedelta(minutes=5)
     db.session.execute(
@@ -178,9 +176,7 @@ def test_a_change_that_bypasses_save_page_makes_the_send_read_the_draft(
 def test_a_withdrawn_draft_keeps_no_copy_of_its_mix(
     app: Flask, open_round: Round, make_user: Any
 ) -> None:
-    now = utcnow()
-    draft, _token = answered_draft(open_round, now)
-    db.session.commit()
+    draft, _token, now = committed_draft(open_round)
     assert kept(draft.id) is not None
     withdraw_application(db.session, draft, "Asked to withdraw", make_user("staff"), now)
     db.session.commit()
@@ -192,9 +188,7 @@ def test_an_email_link_sent_after_the_last_page_keeps_the_draft_ready(
     app: Flask, open_round: Round
 ) -> None:
     """Asking for the resume link changes the row (when it was emailed), not the answers."""
-    now = utcnow()
-    draft, token = answered_draft(open_round, now)
-    db.session.commit()
+    draft, token, now = committed_draft(open_round)
     application = find_by_token(db.session, token)
     assert application is not None
     later = now + timedelta(minutes=1)
@@ -215,9 +209,7 @@ class FailingTransport(RecordingTransport):
 
 
 def queued_confirmation(open_round: Round) -> int:
-    now = utcnow()
-    _draft, token = answered_draft(open_round, now)
-    db.session.commit()
+    _draft, token, now = committed_draft(open_round)
     assert send_by_token(db.session.connection(), token, now) == "submitted"
     db.session.commit()
     return int(db.session.scalars(select(func.max(OutboxMessage.id))).one())
