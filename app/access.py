@@ -12,6 +12,7 @@ from flask_login import current_user, logout_user
 
 from .extensions import db, login_manager
 from .models import User, utcnow
+from .urls import whole_number_or_none
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,11 +41,12 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        ident, _, version = user_id.partition(":")
-        if not ident.isdigit() or not version.isdigit():
+        first, _, second = user_id.partition(":")
+        ident, version = whole_number_or_none(first), whole_number_or_none(second)
+        if ident is None or version is None:
             return None
-        user = db.session.get(User, int(ident))
-        if user is None or user.session_version != int(version) or not user.is_active:
+        user = db.session.get(User, ident)
+        if user is None or user.session_version != version or not user.is_active:
             return None
         return user
 

@@ -15,6 +15,7 @@ from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..models import Round, SelectionRun, User, utcnow
 from ..rounds import options
+from ..urls import whole_number_or_none
 from . import bp
 from .run_forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
 from .run_services import (
@@ -61,8 +62,7 @@ def _name(user_id: int | None) -> str:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.values.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number_or_none(request.values.get(name))
 
 
 def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
@@ -99,13 +99,12 @@ def shortlist_context(
     nations = options(round_, "nation")
     if nation not in dict(nations):
         nation = ""
-    page = request.args.get("page", "")
     found = shortlist_page(
         db.session,
         run,
         decision=decision or None,
         nation=nation or None,
-        page=int(page) if page.isdecimal() and len(page) < 7 else 1,
+        page=whole_number_or_none(request.args.get("page")) or 1,
         per_page=SHORTLIST_PER_PAGE,
         hidden=hidden,
     )
