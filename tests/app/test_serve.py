@@ -203,16 +203,18 @@ def test_workers_share_rate_limit_counters_in_redis(served: Served) -> None:
     assert keys, "no rate-limit counters in Redis"
 
 
-def test_access_log_has_no_resume_tokens_or_query_strings(served: Served) -> None:
-    token = "Tok" + secrets.token_urlsafe(16)
-    requests.get(f"{served.url}/resume/{token}", timeout=10)
+def test_access_log_has_no_secret_links_or_query_strings(served: Served) -> None:
+    resume, password = ("Tok" + secrets.token_urlsafe(16) for _ in range(2))
+    requests.get(f"{served.url}/resume/{resume}", timeout=10)
+    requests.get(f"{served.url}/set-password/{password}", timeout=10)
     requests.get(f"{served.url}/?q=someone%40example.org", timeout=10)
     deadline = time.monotonic() + 5
-    while "/resume/[redacted]" not in served.log.read_text():
-        assert time.monotonic() < deadline, "no access-log line for the resume link"
+    while "/set-password/[redacted]" not in served.log.read_text():
+        assert time.monotonic() < deadline, "no access-log line for the set-password link"
         time.sleep(0.1)
     log = served.log.read_text()
-    assert token not in log
+    assert "/resume/[redacted]" in log
+    assert resume not in log and password not in log
     assert "someone" not in log
 
 
