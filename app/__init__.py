@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS, Config, check_production
+from .config import CONFIGS, Config, check_production, trusted_hosts
 from .redaction import RedactSecretLinks
 from .sessions import RefreshingSessionInterface
 
@@ -35,6 +35,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     if app.config.get("ENV_NAME") == "production":
         check_production(app.config)
+    if app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -52,6 +54,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from . import access, cli, errors, extensions, security
     from .database import init_database
 
+    security.refuse_untrusted_hosts(app)
     extensions.db.init_app(app)
     init_database(app)
     extensions.migrate.init_app(

@@ -37,6 +37,7 @@ CLEARED = (
     "MAIL_OUTBOX_DIR",
     "FLASK_DEBUG",
     "TRUSTED_PROXIES",
+    "PUBLIC_BASE_URL",
     "SESSION_COOKIE_SECURE",
     "WEB_CONCURRENCY",
     "BIND",
@@ -137,6 +138,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             APPLY_SUBMIT_RATE_LIMIT=f"{SUBMIT_LIMIT} per hour",
             WEB_CONCURRENCY="2",
             BIND=f"127.0.0.1:{port}",
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         )
         log = folder / "serve.log"
         process = make_serve(env, log)
@@ -229,11 +231,13 @@ def test_make_serve_says_what_is_missing_and_starts_nothing(tmp_path: Path) -> N
     output = log.read_text()
     assert process.returncode != 0
     assert "SECRET_KEY is not set" in output
+    assert "PUBLIC_BASE_URL is not set" in output
     assert "DATABASE_URL is not a database URL" in output
     assert "Booting worker" not in output
 
 
 def test_production_needs_a_database_url_named_explicitly() -> None:
-    [problem] = production_problems({"SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": None})
+    settings = {"SECRET_KEY": "x" * 64, "PUBLIC_BASE_URL": "https://partners.example.org"}
+    [problem] = production_problems({**settings, "SQLALCHEMY_DATABASE_URI": None})
     assert problem.startswith("DATABASE_URL is not set")
-    assert production_problems({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite:///x"}) == []
+    assert production_problems({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite:///x"}) == []
