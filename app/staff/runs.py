@@ -370,7 +370,8 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
 
 def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     """The rationale's sheets and its file name (without extension): by round and run. The
-    download is on the audit log, as it holds organisations' details."""
+    download is on the audit log, as it holds organisations' details: a POST with a CSRF token,
+    so a link on another site cannot record one."""
     run = _run(run_id)
     if run.status != "done":
         abort(404)
@@ -393,14 +394,14 @@ def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     return sheets, f"selection-rationale-{round_.slug}-run-{run.id}{suffix}"
 
 
-@bp.get("/runs/<int:run_id>/rationale.csv")
+@bp.post("/runs/<int:run_id>/rationale.csv")
 @roles_required(*STAFF)
 def rationale_csv(run_id: int) -> Response:
     sheets, name = _rationale(run_id, "csv")
     return csv_response(sheets["Decisions"], f"{name}.csv")
 
 
-@bp.get("/runs/<int:run_id>/rationale.xlsx")
+@bp.post("/runs/<int:run_id>/rationale.xlsx")
 @roles_required(*STAFF)
 def rationale_xlsx(run_id: int) -> Response:
     sheets, name = _rationale(run_id, "xlsx")
