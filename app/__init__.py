@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,7 +12,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS, Config, check_production
+from .config import CONFIGS, Config, check_production, trusted_hosts
+from .redaction import RedactSecretLinks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     if app.config.get("ENV_NAME") == "production":
         check_production(app.config)
+    if app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -50,6 +52,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from . import access, cli, errors, extensions, security
     from .database import init_database
 
+    security.refuse_untrusted_hosts(app)
     extensions.db.init_app(app)
     init_database(app)
     extensions.migrate.init_app(
@@ -120,22 +123,6 @@ def _secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = path.read_text().strip()
 
 
-class RedactTokens(logging.Filter):
-    """Resume links are secrets: keep them out of access logs."""
-
-    pattern = re.compile(r"/resume/[^\s?\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and "/resume/" in record.msg:
-            record.msg = self.pattern.sub("/resume/[redacted]", record.msg)
-        if record.args and isinstance(record.args, tuple):
-            record.args = tuple(
-                self.pattern.sub("/resume/[redacted]", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
-        return True
-
-
 class RedactLimitKeys(logging.Filter):
     """Flask-Limiter logs each refusal with its key, the person's IP address (personal data):
     keep the limit and the page, not the address."""
@@ -148,10 +135,10 @@ class RedactLimitKeys(logging.Filter):
 
 
 def _logging(app: Flask) -> None:
-    redact = RedactTokens()
+    redact = RedactSecretLinks()
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+        if not any(isinstance(f, RedactSecretLinks) for f in logger.filters):
             logger.addFilter(redact)
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, RedactLimitKeys) for f in limiter_log.filters):

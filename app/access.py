@@ -12,6 +12,7 @@ from flask_login import current_user, logout_user
 
 from .extensions import db, login_manager
 from .models import User, utcnow
+from .urls import whole_number_or_none
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,11 +47,12 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         """The id is "<user id>:<session version>" (User.get_id, Flask-Login's alternative-id
         pattern): a cookie issued before the version last moved loads nobody."""
-        ident, _, version = user_id.partition(":")
-        if not ident.isdigit() or not version.isdigit():
+        first, _, second = user_id.partition(":")
+        ident, version = whole_number_or_none(first), whole_number_or_none(second)
+        if ident is None or version is None:
             return None
-        user = db.session.get(User, int(ident))
-        if user is None or user.session_version != int(version) or not user.is_active:
+        user = db.session.get(User, ident)
+        if user is None or user.session_version != version or not user.is_active:
             return None
         return user
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -125,7 +126,9 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Partner Select <partners@example.org>")
     MAIL_OUTBOX_DIR: str | None = os.environ.get("MAIL_OUTBOX_DIR") or None
 
-    # Public address used in emailed links (resume link). Defaults to the request's host.
+    # The public address every absolute link is built on (emailed and shown: resume, invitation
+    # and password links). Required in production; its host is the only one requests may name
+    # there (TRUSTED_HOSTS, see trusted_hosts below). Elsewhere links use the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
     # Where pg_dump and pg_restore live, if not on the PATH or under /usr/lib/postgresql/*/bin.
@@ -154,6 +157,34 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
 
 
+# Where the development server and the tests are reached without any settings.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """Flask's TRUSTED_HOSTS when it is not set: PUBLIC_BASE_URL's host and, outside production,
+    the local ones. A request naming any other host is refused with 400, so a link built on the
+    request's host can never point at a host a client made up (a poisoned reset link)."""
+    hosts = list(LOCAL_HOSTS) if config.get("ENV_NAME") != "production" else []
+    base = config.get("PUBLIC_BASE_URL")
+    host = _host_of(base) if base else None
+    if host:
+        hosts.insert(0, host)
+    return hosts
+
+
+def _host_of(url: str) -> str | None:
+    """The host of a web address like https://partners.example.org, or None if it is not one."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks the port: ValueError if it is not a number)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or parts.username or parts.query or parts.fragment:
+        return None
+    return parts.hostname or None
+
+
 class ConfigError(RuntimeError):
     """Settings that production needs are missing or wrong; the message says what to set."""
 
@@ -166,6 +197,17 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
             "SECRET_KEY is not set. Set it to a long random value, the same on every host and "
             "across restarts, for example the output of "
             "`python3 -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    base = config.get("PUBLIC_BASE_URL")
+    if not base:
+        problems.append(
+            "PUBLIC_BASE_URL is not set. Set it to the address people use to reach the service, "
+            "for example https://partners.example.org: emailed links are built on it, and "
+            "requests for any other host are refused."
+        )
+    elif _host_of(base) is None:
+        problems.append(
+            "PUBLIC_BASE_URL is not a web address. Write it like https://partners.example.org."
         )
     url = config.get("SQLALCHEMY_DATABASE_URI")
     if not url:

@@ -14,7 +14,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, TooManyRequests
+from werkzeug.exceptions import HTTPException, SecurityError, TooManyRequests
 from werkzeug.wrappers import Response
 
 from .apply.questions import PAGES as APPLY_PAGES
@@ -48,6 +48,15 @@ UNAVAILABLE_FALLBACK = (
     "<!DOCTYPE html><html lang=en-GB><head><meta charset=utf-8><title>"
     f"{UNAVAILABLE_TITLE} – Partner Select</title></head><body><main><h1>{UNAVAILABLE_TITLE}</h1>"
     "<p>Try again in a moment.</p></main></body></html>"
+)
+
+# For a request naming a host this service is not (TRUSTED_HOSTS): Flask builds no URLs for it,
+# so the page has no links and no stylesheet.
+UNTRUSTED_HOST_PAGE = (
+    "<!DOCTYPE html><html lang=en-GB><head><meta charset=utf-8><title>"
+    "Sorry, there is a problem with that request – Partner Select</title></head><body><main>"
+    "<h1>Sorry, there is a problem with that request</h1><p>Check the web address.</p>"
+    "</main></body></html>"
 )
 
 
@@ -107,6 +116,10 @@ def retry_form() -> RetryForm:
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> Response:
+        return Response(UNTRUSTED_HOST_PAGE, 400, mimetype="text/html")
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("errors/csrf.html", title="Your session timed out"), 400

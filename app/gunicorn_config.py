@@ -17,7 +17,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from app import RedactTokens
+from app.redaction import redact_secret_links
 
 # BIND: "127.0.0.1:8000" (the default: only the proxy on this host reaches it), "0.0.0.0:8000",
 # or "unix:/run/partner-select.sock".
@@ -48,7 +48,8 @@ forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 
 # Access log on stdout: method, path (no query string, which may hold search terms), status,
-# size, time and worker pid. No client address, referrer or user agent. Resume links are redacted.
+# size, time and worker pid. No client address, referrer or user agent. Secret links (resume,
+# set-password: app/redaction.py) are redacted.
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms worker=%(p)s'
@@ -56,7 +57,7 @@ access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms worker=%(p)s'
 
 class RedactingLogger(Logger):
     """gunicorn's logger, giving the access log only the atoms that hold no personal data, with
-    resume tokens taken out of the path.
+    the secrets of secret links (resume, set-password) taken out of the path.
 
     gunicorn offers every request and response header and the whole WSGI environ to the format
     (cookies, the referrer, the user agent, the query string); here they do not exist, so a
@@ -77,7 +78,7 @@ class RedactingLogger(Logger):
         return {
             "t": self.now(),
             "m": environ.get("REQUEST_METHOD"),
-            "U": RedactTokens.pattern.sub("/resume/[redacted]", environ.get("PATH_INFO") or ""),
+            "U": redact_secret_links(environ.get("PATH_INFO") or ""),
             "s": status,
             "b": str(sent) if sent is not None else "-",
             "B": sent,

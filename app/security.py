@@ -1,4 +1,5 @@
-"""Request-level protections: CSRF on every POST, security headers, no caching of personal data."""
+"""Request-level protections: only the service's own host, CSRF on every POST, security
+headers, no caching of personal data."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, request
+from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
 from .extensions import csrf
@@ -24,6 +26,18 @@ def handles_own_csrf(view: F) -> F:
     the page with the answers kept instead of failing the request."""
     view.handles_own_csrf = True  # type: ignore[attr-defined]
     return view
+
+
+def refuse_untrusted_hosts(app: Flask) -> None:
+    """A request naming a host not in TRUSTED_HOSTS (app/config.py trusted_hosts) is refused
+    with 400 before any other hook reads it. Flask keeps the refusal as the request's routing
+    error, raised only once the other hooks (CSRF, the idle timeout) have run and built links
+    on that host: so call this before any extension adds its own hooks."""
+
+    @app.before_request
+    def untrusted_host() -> None:
+        if isinstance(request.routing_exception, SecurityError):
+            raise request.routing_exception
 
 
 def init_app(app: Flask) -> None:

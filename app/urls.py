@@ -1,10 +1,16 @@
-"""Links that leave the site in emails: built on PUBLIC_BASE_URL when it is set."""
+"""Links: absolute links that leave the site (in emails and on the page), built on
+PUBLIC_BASE_URL when it is set, and whole numbers read from a link's query string."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app, url_for
+
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and str.isdecimal()
+# takes "٣" (which int() reads as 3). Nine digits stay inside a database integer.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -12,3 +18,11 @@ def external_url(endpoint: str, **values: Any) -> str:
     if base:
         return f"{base.rstrip('/')}{url_for(endpoint, **values)}"
     return url_for(endpoint, _external=True, **values)
+
+
+def whole_number_or_none(value: str | None) -> int | None:
+    """The whole number a link carries (a page, a record's id) in ASCII digits, as the service
+    writes them, or None for anything else: the one way numbers are read from query strings (and
+    the session's user id), so a hand-edited link is a 404 or the first page, never an error."""
+    text = (value or "").strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None

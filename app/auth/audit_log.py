@@ -85,7 +85,9 @@ def audit_log() -> tuple[str, int]:
 
 
 def _export(file_format: str) -> tuple[AuditFilters | None, str]:
-    """The filters of an export, with the export itself put on the log, and the file name."""
+    """The filters of an export (in the query string of the button's form), with the export
+    itself put on the log, and the file name. A POST with a CSRF token, so a link on another
+    site cannot put an export on the log."""
     _form, filters, _actors = _filters()
     if filters is not None:
         record(
@@ -102,7 +104,7 @@ def _export(file_format: str) -> tuple[AuditFilters | None, str]:
     return filters, f"audit-log-{utcnow().astimezone(LONDON):%Y-%m-%d}.{file_format}"
 
 
-@bp.get("/admin/audit.csv")
+@bp.post("/admin/audit.csv")
 @roles_required("admin")
 def audit_log_csv() -> Response:
     filters, name = _export("csv")
@@ -111,7 +113,7 @@ def audit_log_csv() -> Response:
     return csv_stream_response(export_frames(db.session, filters), name)
 
 
-@bp.get("/admin/audit.xlsx")
+@bp.post("/admin/audit.xlsx")
 @roles_required("admin")
 def audit_log_xlsx() -> Response:
     filters, name = _export("xlsx")

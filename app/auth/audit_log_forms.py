@@ -11,6 +11,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from ..apply.forms import strip
 from ..audit import ACTIONS, RECORD_TYPES
 from ..staff.forms import parse_date
+from ..urls import whole_number_or_none
 from .audit_log_services import AuditFilters
 
 
@@ -45,12 +46,11 @@ class AuditFilterForm(FlaskForm):
 
     def filters(self, actors: Mapping[str, str], args: Mapping[str, str]) -> AuditFilters:
         """The filters to apply (call after validate): unknown choices count as any."""
-        page = str(args.get("page", "1")).strip()
         return AuditFilters(
             action=self.action.data if self.action.data in ACTIONS else "",
             actor=self.actor.data if self.actor.data in actors else "",
             record_type=self.record_type.data if self.record_type.data in RECORD_TYPES else "",
             date_from=parse_date(self.date_from.data or ""),
             date_to=parse_date(self.date_to.data or ""),
-            page=int(page) if page.isdecimal() and len(page) < 7 else 1,
+            page=whole_number_or_none(args.get("page")) or 1,
         )

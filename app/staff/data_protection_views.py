@@ -42,7 +42,7 @@ class EraseForm(FlaskForm):
     )
 
 
-@bp.get("/applications/<int:application_id>/everything.json")
+@bp.post("/applications/<int:application_id>/everything.json")
 @roles_required("staff", "admin")
 def subject_access(application_id: int) -> Response:
     application = db.get_or_404(Application, application_id)

@@ -1,6 +1,7 @@
 """Staff downloads of a round's applications: "all applications with every answer, for
 analysis", as CSV (streamed as it is built) and XLSX. Built on request, never kept on disk; every
-cell goes through the formula guard in `app.exports`. Each download is on the audit log."""
+cell goes through the formula guard in `app.exports`. Each download is on the audit log, so it is
+a POST with a CSRF token (a button): a link on another site cannot record one."""
 
 from __future__ import annotations
 
@@ -38,14 +39,14 @@ def _logged_round(round_id: int, file_format: str) -> Round:
     return round_
 
 
-@bp.get("/rounds/<int:round_id>/applications.csv")
+@bp.post("/rounds/<int:round_id>/applications.csv")
 @roles_required(*STAFF)
 def applications_csv(round_id: int) -> Response:
     round_ = _logged_round(round_id, "csv")
     return csv_stream_response(export_frames(db.session, round_), f"applications-{round_.slug}.csv")
 
 
-@bp.get("/rounds/<int:round_id>/applications.xlsx")
+@bp.post("/rounds/<int:round_id>/applications.xlsx")
 @roles_required(*STAFF)
 def applications_xlsx(round_id: int) -> Response:
     round_ = _logged_round(round_id, "xlsx")

@@ -15,6 +15,7 @@ from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..models import Round, SelectionRun, User, utcnow
 from ..rounds import options
+from ..urls import whole_number_or_none
 from . import bp
 from .run_forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
 from .run_services import (
@@ -61,8 +62,7 @@ def _name(user_id: int | None) -> str:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.values.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number_or_none(request.values.get(name))
 
 
 def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
@@ -99,13 +99,12 @@ def shortlist_context(
     nations = options(round_, "nation")
     if nation not in dict(nations):
         nation = ""
-    page = request.args.get("page", "")
     found = shortlist_page(
         db.session,
         run,
         decision=decision or None,
         nation=nation or None,
-        page=int(page) if page.isdecimal() and len(page) < 7 else 1,
+        page=whole_number_or_none(request.args.get("page")) or 1,
         per_page=SHORTLIST_PER_PAGE,
         hidden=hidden,
     )
@@ -371,7 +370,8 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
 
 def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     """The rationale's sheets and its file name (without extension): by round and run. The
-    download is on the audit log, as it holds organisations' details."""
+    download is on the audit log, as it holds organisations' details: a POST with a CSRF token,
+    so a link on another site cannot record one."""
     run = _run(run_id)
     if run.status != "done":
         abort(404)
@@ -394,14 +394,14 @@ def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     return sheets, f"selection-rationale-{round_.slug}-run-{run.id}{suffix}"
 
 
-@bp.get("/runs/<int:run_id>/rationale.csv")
+@bp.post("/runs/<int:run_id>/rationale.csv")
 @roles_required(*STAFF)
 def rationale_csv(run_id: int) -> Response:
     sheets, name = _rationale(run_id, "csv")
     return csv_response(sheets["Decisions"], f"{name}.csv")
 
 
-@bp.get("/runs/<int:run_id>/rationale.xlsx")
+@bp.post("/runs/<int:run_id>/rationale.xlsx")
 @roles_required(*STAFF)
 def rationale_xlsx(run_id: int) -> Response:
     sheets, name = _rationale(run_id, "xlsx")

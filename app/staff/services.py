@@ -33,6 +33,7 @@ from ..models import (
     User,
 )
 from ..rounds import DEFAULT_SETTINGS, options
+from ..urls import whole_number_or_none
 from .run_services import (  # SCREENING_REASONS: defined there, where a run's reasons use it
     MIX_COLUMNS,
     MIX_LABELS,
@@ -173,8 +174,7 @@ def parse_filters(round_: Round, args: Mapping[str, str]) -> ApplicationFilters:
         if value in {v for v, _ in offered}:
             values[name] = value
     values["q"] = str(args.get("q", "")).strip()[:200]
-    page = str(args.get("page", "1")).strip()
-    values["page"] = int(page) if page.isdecimal() and len(page) < 7 else 1
+    values["page"] = whole_number_or_none(args.get("page")) or 1
     return ApplicationFilters(**values)
 
 

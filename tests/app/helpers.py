@@ -89,5 +89,24 @@ class Client:
         return page
 
 
+def download(client: Client, url: str) -> TestResponse:
+    """POST to an audited download as its button does, with this browser's CSRF token (from its
+    home page's sign-out form, or the sign-in form), whether or not it may see the button."""
+    home = client.client.get("/sign-in", follow_redirects=True)
+    token = BeautifulSoup(home.data, "html.parser").select_one("input[name=csrf_token]")
+    assert token is not None, "no CSRF token on the home page"
+    return client.client.post(url, data={"csrf_token": token["value"]})
+
+
+def press(client: Client, page_url: str, action: str, data: dict[str, str] | None = None) -> Any:
+    """Press a button on a page as a browser would: the form's hidden fields and the button.
+    The first POST form whose action starts with ``action`` (its query string included)."""
+    page = client.get_page(page_url)
+    form = next(f for f in page.select("form[method=post]") if f["action"].startswith(action))
+    body = {t["name"]: t.get("value", "") for t in form.select("input[type=hidden]")}
+    body.update(data or {})
+    return client.client.post(form["action"], data=body)
+
+
 def errors_of(page: BeautifulSoup) -> str:
     return " | ".join(a.get_text(" ", strip=True) for a in page.select(".error-summary li"))

@@ -1,18 +1,20 @@
 """gunicorn's access log, as app/gunicorn_config.py sets it up: only the atoms that hold no
 personal data exist, so even a changed log format cannot write client addresses, cookies,
-referrers, user agents, query strings or resume tokens."""
+referrers, user agents, query strings or the secrets of secret links (resume, set-password)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
 
-from app import gunicorn_config
+from app import create_app, gunicorn_config
 from app.gunicorn_config import RedactingLogger
+from tests.app.secret_links import secret_link_urls
 
 TOKEN = "k3Jx9-secret-resume-token"
 ENVIRON = {
@@ -33,14 +35,16 @@ RESPONSE = SimpleNamespace(
 )
 
 
-def access_line(access_format: str, caplog: pytest.LogCaptureFixture) -> str:
+def access_line(
+    access_format: str, caplog: pytest.LogCaptureFixture, environ: dict[str, str] = ENVIRON
+) -> str:
     config = Config()
     config.set("accesslog", "-")
     config.set("access_log_format", access_format)
     logger = RedactingLogger(config)
     logger.access_log.propagate = True
     with caplog.at_level(logging.INFO, logger="gunicorn.access"):
-        logger.access(RESPONSE, REQUEST, ENVIRON, timedelta(seconds=1, microseconds=234_000))
+        logger.access(RESPONSE, REQUEST, environ, timedelta(seconds=1, microseconds=234_000))
     return caplog.records[-1].getMessage()
 
 
@@ -74,3 +78,16 @@ def test_atoms_that_could_hold_personal_data_do_not_exist(
 ) -> None:
     line = access_line(f"[{atom}]", caplog)
     assert line == "[-]"
+
+
+def test_every_secret_link_is_redacted_in_the_access_log(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    urls = secret_link_urls(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}), TOKEN)
+    assert {path.split(TOKEN)[0] for _method, path in urls} == {"/resume/", "/set-password/"}
+    for method, path in urls:
+        environ = {**ENVIRON, "REQUEST_METHOD": method, "PATH_INFO": path, "RAW_URI": path}
+        line = access_line(gunicorn_config.access_log_format, caplog, environ)
+        assert TOKEN not in line, line
+        assert f'"{method} {path.split(TOKEN)[0]}[redacted]" 302' in line, line

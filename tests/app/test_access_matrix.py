@@ -139,8 +139,8 @@ MATRIX: list[Row] = [
     *rows("auth.invite", "GET POST", ADMIN_ONLY),
     *rows("auth.edit_user", "GET POST", ADMIN_ONLY),
     *rows("auth.audit_log", "GET", ADMIN_ONLY),
-    *rows("auth.audit_log_csv", "GET", ADMIN_ONLY),
-    *rows("auth.audit_log_xlsx", "GET", ADMIN_ONLY),
+    *rows("auth.audit_log_csv", "POST", ADMIN_ONLY),
+    *rows("auth.audit_log_xlsx", "POST", ADMIN_ONLY),
     # The panel. The review comes before the conflict: a conflict would hide the application.
     *rows("panel.home", "GET", PANEL),
     *rows("panel.review", "GET POST", OWN_REVIEW),
@@ -150,8 +150,8 @@ MATRIX: list[Row] = [
     # Staff: applications.
     *rows("staff.home", "GET", STAFF_ONLY),
     *rows("staff.applications", "GET", STAFF_ONLY),
-    *rows("staff.applications_csv", "GET", STAFF_ONLY),
-    *rows("staff.applications_xlsx", "GET", STAFF_ONLY),
+    *rows("staff.applications_csv", "POST", STAFF_ONLY),
+    *rows("staff.applications_xlsx", "POST", STAFF_ONLY),
     *rows("staff.application", "GET", STAFF_ONLY),
     *rows("staff.screening", "GET POST", STAFF_ONLY),
     *rows("staff.withdraw", "GET POST", STAFF_ONLY),
@@ -161,7 +161,7 @@ MATRIX: list[Row] = [
     *rows("staff.assisted_page", "GET POST", STAFF_ONLY, params=ASSISTED),
     *rows("staff.assisted_send", "POST", STAFF_ONLY, params=ASSISTED),
     # Staff: data protection. Erasing someone's personal data is for admins only.
-    *rows("staff.subject_access", "GET", STAFF_ONLY),
+    *rows("staff.subject_access", "POST", STAFF_ONLY),
     *rows("staff.erase", "GET POST", ADMIN_ONLY),
     # Staff: round settings and quotas.
     *rows("staff.settings", "GET POST", STAFF_ONLY),
@@ -183,8 +183,8 @@ MATRIX: list[Row] = [
     *rows("staff.compare", "GET", STAFF_ONLY, query={"a": "other_run", "b": "shared_run"}),
     *rows("staff.override", "GET POST", STAFF_ONLY),
     *rows("staff.replacement", "GET POST", STAFF_ONLY),
-    *rows("staff.rationale_csv", "GET", STAFF_ONLY),
-    *rows("staff.rationale_xlsx", "GET", STAFF_ONLY),
+    *rows("staff.rationale_csv", "POST", STAFF_ONLY),
+    *rows("staff.rationale_xlsx", "POST", STAFF_ONLY),
     *rows("staff.share", "POST", STAFF_ONLY),
     *rows("staff.confirm", "POST", STAFF_ONLY),
     *rows("staff.outcomes", "POST", STAFF_ONLY),

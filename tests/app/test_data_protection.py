@@ -29,7 +29,7 @@ from app.staff.services import screen_application
 from tests.app.apply.journey import TEXT, VALID
 from tests.app.conftest import sign_in_as
 from tests.app.factories import make_round, submitted_application
-from tests.app.helpers import Client
+from tests.app.helpers import Client, download
 
 # Personal data from VALID (the postcode as stored, upper-cased) and a staff note.
 PERSONAL = [
@@ -109,7 +109,7 @@ def world(app: Flask, make_user: Any) -> dict[str, Any]:
 
 
 def export(client: Client, application_id: int) -> dict[str, Any]:
-    response = client.get(f"/staff/applications/{application_id}/everything.json")
+    response = download(client, f"/staff/applications/{application_id}/everything.json")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -152,7 +152,9 @@ def test_staff_download_everything_held_about_an_application(
 def test_reviewers_cannot_download_or_erase(client: Client, world: dict[str, Any]) -> None:
     application = world["application"]
     sign_in_as(client, world["reviewer"])
-    assert client.get(f"/staff/applications/{application.id}/everything.json").status_code == 403
+    assert (
+        download(client, f"/staff/applications/{application.id}/everything.json").status_code == 403
+    )
     assert client.get(f"/staff/applications/{application.id}/erase").status_code == 403
 
 

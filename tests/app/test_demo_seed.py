@@ -32,7 +32,7 @@ from app.models import (
 )
 from app.rounds import current_round
 from app.staff.assignment_services import moderation_queue
-from tests.app.helpers import Client
+from tests.app.helpers import Client, press
 from tests.app.runs.helpers import every_page, run_id_from
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -153,8 +153,8 @@ def staff_runs_a_selection(app: Flask, round_: Round, email: str, password: str)
             chosen = page.select(f'#mix-nation tr[data-category="{quota["category"]}"] td')
             assert int(chosen[1].get_text(strip=True)) >= quota["min"]
 
-    link = page.select_one('a[href$="rationale.xlsx"]')
-    download = client.get(link["href"])
+    button = page.select_one('form[method=post][action$="rationale.xlsx"]')
+    download = press(client, response.headers["Location"], button["action"])
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(download.data))
     assert book.sheetnames == ["Decisions", "Mix", "Parameters", "Reviews summary"]

@@ -37,6 +37,7 @@ CLEARED = (
     "MAIL_OUTBOX_DIR",
     "FLASK_DEBUG",
     "TRUSTED_PROXIES",
+    "PUBLIC_BASE_URL",
     "SESSION_COOKIE_SECURE",
     "WEB_CONCURRENCY",
     "BIND",
@@ -137,6 +138,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             APPLY_SUBMIT_RATE_LIMIT=f"{SUBMIT_LIMIT} per hour",
             WEB_CONCURRENCY="2",
             BIND=f"127.0.0.1:{port}",
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         )
         log = folder / "serve.log"
         process = make_serve(env, log)
@@ -203,16 +205,18 @@ def test_workers_share_rate_limit_counters_in_redis(served: Served) -> None:
     assert keys, "no rate-limit counters in Redis"
 
 
-def test_access_log_has_no_resume_tokens_or_query_strings(served: Served) -> None:
-    token = "Tok" + secrets.token_urlsafe(16)
-    requests.get(f"{served.url}/resume/{token}", timeout=10)
+def test_access_log_has_no_secret_links_or_query_strings(served: Served) -> None:
+    resume, password = ("Tok" + secrets.token_urlsafe(16) for _ in range(2))
+    requests.get(f"{served.url}/resume/{resume}", timeout=10)
+    requests.get(f"{served.url}/set-password/{password}", timeout=10)
     requests.get(f"{served.url}/?q=someone%40example.org", timeout=10)
     deadline = time.monotonic() + 5
-    while "/resume/[redacted]" not in served.log.read_text():
-        assert time.monotonic() < deadline, "no access-log line for the resume link"
+    while "/set-password/[redacted]" not in served.log.read_text():
+        assert time.monotonic() < deadline, "no access-log line for the set-password link"
         time.sleep(0.1)
     log = served.log.read_text()
-    assert token not in log
+    assert "/resume/[redacted]" in log
+    assert resume not in log and password not in log
     assert "someone" not in log
 
 
@@ -227,11 +231,13 @@ def test_make_serve_says_what_is_missing_and_starts_nothing(tmp_path: Path) -> N
     output = log.read_text()
     assert process.returncode != 0
     assert "SECRET_KEY is not set" in output
+    assert "PUBLIC_BASE_URL is not set" in output
     assert "DATABASE_URL is not a database URL" in output
     assert "Booting worker" not in output
 
 
 def test_production_needs_a_database_url_named_explicitly() -> None:
-    [problem] = production_problems({"SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": None})
+    settings = {"SECRET_KEY": "x" * 64, "PUBLIC_BASE_URL": "https://partners.example.org"}
+    [problem] = production_problems({**settings, "SQLALCHEMY_DATABASE_URI": None})
     assert problem.startswith("DATABASE_URL is not set")
-    assert production_problems({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite:///x"}) == []
+    assert production_problems({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite:///x"}) == []

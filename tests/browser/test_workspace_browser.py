@@ -324,7 +324,7 @@ def test_staff_screen_moderate_set_up_and_run_a_selection(
 
     # The rationale as XLSX: a row on the Decisions sheet for every application.
     with page.expect_download() as download_info:
-        walk.follow("Selection rationale (XLSX", exact=False)
+        walk.click("Selection rationale (XLSX", exact=False)
     download = download_info.value
     assert download.suggested_filename.endswith(f"-run-{run.id}.xlsx")
     path = tmp_path / download.suggested_filename

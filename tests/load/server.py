@@ -43,7 +43,15 @@ LOAD_SETTINGS = {
     "APPLY_EMAIL_LINK_RATE_LIMIT": "1000000 per hour",
 }
 # Settings that must not leak in from the developer's shell.
-CLEARED = ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_OUTBOX_DIR", "FLASK_DEBUG", "APP_ENV")
+CLEARED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MAIL_SERVER",
+    "MAIL_OUTBOX_DIR",
+    "FLASK_DEBUG",
+    "APP_ENV",
+    "PUBLIC_BASE_URL",
+)
 
 
 def free_port() -> int:
@@ -67,6 +75,8 @@ def server_env(
     )
     if app_env == "production":
         env["SECRET_KEY"] = secrets.token_hex(32)
+        # Every server here listens on HOST; its port does not matter to TRUSTED_HOSTS.
+        env["PUBLIC_BASE_URL"] = f"http://{HOST}"
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     env.update(extra)

@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app import RedactTokens
 from app.models import Round
+from app.redaction import RedactSecretLinks
 from tests.app.apply.journey import TEXT, VALID, complete_application, send
 from tests.app.helpers import Client
 
@@ -135,7 +135,7 @@ def werkzeug_access_record(path: str) -> logging.LogRecord:
 def test_the_access_log_filter_redacts_resume_tokens() -> None:
     token = "x7Hq-3kP_mZ9vW2bN4cR8tY6uJ1sA5dF0gL3hK7eQ2w"
     record = werkzeug_access_record(f"/resume/{token}?utm=1")
-    assert RedactTokens().filter(record) is True  # the line is kept, only the token goes
+    assert RedactSecretLinks().filter(record) is True  # the line is kept, only the token goes
     message = record.getMessage()
     assert token not in message
     assert '"GET /resume/[redacted]?utm=1 HTTP/1.1" 302 -' in message
@@ -144,11 +144,11 @@ def test_the_access_log_filter_redacts_resume_tokens() -> None:
     inline = logging.LogRecord(
         "werkzeug", logging.INFO, __file__, 0, f"GET /resume/{token} 302", None, None
     )
-    RedactTokens().filter(inline)
+    RedactSecretLinks().filter(inline)
     assert token not in inline.getMessage()
 
     other = werkzeug_access_record("/application/contact")
-    RedactTokens().filter(other)
+    RedactSecretLinks().filter(other)
     assert "/application/contact" in other.getMessage()
 
 

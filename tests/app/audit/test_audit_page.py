@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditEvent, Round, User, utcnow
 from app.rounds import LONDON
 from tests.app.audit.conftest import last_id, new_events, one_event
-from tests.app.helpers import Client, errors_of
+from tests.app.helpers import Client, download, errors_of
 
 URL = "/admin/audit"
 EXPORT_COLUMNS = [
@@ -103,13 +103,13 @@ def test_only_admins_may_see_or_download_the_log(
     panel_member: User,
     browser_for: Callable[[User], Client],
 ) -> None:
-    for url in (URL, f"{URL}.csv", f"{URL}.xlsx"):
-        response = client.get(url)
+    for url, fetch in ((URL, Client.get), (f"{URL}.csv", download), (f"{URL}.xlsx", download)):
+        response = fetch(client, url)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/sign-in?next=")
         for user in (panel_member, staff):
-            assert browser_for(user).get(url).status_code == 403
-        assert browser_for(admin).get(url).status_code == 200
+            assert fetch(browser_for(user), url).status_code == 403
+        assert fetch(browser_for(admin), url).status_code == 200
 
 
 def test_the_log_lists_events_newest_first_with_links_to_the_records(
@@ -215,7 +215,7 @@ def test_a_wrong_date_is_explained_not_a_500(
     assert page.select_one("#audit-events") is None
     # A hand-made export link with the same mistake goes back to the form; nothing is logged.
     since = last_id()
-    response = browser.get(f"{URL}.csv?{query}")
+    response = download(browser, f"{URL}.csv?{query}")
     assert response.status_code == 302 and response.headers["Location"].startswith(URL)
     assert new_events(since) == []
 
@@ -260,7 +260,7 @@ def test_the_csv_export_is_the_filtered_log_streamed_with_inert_cells(
     browser = browser_for(admin)
 
     since = last_id()
-    response = browser.get(f"{URL}.csv?record_type=application")
+    response = download(browser, f"{URL}.csv?record_type=application")
     assert response.status_code == 200
     assert response.is_streamed
     assert response.headers["Content-Type"].startswith("text/csv")
@@ -311,7 +311,7 @@ def test_the_csv_export_of_a_long_log_is_sent_in_chunks_with_one_header(
         record(db.session, None, "round.created", "round", round_.id, rows=n).occurred_at = at
     db.session.commit()
     browser = browser_for(admin)
-    response = browser.get(f"{URL}.csv?action=round.created")
+    response = download(browser, f"{URL}.csv?action=round.created")
     # A download left unread holds nothing open: other requests go on, and it reads later.
     browser.get_page(URL)
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
@@ -325,7 +325,7 @@ def test_an_unread_download_leaves_no_context_behind(
 ) -> None:
     """As a browser that stops a download: the app fixture's teardown would fail on a context
     left pushed."""
-    response = browser_for(admin).get(f"{URL}.csv")
+    response = download(browser_for(admin), f"{URL}.csv")
     assert response.status_code == 200
     response.close()
 
@@ -333,7 +333,7 @@ def test_an_unread_download_leaves_no_context_behind(
 def test_an_empty_export_still_has_its_header(
     admin: User, browser_for: Callable[[User], Client]
 ) -> None:
-    response = browser_for(admin).get(f"{URL}.csv?action=run.confirmed")
+    response = download(browser_for(admin), f"{URL}.csv?action=run.confirmed")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
     assert rows == [EXPORT_COLUMNS]
 
@@ -342,7 +342,7 @@ def test_the_xlsx_export_is_the_filtered_log(
     history: dict[str, AuditEvent], admin: User, browser_for: Callable[[User], Client]
 ) -> None:
     since = last_id()
-    response = browser_for(admin).get(f"{URL}.xlsx?date_from=2/3/2027&date_to=2/3/2027")
+    response = download(browser_for(admin), f"{URL}.xlsx?date_from=2/3/2027&date_to=2/3/2027")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -204,6 +204,40 @@ CASES: list[Case] = [
     Case("auth.set_password", None, _one(lambda w: f"/set-password/{w.invite_token}")),
     Case("auth.invite", "admin", _one(lambda w: "/users/invite")),
     Case("auth.edit_user", "admin", _one(lambda w: f"/users/{w.reviewer.id}")),
+    # Downloads that are recorded on the audit log: buttons, never links.
+    *(
+        Case(
+            f"auth.audit_log_{kind}",
+            "admin",
+            _one(lambda w, k=kind: f"/admin/audit.{k}"),
+            source=lambda w, url: "/admin/audit",
+        )
+        for kind in ("csv", "xlsx")
+    ),
+    *(
+        Case(
+            f"staff.applications_{kind}",
+            "staff",
+            _one(lambda w, k=kind: f"/staff/rounds/{w.round_id}/applications.{k}"),
+            source=lambda w, url: f"/staff/rounds/{w.round_id}/applications",
+        )
+        for kind in ("csv", "xlsx")
+    ),
+    *(
+        Case(
+            f"staff.rationale_{kind}",
+            "staff",
+            _one(lambda w, k=kind: f"/staff/runs/{w.run_id}/rationale.{k}"),
+            source=lambda w, url: f"/staff/runs/{w.run_id}",
+        )
+        for kind in ("csv", "xlsx")
+    ),
+    Case(
+        "staff.subject_access",
+        "staff",
+        _one(lambda w: f"/staff/applications/{w.application_id}/everything.json"),
+        source=lambda w, url: f"/staff/applications/{w.application_id}",
+    ),
     # Panel.
     Case(
         "panel.review", "reviewer", _one(lambda w: f"/panel/applications/{w.application_id}/review")

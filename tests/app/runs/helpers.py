@@ -63,15 +63,6 @@ def run_id_from(location: str) -> int:
     return int(location.rstrip("/").rsplit("/", 1)[1])
 
 
-def press(client: Any, page_url: str, action: str, data: dict[str, str] | None = None) -> Any:
-    """Press a button on a page as a browser would: the form's hidden fields and the button."""
-    page = client.get_page(page_url)
-    form = next(f for f in page.select("form[method=post]") if f["action"].startswith(action))
-    body = {t["name"]: t.get("value", "") for t in form.select("input[type=hidden]")}
-    body.update(data or {})
-    return client.client.post(form["action"], data=body)
-
-
 def post_with_token(
     client: Any, page_url: str, url: str, data: dict[str, str] | None = None
 ) -> Any:

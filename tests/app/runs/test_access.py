@@ -11,7 +11,7 @@ from flask import Flask
 from app.extensions import db
 from app.models import SelectionRun, utcnow
 from tests.app.conftest import sign_in_as
-from tests.app.helpers import Client
+from tests.app.helpers import Client, download
 from tests.app.runs.conftest import Pool
 from tests.app.runs.helpers import runs_of
 
@@ -21,9 +21,8 @@ STAFF_PAGES = [
     "/staff/rounds/{round}/runs/compare?a={run}&b={run}",
     "/staff/runs/{run}/override",
     "/staff/runs/{run}/replace",
-    "/staff/runs/{run}/rationale.csv",
-    "/staff/runs/{run}/rationale.xlsx",
 ]
+DOWNLOADS = ["/staff/runs/{run}/rationale.csv", "/staff/runs/{run}/rationale.xlsx"]
 
 
 @pytest.fixture
@@ -49,9 +48,11 @@ def test_staff_run_pages_by_role(
 ) -> None:
     if role:
         sign_in_as(client, make_user(role))
-    for pattern in STAFF_PAGES:
+    for pattern, fetch in [(p, Client.get) for p in STAFF_PAGES] + [
+        (p, download) for p in DOWNLOADS
+    ]:
         url = pattern.format(round=pool.round.id, run=finished_run.id)
-        response = client.get(url)
+        response = fetch(client, url)
         assert response.status_code == expected, url
         if expected == 302:
             assert "/sign-in" in response.headers["Location"]
@@ -59,13 +60,9 @@ def test_staff_run_pages_by_role(
 
 def test_unknown_runs_and_rounds_are_not_found(client: Client, app: Flask, make_user: Any) -> None:
     sign_in_as(client, make_user("staff"))
-    for url in (
-        "/staff/runs/999",
-        "/staff/rounds/999/runs",
-        "/staff/runs/999/rationale.csv",
-        "/panel/shortlists/999",
-    ):
+    for url in ("/staff/runs/999", "/staff/rounds/999/runs", "/panel/shortlists/999"):
         assert client.get(url).status_code == 404, url
+    assert download(client, "/staff/runs/999/rationale.csv").status_code == 404
 
 
 def test_the_panel_shortlist_needs_a_sign_in(

@@ -22,9 +22,9 @@ from app.staff.run_services import (
     record_override,
 )
 from tests.app.conftest import sign_in_as
-from tests.app.helpers import Client
+from tests.app.helpers import Client, press
 from tests.app.runs.conftest import QUOTAS, SITES, Pool
-from tests.app.runs.helpers import best_total, decisions, post_with_token, press, run_id_from
+from tests.app.runs.helpers import best_total, decisions, post_with_token, run_id_from
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from tests.app.conftest import sign_in_as
-from tests.app.helpers import Client
+from tests.app.helpers import Client, press
 from tests.app.runs.conftest import CRITERIA, SITES, Pool, build_pool
 from tests.app.runs.helpers import decisions, run_id_from
 
@@ -31,7 +31,8 @@ def run_id(client: Client, evil_pool: Pool, make_user: Any) -> int:
 
 
 def download(client: Client, url: str, mimetype: str) -> bytes:
-    response = client.get(url)
+    """The file the run page's button for ``url`` downloads."""
+    response = press(client, url.split("/rationale")[0], url)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith(mimetype)
     disposition = response.headers["Content-Disposition"]

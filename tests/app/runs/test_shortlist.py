@@ -10,9 +10,9 @@ from app.extensions import db
 from app.models import Conflict, SelectionRun
 from app.staff import runs
 from tests.app.conftest import sign_in_as, sign_out
-from tests.app.helpers import Client
+from tests.app.helpers import Client, download, press
 from tests.app.runs.conftest import QUOTAS, Pool
-from tests.app.runs.helpers import decisions, every_page, press, run_id_from
+from tests.app.runs.helpers import decisions, every_page, run_id_from
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ def test_the_panel_sees_a_shortlist_only_once_it_is_shared(
     page = client.get_page(f"/panel/shortlists/{run_id}")
     assert len(page.select("#decision-table tbody tr")) == len(pool.applications)
     assert not page.select("main form[method=post]")  # read only
-    client.get_page(f"/staff/runs/{run_id}/rationale.xlsx", status=403)
+    assert download(client, f"/staff/runs/{run_id}/rationale.xlsx").status_code == 403
     sign_out(client)
     sign_in_as(client, staff)
     press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/share", {"shared": "no"})

@@ -1,6 +1,6 @@
 """Protections checked on every route of ``app.url_map``, not a sample: security headers and no
-caching on every GET (signed in as the role that can open it), CSRF on every POST, and the
-production cookie and HSTS settings on a real response.
+caching on every GET (signed in as the role that can open it), CSRF on every POST, a forged Host
+refused everywhere, and the production cookie and HSTS settings on a real response.
 
 The route list comes from the app, so a new page or form is covered without editing this file;
 the fuzz world (tests/app/fuzz/world.py) gives the ids to put in the URLs.
@@ -134,6 +134,7 @@ def test_every_post_route_refuses_a_request_without_a_valid_csrf_token(
 
 class _Production(ProductionConfig):
     SECRET_KEY = "production-test-key-" + "x" * 32
+    PUBLIC_BASE_URL = "https://partners.example.org"
     SESSION_COOKIE_SECURE = True
 
 
@@ -233,3 +234,33 @@ def test_a_multipart_part_without_a_readable_name_is_refused_everywhere(
         assert response.status_code == 400, (case.endpoint, response.status_code)
         assert "there is a problem with that request" in response.get_data(as_text=True)
         assert table_counts() == before
+
+
+FOREIGN_HOST = "attacker.example"
+
+
+def test_every_route_refuses_a_host_that_is_not_the_services(app: Flask, make_user: Any) -> None:
+    """A forged Host header gets the plain 400 page on every route and method, signed in or not,
+    and writes nothing: no reset or resume link can be built on it."""
+    world = build_world(app, make_user)
+    db.session.commit()
+    anonymous, admin = app.test_client(), app.test_client()
+    sign_in_as(Client(admin), world.admin)
+    session = admin.get_cookie(app.config["SESSION_COOKIE_NAME"], domain="localhost")
+    assert session is not None
+    # The signed-in cookie goes with the forged host too, as a crafted request would send it.
+    admin.set_cookie(session.key, session.value, domain=FOREIGN_HOST)
+    before = table_counts()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        url = url_for_rule(rule, world)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for client in (anonymous, admin):
+                response = client.open(url, method=method, headers={"Host": FOREIGN_HOST})
+                where = f"{method} {url}"
+                assert response.status_code == 400, (where, response.status_code)
+                assert b"Check the web address" in response.data, where
+                assert "Location" not in response.headers, where
+                checked += 1
+    assert checked >= 100, checked
+    assert table_counts() == before

