@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS, Config, check_production, trusted_hosts
+from .config import CONFIGS, Config, check_production, trusted_hosts, url_settings
 from .redaction import RedactSecretLinks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         check_production(app.config)
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    app.config.update(url_settings(app.config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -128,7 +128,9 @@ class Config:
 
     # The public address every absolute link is built on (emailed and shown: resume, invitation
     # and password links). Required in production; its host is the only one requests may name
-    # there (TRUSTED_HOSTS, see trusted_hosts below). Elsewhere links use the request's host.
+    # there (TRUSTED_HOSTS, see trusted_hosts below). It also gives Flask's SERVER_NAME,
+    # PREFERRED_URL_SCHEME and APPLICATION_ROOT, so links can be built outside a request (an
+    # email composed by `flask send-mail`). Without it links use the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
     # Where pg_dump and pg_restore live, if not on the PATH or under /usr/lib/postgresql/*/bin.
@@ -151,6 +153,11 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Links in emails composed by `flask send-mail` (outside any request) need an address: the
+    # development server's own, on the port `make run` serves.
+    PUBLIC_BASE_URL = (
+        os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    )
 
 
 class ProductionConfig(Config):
@@ -171,6 +178,21 @@ def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
     if host:
         hosts.insert(0, host)
     return hosts
+
+
+def url_settings(config: Mapping[str, Any]) -> dict[str, str]:
+    """Flask's settings for building links outside a request, from PUBLIC_BASE_URL (none if it is
+    not set, or if SERVER_NAME is set already). Since Flask 3.1 SERVER_NAME does not restrict
+    which hosts are served: TRUSTED_HOSTS does that."""
+    base = config.get("PUBLIC_BASE_URL")
+    if not base or config.get("SERVER_NAME") or _host_of(base) is None:
+        return {}
+    parts = urlsplit(base)
+    return {
+        "SERVER_NAME": parts.netloc,
+        "PREFERRED_URL_SCHEME": parts.scheme,
+        "APPLICATION_ROOT": parts.path.rstrip("/") or "/",
+    }
 
 
 def _host_of(url: str) -> str | None:

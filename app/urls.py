@@ -14,9 +14,13 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def external_url(endpoint: str, **values: Any) -> str:
+    """The link on PUBLIC_BASE_URL (in a request or not: an email composed by `flask send-mail`),
+    else on the request's host."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
-        return f"{base.rstrip('/')}{url_for(endpoint, **values)}"
+        # The path alone (outside a request url_for would make it absolute), under APPLICATION_ROOT.
+        path = url_for(endpoint, _external=False, **values)
+        return f"{base.rstrip('/')}{path}"
     return url_for(endpoint, _external=True, **values)
 
 

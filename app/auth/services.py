@@ -19,8 +19,9 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..audit import record
-from ..models import ROLES, SignInFailure, User, UserToken
-from ..outbox import queue_email
+from ..models import ROLES, OutboxMessage, SignInFailure, User, UserToken, utcnow
+from ..outbox import composes, queue_email
+from ..urls import external_url
 from .passwords import hash_password, needs_rehash, verify_password
 
 LOCKOUT_WINDOW = timedelta(minutes=15)
@@ -206,22 +207,35 @@ def _reset_body(link: str) -> str:
     )
 
 
-def request_password_reset(session: Session, email: str, link_for: object, now: datetime) -> None:
-    """Email a reset link if the account exists; say nothing either way. The token, its link and
-    the email are made either way, so that the work done does not tell whether it exists."""
-    user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
-    token, token_hash = _make_token()
-    body = _reset_body(link_for(token))  # type: ignore[operator]
-    if user is None or not user.active or not user.password_hash:
-        return
-    _store_token(session, user, "reset", token_hash, now)
+RESET_SUBJECT = "Reset your Partner Select password"
+
+
+def request_password_reset(session: Session, email: str, now: datetime) -> None:
+    """Queue a reset email to the address typed, saying nothing of whether it is an account's.
+
+    The request does the same work either way (one row in the outbox): whether the address
+    belongs to an active account is found out when the email is composed, by the send-mail
+    worker, which makes the link then or drops the message."""
     queue_email(
         session,
         kind="password-reset",
-        to_address=user.email,
-        subject="Reset your Partner Select password",
-        body=body,
+        to_address=normalise_email(email),
+        subject=RESET_SUBJECT,
+        body="",  # composed when sent: compose_password_reset
     )
+
+
+@composes("password-reset")
+def compose_password_reset(session: Session, message: OutboxMessage) -> bool:
+    """The reset email for an active account with a password, its single-use link made now;
+    False (the message is dropped, nothing sent) for any other address."""
+    user = session.scalars(select(User).where(User.email == message.to_address)).first()
+    if user is None or not user.active or not user.password_hash:
+        return False
+    token, token_hash = _make_token()
+    _store_token(session, user, "reset", token_hash, utcnow())
+    message.body = _reset_body(external_url("auth.set_password", token=token))
+    return True
 
 
 def find_token(session: Session, token: str, now: datetime) -> UserToken | None:

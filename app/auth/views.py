@@ -115,12 +115,7 @@ def sign_out() -> Response:
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        request_password_reset(
-            db.session,
-            form.email.data,
-            lambda token: external_url("auth.set_password", token=token),
-            utcnow(),
-        )
+        request_password_reset(db.session, form.email.data, utcnow())
         db.session.commit()
         # The same answer whether or not the account exists.
         return render_template("auth/reset_sent.html", title="Check your email")

@@ -8,6 +8,7 @@ a form with the CSRF token the page gave, as a browser would.
 from __future__ import annotations
 
 from collections import Counter
+from email.message import EmailMessage
 from typing import Any
 
 from bs4 import BeautifulSoup
@@ -110,3 +111,28 @@ def press(client: Client, page_url: str, action: str, data: dict[str, str] | Non
 
 def errors_of(page: BeautifulSoup) -> str:
     return " | ".join(a.get_text(" ", strip=True) for a in page.select(".error-summary li"))
+
+
+class RecordingTransport:
+    """An SMTP stand-in that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+
+def deliver_emails() -> list[EmailMessage]:
+    """Send every due email as `flask send-mail` does (those composed when sent are composed
+    then), to a transport that keeps them; returns them, oldest first."""
+    from app.extensions import db
+    from app.outbox import send_due
+
+    transport = RecordingTransport()
+    send_due(db.session, transport, "Partner Select <partners@example.org>")
+    return transport.messages
+
+
+def body_of(message: EmailMessage) -> str:
+    return str(message.get_content())

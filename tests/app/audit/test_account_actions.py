@@ -10,18 +10,18 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OutboxMessage, Round, User
+from app.models import Round, User
 from tests.app.audit.conftest import assert_event, last_id, new_events, one_event
 from tests.app.conftest import PASSWORD
-from tests.app.helpers import Client
+from tests.app.helpers import Client, body_of, deliver_emails
 
 LINK = re.compile(r"http://localhost(/set-password/[A-Za-z0-9_\-]+)")
 NEW_PASSWORD = "a much longer passphrase for this"
 
 
 def link_in_last_email() -> str:
-    message = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
-    match = LINK.search(message.body)
+    message = deliver_emails()[-1]
+    match = LINK.search(body_of(message))
     assert match is not None
     return match.group(1)
 

@@ -7,12 +7,9 @@ from __future__ import annotations
 import re
 
 from flask import Flask
-from sqlalchemy import select
 
-from app.extensions import db
-from app.models import OutboxMessage
 from tests.app.conftest import PASSWORD, sign_in_as, sign_out
-from tests.app.helpers import Client
+from tests.app.helpers import Client, body_of, deliver_emails
 
 LINK = re.compile(r"http://localhost(/set-password/[A-Za-z0-9_\-]+)")
 NEW_PASSWORD = "a brand new passphrase here"
@@ -37,7 +34,8 @@ def test_a_completed_reset_lifts_the_lock(app: Flask, make_user) -> None:  # typ
     user = make_user("staff")
     lock(app, user.email)
     Client(app.test_client()).submit_page("/forgot-password", {"email": user.email})
-    link = LINK.search(db.session.scalars(select(OutboxMessage)).one().body)
+    [email] = deliver_emails()
+    link = LINK.search(body_of(email))
     assert link is not None
     Client(app.test_client()).submit(
         link.group(1), {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
