@@ -6,14 +6,13 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS, Config, check_production
+from .config import CONFIGS, Config, check_production, check_rate_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +33,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     if app.config.get("ENV_NAME") == "production":
         check_production(app.config)
+    check_rate_limits(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -56,10 +56,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
     )
     extensions.csrf.init_app(app)
-    _no_app_wide_limits(app.config)  # before init_app, which would take them on
     extensions.limiter.init_app(app)
-    _limits_on_routes_only(app)
-    extensions.submit_limit.init_app(app)
     access.init_app(app)
     from .auth.passwords import configure as configure_passwords
 
@@ -84,26 +81,6 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
     return app
-
-
-def _no_app_wide_limits(config: Mapping[str, Any]) -> None:
-    """Limits for every route would need the pass `_limits_on_routes_only` takes out: refuse to
-    start with one rather than run without it."""
-    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"):
-        if config.get(setting):
-            raise RuntimeError(f"{setting} is not supported: put each limit on its route")
-
-
-def _limits_on_routes_only(app: Flask) -> None:
-    """Every rate limit here is on its route, checked by the route's decorator. Flask-Limiter
-    also checks default, application and blueprint limits before every request; with none set,
-    that pass finds nothing, at a cost on every request (about a tenth of a final submit's time
-    in the app), so it is taken out."""
-    from .extensions import limiter
-
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:  # not there when RATELIMIT_ENABLED is False
-        hooks.remove(limiter._check_request_limit)
 
 
 def _secret_key(app: Flask) -> None:
