@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import secrets
+from importlib.metadata import distribution
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,35 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import CONFIGS, Config, check_production, check_rate_limits
 
-ROOT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parent.parent
+DISTRIBUTION = "partner-select"
+
+
+def data_folder() -> Path:
+    """The folder holding templates/, static/ and migrations/: the checkout's top level when the
+    code runs from a checkout (or an editable install), else where `pip install .` put them
+    (share/partner-select/ under the environment, setup.cfg's data_files)."""
+    if (CHECKOUT / "templates" / "base.html").is_file() and (CHECKOUT / "migrations").is_dir():
+        return CHECKOUT
+    for file in distribution(DISTRIBUTION).files or []:
+        if file.as_posix().endswith("share/partner-select/migrations/env.py"):
+            return Path(str(file.locate())).resolve().parent.parent
+    raise RuntimeError(f"{DISTRIBUTION} is installed without its templates: reinstall it")
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    data = data_folder()
+    # The instance folder (SQLite database, generated secret key, outbox): INSTANCE_PATH, else
+    # instance/ in the checkout, else Flask's default for an installed package
+    # (<environment>/var/app-instance/).
+    instance_path = os.environ.get("INSTANCE_PATH") or (
+        str(CHECKOUT / "instance") if data == CHECKOUT else None
+    )
     app = Flask(
         __name__,
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=instance_path,
+        template_folder=str(data / "templates"),
+        static_folder=str(data / "static"),
     )
     if isinstance(config, dict):
         app.config.from_object(CONFIGS["test"])
@@ -53,7 +74,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     extensions.db.init_app(app)
     init_database(app)
     extensions.migrate.init_app(
-        app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
+        app, extensions.db, directory=str(data / "migrations"), render_as_batch=True
     )
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
