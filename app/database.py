@@ -44,4 +44,3 @@ def init_database(app: Flask) -> None:
         def sqlite_begin(connection: Any) -> None:
             reading = has_request_context() and request.method in READ_ONLY_METHODS
             connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
-
