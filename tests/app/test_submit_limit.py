@@ -168,4 +168,3 @@ def test_a_limit_that_cannot_be_read_stops_the_service_at_start(
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "bad"))
     with pytest.raises(ConfigError, match=r"APPLY_SUBMIT_RATE_LIMIT = .* is not a rate limit"):
         create_app({"APPLY_SUBMIT_RATE_LIMIT": setting})
-
