@@ -7,32 +7,27 @@ PORT ?= 5000
 PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi.py
 
-# The design card keeps setup.cfg as the one place that declares dependencies (no setup.py or
-# pyproject.toml), so they are read from it and installed; the code runs from the checkout.
-define DEPS_FROM_SETUP_CFG
-import configparser, sys
-cfg = configparser.ConfigParser()
-cfg.read("setup.cfg")
-lines = cfg["options"]["install_requires"].split()
-for extra in sys.argv[1:]:
-    lines += cfg["options.extras_require"][extra].split()
-print("\n".join(line for line in lines if line))
-endef
-export DEPS_FROM_SETUP_CFG
-
 .PHONY: run test lint typecheck serve bench clean
 
-$(VENV)/.installed: setup.cfg
+# The package, editable, with the test tools (pyproject.toml builds it; setup.cfg declares the
+# dependencies). pip shows what it fetches and installs: the first time takes a few minutes.
+$(VENV)/.installed: pyproject.toml setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/python -c "$$DEPS_FROM_SETUP_CFG" test > $(VENV)/requirements.txt
-	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt
+	@echo "Installing Partner Select and its dependencies into $(VENV)/ (a few minutes the first time)"
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e ".[test]"
 	touch $(VENV)/.installed
 
-# Development server on http://127.0.0.1:$(PORT) with embedded SQLite under instance/.
+# Development server on http://127.0.0.1:$(PORT) with embedded SQLite under instance/, and the
+# mail worker beside it: each email is written to the instance folder's outbox/ as an .eml file
+# about a second after it is queued. Ctrl+C stops both.
+OUTBOX = $(or $(INSTANCE_PATH),instance)/outbox
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
+	@echo "Emails: each one is written to $(OUTBOX)/ as an .eml file a second after it is queued."
+	$(BIN)/flask send-mail --loop --interval 1 & \
+	trap 'kill $$! 2>/dev/null' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Production server: gunicorn (settings in app/gunicorn_config.py) with the production config,
@@ -68,10 +63,9 @@ typecheck: $(VENV)/.installed
 # Benchmarks (figures into benchmarks/RESULTS.md): the selection engine against its baselines,
 # with the `bench` extra (sortition-algorithms, for comparison only), and the web benchmark.
 bench: $(VENV)/.installed
-	$(BIN)/python -c "$$DEPS_FROM_SETUP_CFG" test bench > $(VENV)/bench-requirements.txt
-	$(BIN)/pip install --quiet -r $(VENV)/bench-requirements.txt
+	$(BIN)/pip install -e ".[test,bench]"
 	$(BIN)/python benchmarks/selection_bench.py
 	$(BIN)/python benchmarks/web_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -5,25 +5,52 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from importlib.metadata import distribution
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import CONFIGS, Config, check_production, trusted_hosts, url_settings
+from .config import (
+    CONFIGS,
+    Config,
+    check_production,
+    check_rate_limits,
+    trusted_hosts,
+    url_settings,
+)
 from .redaction import RedactSecretLinks
 
-ROOT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parent.parent
+DISTRIBUTION = "partner-select"
+
+
+def data_folder() -> Path:
+    """The folder holding templates/, static/ and migrations/: the checkout's top level when the
+    code runs from a checkout (or an editable install), else where `pip install .` put them
+    (share/partner-select/ under the environment, setup.cfg's data_files)."""
+    if (CHECKOUT / "templates" / "base.html").is_file() and (CHECKOUT / "migrations").is_dir():
+        return CHECKOUT
+    for file in distribution(DISTRIBUTION).files or []:
+        if file.as_posix().endswith("share/partner-select/migrations/env.py"):
+            return Path(str(file.locate())).resolve().parent.parent
+    raise RuntimeError(f"{DISTRIBUTION} is installed without its templates: reinstall it")
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    data = data_folder()
+    # The instance folder (SQLite database, generated secret key, outbox): INSTANCE_PATH, else
+    # instance/ in the checkout, else Flask's default for an installed package
+    # (<environment>/var/app-instance/).
+    instance_path = os.environ.get("INSTANCE_PATH") or (
+        str(CHECKOUT / "instance") if data == CHECKOUT else None
+    )
     app = Flask(
         __name__,
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=instance_path,
+        template_folder=str(data / "templates"),
+        static_folder=str(data / "static"),
     )
     if isinstance(config, dict):
         app.config.from_object(CONFIGS["test"])
@@ -34,6 +61,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     if app.config.get("ENV_NAME") == "production":
         check_production(app.config)
+    check_rate_limits(app.config)
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     app.config.update(url_settings(app.config))
@@ -57,13 +85,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     extensions.db.init_app(app)
     init_database(app)
     extensions.migrate.init_app(
-        app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
+        app, extensions.db, directory=str(data / "migrations"), render_as_batch=True
     )
     extensions.csrf.init_app(app)
-    _no_app_wide_limits(app.config)  # before init_app, which would take them on
     extensions.limiter.init_app(app)
-    _limits_on_routes_only(app)
-    extensions.submit_limit.init_app(app)
     access.init_app(app)
     from .auth.passwords import configure as configure_passwords
 
@@ -88,26 +113,6 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
     return app
-
-
-def _no_app_wide_limits(config: Mapping[str, Any]) -> None:
-    """Limits for every route would need the pass `_limits_on_routes_only` takes out: refuse to
-    start with one rather than run without it."""
-    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"):
-        if config.get(setting):
-            raise RuntimeError(f"{setting} is not supported: put each limit on its route")
-
-
-def _limits_on_routes_only(app: Flask) -> None:
-    """Every rate limit here is on its route, checked by the route's decorator. Flask-Limiter
-    also checks default, application and blueprint limits before every request; with none set,
-    that pass finds nothing, at a cost on every request (about a tenth of a final submit's time
-    in the app), so it is taken out."""
-    from .extensions import limiter
-
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:  # not there when RATELIMIT_ENABLED is False
-        hooks.remove(limiter._check_request_limit)
 
 
 def _secret_key(app: Flask) -> None:

@@ -155,7 +155,8 @@ def init_app(app: Flask) -> None:
                 time.sleep(interval)
                 continue
             db.session.remove()
-            click.echo(f"Sent {sent}, failed {failed}.")
+            if sent or failed or not loop:  # a loop with nothing to send says nothing
+                click.echo(f"Sent {sent}, failed {failed}.")
             if not loop:
                 return
             time.sleep(interval)

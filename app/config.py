@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -47,18 +48,15 @@ class Config:
         else None
     )
     # SQL parameters hold applicants' answers: never put them in exception text or logs.
-    # No pre-ping on every checkout: see DATABASE_PING_AFTER_IDLE_SECONDS.
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"hide_parameters": True}
-    # A pooled connection to PostgreSQL unused for longer than this is pinged before it is handed
-    # out, and replaced if the server has gone (restarted, failed over, or an idle connection cut
-    # by the network). One used more recently is not: under load a connection is reused within
-    # milliseconds, and SQLAlchemy's pool_pre_ping (a round trip on every checkout) cost 0.6 ms
-    # of CPU a final submit, 12% (benchmarks/RESULTS.md). See app/database.py.
-    DATABASE_PING_AFTER_IDLE_SECONDS = float(
-        os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "1")
-    )
+    # pool_pre_ping: a pooled connection is checked as it is handed out and replaced if the
+    # server has gone (restarted, failed over, or an idle connection cut by the network).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {
+        "hide_parameters": True,
+        "pool_pre_ping": True,
+    }
 
-    # Rate limits: counters in Redis when REDIS_URL is set, so every worker and host shares them.
+    # Rate limits (Flask-Limiter, a decorator on each limited route): counters in Redis when
+    # REDIS_URL is set, so every worker and host shares them.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     # Keeps this service's counters apart when several services share one Redis.
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "partner-select")
@@ -71,14 +69,15 @@ class Config:
         "socket_connect_timeout": 1,
         "socket_timeout": 1,
     }
-    # No X-RateLimit-* headers on every response: working them out reads the counters again (two
-    # more Redis round trips per request in production) for headers no browser uses. A refused
-    # request still says when to come back: app/errors.py puts Retry-After on the 429 page.
+    # No X-RateLimit-* headers: no browser uses them. A refused request still says when to come
+    # back: app/errors.py puts Retry-After on the 429 page.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "moving-window"
     APPLY_DRAFT_RATE_LIMIT = os.environ.get("APPLY_DRAFT_RATE_LIMIT", "30 per hour")
     APPLY_SUBMIT_RATE_LIMIT = os.environ.get("APPLY_SUBMIT_RATE_LIMIT", "20 per hour")
     APPLY_EMAIL_LINK_RATE_LIMIT = os.environ.get("APPLY_EMAIL_LINK_RATE_LIMIT", "10 per hour")
+    # A limit Flask-Limiter cannot read would be logged and ignored: check_rate_limits() stops
+    # the start instead.
 
     # Spam: the first page must take at least this long to fill in (seconds).
     MIN_FILL_SECONDS = float(os.environ.get("MIN_FILL_SECONDS", "3"))
@@ -247,6 +246,28 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
                 "postgresql://user:password@host:5432/database."
             )
     return problems
+
+
+RATE_LIMIT_SETTINGS = (
+    "APPLY_DRAFT_RATE_LIMIT",
+    "APPLY_SUBMIT_RATE_LIMIT",
+    "APPLY_EMAIL_LINK_RATE_LIMIT",
+)
+
+
+def check_rate_limits(config: Mapping[str, Any]) -> None:
+    """Refuse to start with a rate limit that cannot be read: Flask-Limiter would log it and
+    apply no limit at all."""
+    for setting in RATE_LIMIT_SETTINGS:
+        value = str(config.get(setting) or "")
+        try:
+            items = parse_many(value)
+        except ValueError:
+            items = []
+        if not items or any(item.amount < 1 for item in items):
+            raise ConfigError(
+                f"{setting} = {value!r} is not a rate limit: write, for example, '20 per hour'."
+            )
 
 
 def check_production(config: Mapping[str, Any]) -> None:

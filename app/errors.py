@@ -14,7 +14,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, SecurityError, TooManyRequests
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.wrappers import Response
 
 from .apply.questions import PAGES as APPLY_PAGES
@@ -34,8 +34,6 @@ PAGES = {
 
 def retry_after(error: HTTPException) -> int:
     """Seconds until the limit that refused this request lets another through."""
-    if isinstance(error, TooManyRequests) and isinstance(error.retry_after, int):
-        return max(1, error.retry_after)  # app/deferred_limit.py's
     breached = limiter.current_limit
     if breached is None:
         return 60

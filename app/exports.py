@@ -17,12 +17,12 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pandas as pd
 from flask import Response, current_app
 
-from selection.report import safe_cell, write_csv
+if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts
+    import pandas as pd
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,6 +44,8 @@ def _download(body: bytes | Iterable[bytes], mimetype: str, filename: str) -> Re
 
 def csv_response(frame: pd.DataFrame, filename: str) -> Response:
     """``frame`` as a UTF-8 CSV download (with a byte-order mark, so Excel reads accents)."""
+    from selection.report import write_csv
+
     text = io.StringIO()
     write_csv(frame, text)
     return _download(("\ufeff" + text.getvalue()).encode("utf-8"), CSV_TYPE, filename)
@@ -65,6 +67,8 @@ def csv_stream_response(chunks: Iterable[pd.DataFrame], filename: str) -> Respon
     (afresh each time: keep no cursor open between chunks), and a download left unread holds no
     context or connection open.
     """
+    from selection.report import write_csv
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def generate() -> Iterator[bytes]:
@@ -142,6 +146,8 @@ def _xml_text(text: str) -> str:
 
 
 def _text_cell(ref: str, value: str, style: str = "") -> str:
+    from selection.report import safe_cell
+
     text = _xml_text(str(safe_cell(value)))
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
@@ -150,6 +156,8 @@ def _text_cell(ref: str, value: str, style: str = "") -> str:
 def _cell(ref: str, value: Any) -> str:
     """One cell: numbers as numbers, true/false as booleans, anything else as guarded text;
     missing values (None, NaN, NA) as no cell at all."""
+    import pandas as pd
+
     kind = type(value)
     if kind is str:
         return _text_cell(ref, value)
@@ -173,6 +181,8 @@ def _cell(ref: str, value: Any) -> str:
 
 
 def _width(values: Iterable[Any]) -> float:
+    from selection.report import safe_cell
+
     longest = max((len("" if v is None else str(safe_cell(v))) for v in values), default=0)
     return min(longest + 2, MAX_WIDTH)
 

@@ -11,8 +11,6 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .deferred_limit import DeferredLimit
-
 
 class Base(DeclarativeBase):
     # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -30,7 +28,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+# Limits are decorators on their routes; storage, strategy, key prefix and the in-memory
+# fall-back come from the RATELIMIT_* settings (app/config.py).
 limiter = Limiter(key_func=get_remote_address)
-# The final submit's limit, its Redis round trip overlapping the send's database work.
-submit_limit = DeferredLimit("apply.check_answers", "APPLY_SUBMIT_RATE_LIMIT")
 login_manager = LoginManager()

@@ -17,14 +17,13 @@ from sqlalchemy import create_engine, insert
 from werkzeug.wrappers import Response
 
 from app.config import Config, normalise_database_url
-from app.database import ping_after_idle
 from app.models import Application, utcnow
 
 app = Flask(__name__)
+# The service's engine options (pool_pre_ping among them).
 engine = create_engine(
     normalise_database_url(os.environ["DATABASE_URL"]), **Config.SQLALCHEMY_ENGINE_OPTIONS
 )
-ping_after_idle(engine, Config.DATABASE_PING_AFTER_IDLE_SECONDS)  # as the service's engine
 ROUND_ID = int(os.environ["BENCH_ROUND_ID"])
 
 

@@ -7,15 +7,17 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..audit import ACTIONS, RECORD_TYPES
 from ..models import AuditEvent, User
 from ..rounds import LONDON
+
+if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts
+    import pandas as pd
 
 PER_PAGE = 50
 SYSTEM = "system"  # the actor filter's value for the command line or the system
@@ -171,6 +173,8 @@ def export_frames(
     """The filtered log, newest first, as frames of at most ``chunk`` rows (at least one frame,
     so an empty export still has its header). Each frame is a query of its own, continuing after
     the last row sent, so no cursor stays open between frames (see ``csv_stream_response``)."""
+    import pandas as pd
+
     after: tuple[datetime, int] | None = None
     sent = False
     while True:
@@ -201,4 +205,6 @@ def export_frames(
 
 def export_frame(session: Session, filters: AuditFilters) -> pd.DataFrame:
     """The whole filtered log in one frame (for XLSX, which is written in one piece)."""
+    import pandas as pd
+
     return pd.concat(list(export_frames(session, filters)), ignore_index=True)

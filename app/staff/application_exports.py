@@ -5,9 +5,8 @@ applied by the writers in `app.exports`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,6 +15,9 @@ from ..models import Application, Round
 from ..rounds import london, option_label
 from .run_services import MIX_COLUMNS, MIX_LABELS, category_label
 from .services import CHANNEL_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
+
+if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts
+    import pandas as pd
 
 BATCH = 200
 BASE_HEADERS: tuple[str, ...] = (
@@ -96,6 +98,8 @@ def export_frames(
 ) -> Iterator[pd.DataFrame]:
     """The round's applications (drafts too), oldest first, ``batch`` (default BATCH) rows per
     frame; at least one frame, so the header is always there."""
+    import pandas as pd
+
     batch = batch or BATCH
     headers = export_headers()
     ids = list(
@@ -123,4 +127,6 @@ def export_frames(
 
 def export_frame(session: Session, round_: Round) -> pd.DataFrame:
     """Every row at once, for the XLSX file (a workbook cannot be streamed)."""
+    import pandas as pd
+
     return pd.concat(list(export_frames(session, round_)), ignore_index=True)

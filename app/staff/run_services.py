@@ -18,10 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,14 +29,15 @@ from selection import (
     InfeasibleQuotasError,
     InputError,
     QuotaError,
-    QuotaTable,
     SelectionOptions,
     SelectionResult,
     __version__,
-    read_quotas,
-    replace,
 )
-from selection import select as run_engine
+
+if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app starts
+    import pandas as pd
+
+    from selection import QuotaTable
 
 from ..audit import record
 from ..models import (
@@ -139,6 +138,9 @@ def category_label(round_: Round, dimension: str, value: str) -> str:
 
 def _clean(value: Any) -> Any:
     """A value as plain JSON: numpy scalars unwrapped, NaN and NA as None."""
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return None
     if isinstance(value, np.generic):
@@ -254,6 +256,8 @@ def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
 
 
 def _engine_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
     columns = ["id", "eligible", "ineligible_reason", "organisation", *MIX_COLUMNS, *CRITERIA]
     frame = pd.DataFrame(rows, columns=[*columns, "n_reviews"])
     for c in CRITERIA:
@@ -263,6 +267,10 @@ def _engine_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _quota_table(quotas: list[dict[str, Any]], k: int) -> QuotaTable:
+    import pandas as pd
+
+    from selection import QuotaTable, read_quotas
+
     if not quotas:
         return QuotaTable(())
     return read_quotas(pd.DataFrame(quotas), k)
@@ -273,6 +281,8 @@ def _run_engine(
 ) -> SelectionResult:
     """Run the engine on a stored snapshot (also used to replay a run for replacements, with
     ``decide_only``: the stored run already holds its reasons)."""
+    from selection import select as run_engine
+
     k = int(parameters["k"])
     options = SelectionOptions(**parameters["options"])
     return run_engine(
@@ -926,6 +936,8 @@ def _replay_replacement(
     run: SelectionRun, rows: dict[int, dict[str, Any]], withdrawn_id: int
 ) -> Proposal | str:
     """The engine's replacement for `withdrawn_id`, or why there is none."""
+    from selection import replace
+
     result = _run_engine(run.parameters, list(rows.values()), decide_only=True)
     if result.audit["inputs_sha256"] != run.input_sha256:
         return "This run can no longer be replayed exactly, so no replacement is proposed."
@@ -1143,6 +1155,8 @@ def rationale_sheets(
     The anonymised variant leaves out organisation names (the run holds no contact details or
     reviewer names in any case).
     """
+    import pandas as pd
+
     rows = _snapshot(run)
     changed = _overridden(run_overrides(session, run))
     # Plain rows rather than objects: a run can hold tens of thousands of decisions.

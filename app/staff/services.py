@@ -10,14 +10,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, object_session
 
-from selection import CRITERIA, QuotaError, QuotaTable, read_quotas, validate_quotas
-from selection.report import safe_cell
+from selection import CRITERIA, QuotaError
+
+if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
+    from selection import QuotaTable
 
 from ..apply.questions import PAGES
 from ..apply.services import hash_token, new_token
@@ -728,6 +729,8 @@ def _check_table(round_: Round, check: QuotaCheck) -> QuotaCheck:
 
 def check_quota_rows(round_: Round, rows: list[dict[str, str]]) -> QuotaCheck:
     """Check rows typed in the form; row numbers are as in the CSV file (the header is row 1)."""
+    import pandas as pd
+
     frame = pd.DataFrame(
         [{c: str(row.get(c, "")) for c in QUOTA_COLUMNS} for row in rows],
         columns=list(QUOTA_COLUMNS),
@@ -742,6 +745,8 @@ def check_quota_csv(round_: Round, text: str) -> QuotaCheck:
 
 
 def _read(round_: Round, source: Any, rows: list[dict[str, str]]) -> QuotaCheck:
+    from selection import read_quotas
+
     check = QuotaCheck(rows)
     try:
         check.table = read_quotas(source, round_.sites_wanted)
@@ -802,6 +807,8 @@ def save_quotas(
 
 def quotas_csv(round_: Round) -> str:
     """The round's quota table in the engine's format: dimension,category,min,max."""
+    from selection.report import safe_cell
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(QUOTA_COLUMNS)
@@ -839,6 +846,10 @@ class PoolCheck:
 
 def check_against_pool(session: Session, round_: Round) -> PoolCheck:
     """The engine's view of the stored quotas against the applications sent so far."""
+    import pandas as pd
+
+    from selection import read_quotas, validate_quotas
+
     rows = input_rows(session, round_)
     frame = pd.DataFrame(rows, columns=["eligible", *MIX_COLUMNS])
     eligible = sum(1 for r in rows if r["eligible"])

@@ -88,7 +88,8 @@ def app(
             upgrade()
             _migrated.add(url)
         _empty_tables()
-        limiter.reset()
+        if application.config["RATELIMIT_ENABLED"]:  # else the limiter has no storage
+            limiter.reset()
         yield application
         db.session.remove()
         _empty_tables()

@@ -1,8 +1,6 @@
 """PostgreSQL goes away under pooled connections (its backends terminated, as a restart or a
-failover leaves them): a connection idle for DATABASE_PING_AFTER_IDLE_SECONDS is pinged and
-replaced before use; one used more recently is not pinged, so its request's first statement finds
-it dead: the final submit tries once more on a new connection, another page says "try again in a
-moment" with the answers kept, and the next request works (SQLAlchemy retired the whole pool)."""
+failover leaves them): SQLAlchemy's pool_pre_ping finds each dead connection as it is handed out
+and replaces it, so the next request works, however recently the connection was used."""
 
 from __future__ import annotations
 
@@ -14,17 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 
-from app import database
 from app.extensions import db
 from app.models import Application, OutboxMessage, Round
-from tests.app.apply.journey import (
-    PAGE_ORDER,
-    VALID,
-    complete_application,
-    fill_pages,
-    pass_eligibility,
-)
-from tests.app.apply.test_database_down import retry_form, unavailable_page
+from tests.app.apply.journey import VALID, complete_application, pass_eligibility
 from tests.app.helpers import Client
 from tests.postgres import POSTGRES_ADMIN_URL, terminate_backends
 
@@ -40,22 +30,14 @@ def database_url(postgres_url: str) -> str:
 
 
 @pytest.fixture
-def idle_seconds() -> float:
-    return 3600.0  # never idle long enough: no ping
-
-
-@pytest.fixture
-def app_config(database_url: str, idle_seconds: float) -> dict[str, Any]:
-    return {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "DATABASE_PING_AFTER_IDLE_SECONDS": idle_seconds,
-    }
+def app_config(database_url: str) -> dict[str, Any]:
+    return {"SQLALCHEMY_DATABASE_URI": database_url}
 
 
 @pytest.fixture
 def pings(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every ping of a pooled connection (ours, or SQLAlchemy's pool_pre_ping, which calls the
-    same dialect method)."""
+    """Every ping of a pooled connection (SQLAlchemy's pool_pre_ping calls the dialect's
+    do_ping)."""
     seen: list[object] = []
     dialect = db.engine.dialect
     ping = dialect.do_ping
@@ -100,8 +82,7 @@ def count(model: Any, **where: Any) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-@pytest.mark.parametrize("idle_seconds", [0.0])
-def test_an_idle_connection_is_pinged_and_replaced_when_the_server_has_gone(
+def test_a_page_read_right_after_a_restart_gets_a_new_connection(
     client: Client, open_round: Round, server_restart: Any, pings: list[object]
 ) -> None:
     pass_eligibility(client)
@@ -115,35 +96,8 @@ def test_an_idle_connection_is_pinged_and_replaced_when_the_server_has_gone(
     assert pings, "the connection was handed out without a ping"
 
 
-def test_a_connection_used_a_moment_ago_is_not_pinged(
-    client: Client, open_round: Round, pings: list[object]
-) -> None:
-    pass_eligibility(client)
-    fill_pages(client, PAGE_ORDER[:3])
-    for _ in range(5):
-        assert client.get("/application").status_code == 200
-    assert pings == []  # neither ours nor SQLAlchemy's pool_pre_ping
-
-
-@pytest.mark.parametrize("idle_seconds", [30.0])
-def test_a_connection_is_pinged_only_after_the_idle_time(
-    client: Client, open_round: Round, pings: list[object], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr(database, "monotonic", lambda: clock[0])
-    pass_eligibility(client)
-    assert client.get("/application").status_code == 200
-    pings.clear()
-    clock[0] += 29.0
-    assert client.get("/application").status_code == 200
-    assert pings == []
-    clock[0] += 31.0
-    assert client.get("/application").status_code == 200
-    assert len(pings) >= 1
-
-
-def test_the_final_submit_is_sent_on_a_new_connection_if_its_pooled_one_has_died(
-    client: Client, open_round: Round, server_restart: Any, pings: list[object]
+def test_the_final_submit_right_after_a_restart_is_sent(
+    client: Client, open_round: Round, server_restart: Any
 ) -> None:
     complete_application(client)
     form = {**client.hidden_fields(CHECK_ANSWERS), **DECLARATION}
@@ -153,12 +107,11 @@ def test_the_final_submit_is_sent_on_a_new_connection_if_its_pooled_one_has_died
 
     assert response.status_code == 302, response.status_code
     assert response.headers["Location"].endswith("/application/confirmation")
-    assert pings == []  # the dead connection was found by the send's first statement
     assert count(Application, status="submitted") == 1
     assert count(OutboxMessage, kind="confirmation") == 1
 
 
-def test_a_page_saved_on_a_dead_connection_says_try_again_and_the_retry_saves_it(
+def test_a_page_saved_right_after_a_restart_is_saved(
     client: Client, open_round: Round, server_restart: Any
 ) -> None:
     pass_eligibility(client)
@@ -166,15 +119,12 @@ def test_a_page_saved_on_a_dead_connection_says_try_again_and_the_retry_saves_it
     body = {**client.hidden_fields(url), **VALID["organisation"]}
     server_restart()
 
-    page = unavailable_page(client.client.post(url, data=body))
-    action, data = retry_form(page)
-    assert data["organisation_name"] == VALID["organisation"]["organisation_name"]
-    saved = client.client.post(action, data=data)
+    saved = client.client.post(url, data=body)
 
-    assert saved.status_code == 302, saved.status_code
+    assert saved.status_code == 302, saved.status_code  # not the "try again" page
     db.session.rollback()
     application = db.session.scalars(select(Application)).one()
     assert (
         application.answers["organisation"]["organisation_name"]
-        == (VALID["organisation"]["organisation_name"])
+        == VALID["organisation"]["organisation_name"]
     )

@@ -62,3 +62,22 @@ def test_a_single_run_fails_when_the_database_cannot_be_reached(
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert isinstance(result.exception, OperationalError)
     assert result.exit_code != 0
+
+
+def test_the_loop_reports_only_the_runs_that_sent_or_failed(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` runs the loop every second beside the server: idle runs print nothing."""
+    monkeypatch.setattr(cli, "send_due", outage_then([(0, 0), (1, 0), (0, 0), (0, 1)]))
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 4:
+            raise Stop()
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    result = app.test_cli_runner().invoke(args=["send-mail", "--loop", "--interval", "1"])
+
+    assert isinstance(result.exception, Stop), result.output
+    assert result.output.splitlines() == ["Sent 1, failed 0.", "Sent 0, failed 1."]

@@ -44,6 +44,8 @@ CLEARED = (
     "MAKEFLAGS",
     "MFLAGS",
     "MAKELEVEL",
+    "PORT",
+    "INSTANCE_PATH",
 )
 ACCESS_LINE = re.compile(
     r'"(?P<method>[A-Z]+) (?P<path>\S+)" (?P<status>\d{3}) .* worker=<(?P<pid>\d+)>'
@@ -57,12 +59,16 @@ def base_env(instance: Path, **settings: str) -> dict[str, str]:
 
 
 def make_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`make serve`, without letting make reinstall the virtualenv if setup.cfg is newer."""
+    return make_target("serve", env, log)
+
+
+def make_target(target: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`make TARGET`, without letting make reinstall the virtualenv if setup.cfg is newer."""
     if shutil.which("make") is None:
         skip_or_fail("make is not installed")
     with log.open("wb") as output:
         return subprocess.Popen(
-            ["make", "--no-print-directory", "-o", ".venv/.installed", "serve"],
+            ["make", "--no-print-directory", "-o", ".venv/.installed", target],
             cwd=ROOT,
             env=env,
             stdout=output,

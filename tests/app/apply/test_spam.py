@@ -13,8 +13,7 @@ from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from app import create_app
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import Application, OutboxMessage, Round
 from tests.app.apply.journey import PAGE_ORDER, VALID, fill_pages, pass_eligibility
 from tests.app.helpers import Client, check_hygiene
@@ -298,22 +297,6 @@ def test_a_refusal_says_when_to_come_back_and_other_responses_carry_no_counters(
     wait = int(refused.headers["Retry-After"])
     elapsed = time.time() - started
     assert 3600 - elapsed - 2 <= wait <= 3602  # the library rounds the reset time up
-
-
-def test_limits_are_checked_on_their_routes_only(app: Flask) -> None:
-    """Flask-Limiter's pass before every request is taken out (every limit is on its route, as
-    the tests above show); a limit meant for every route would then be ignored, so the service
-    refuses to start with one rather than run without it."""
-    assert all(
-        getattr(hook, "__self__", None) is not limiter
-        for hook in app.before_request_funcs.get(None, [])
-    )
-    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"):
-        with pytest.raises(RuntimeError, match=f"{setting} is not supported"):
-            create_app({**app.config, setting: "100 per hour"})
-    # Refused before the shared limiter took the limit on: nothing is left on it for later tests.
-    assert not limiter.limit_manager.default_limits
-    assert not limiter.limit_manager.application_limits
 
 
 @with_low_rate_limits

@@ -176,7 +176,7 @@ def test_an_unexpected_engine_error_fails_the_run_and_releases_the_lock(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret applicant data")
 
-    monkeypatch.setattr("app.staff.run_services.run_engine", broken)
+    monkeypatch.setattr("selection.select", broken)  # the engine, as run_services calls it
 
     page = client.get_page(start(client, pool).headers["Location"])
 
