@@ -3,12 +3,24 @@ rows for categories nobody has, XLSX and semicolon files, ragged rows and a fast
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from tests.selection.test_cli import apps_frame, read_decisions, run_cli, write_apps
+from tests.selection.test_cli import (
+    QUOTAS,
+    ROOT,
+    apps_frame,
+    read_decisions,
+    run_cli,
+    write_apps,
+)
 
 COMPOSED = unicodedata.normalize("NFC", "Môn")
 DECOMPOSED = unicodedata.normalize("NFD", "Môn")
@@ -116,3 +128,145 @@ def test_a_minimum_for_a_category_nobody_has_is_infeasible_with_advice(tmp_path:
         done.stderr
     )
     assert "lower the Cornwall minimum to 0" in done.stderr
+
+
+# --- Spreadsheet habits ----------------------------------------------------------------------
+
+
+def decisions_of(folder: Path) -> list[tuple[str, str, str]]:
+    frame = read_decisions(folder)
+    return sorted(zip(frame["id"], frame["decision"], frame["reason"], strict=True))
+
+
+def test_xlsx_workbooks_are_read_from_the_first_or_the_named_sheet(tmp_path: Path) -> None:
+    expected_folder = tmp_path / "csv"
+    expected_folder.mkdir()
+    assert run_cli(expected_folder).returncode == 0
+    quotas = pd.read_csv(io.StringIO(QUOTAS))
+    with pd.ExcelWriter(tmp_path / "apps.xlsx", engine="openpyxl") as book:
+        apps_frame().to_excel(book, sheet_name="Applications", index=False)
+    with pd.ExcelWriter(tmp_path / "round.xlsx", engine="openpyxl") as book:
+        pd.DataFrame({"note": ["made up"]}).to_excel(book, sheet_name="Notes", index=False)
+        quotas.to_excel(book, sheet_name="Quotas", index=False)
+    write_apps(tmp_path)  # run_cli's quotas.csv is not used: the arguments below replace it
+
+    done = run_cli(
+        tmp_path,
+        "--applications",
+        "apps.xlsx",
+        "--quotas",
+        "round.xlsx",
+        "--quotas-sheet",
+        "Quotas",
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert decisions_of(tmp_path) == decisions_of(expected_folder)
+
+    wrong = run_cli(tmp_path, "--quotas", "round.xlsx", "--quotas-sheet", "Quota")
+    assert wrong.returncode == 2
+    assert wrong.stderr == (
+        "round.xlsx: the workbook has no sheet 'Quota'; its sheets are: Notes, Quotas.\n"
+    )
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_semicolon_and_tab_separated_files_are_read(tmp_path: Path, separator: str) -> None:
+    expected_folder = tmp_path / "csv"
+    expected_folder.mkdir()
+    assert run_cli(expected_folder).returncode == 0
+    apps_frame().to_csv(tmp_path / "apps.csv", index=False, sep=separator)
+
+    done = run_cli(tmp_path, quotas=QUOTAS.replace(",", separator))
+
+    assert done.returncode == 0, done.stderr
+    assert decisions_of(tmp_path) == decisions_of(expected_folder)
+
+
+def test_a_row_with_more_cells_than_the_header_is_named(tmp_path: Path) -> None:
+    lines = apps_frame().to_csv(index=False).splitlines()
+    # An organisation-style value with an unquoted comma on the first application's row.
+    lines[1] = lines[1].replace("North", "North, East", 1)
+    (tmp_path / "apps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    done = run_cli(tmp_path)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "apps.csv, row 2: this row has 8 cells but the header has 7 columns;"
+    )
+
+
+def test_a_header_only_file_says_there_are_no_applications(tmp_path: Path) -> None:
+    (tmp_path / "apps.csv").write_text(",".join(apps_frame().columns) + "\n", encoding="utf-8")
+
+    done = run_cli(tmp_path)
+
+    assert done.returncode == 2
+    assert done.stderr == "apps.csv: the file has a header row but no applications under it.\n"
+
+
+def test_a_reason_never_cites_a_score_above_the_highest_possible(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        [
+            ("A1", "North", "urban", 5, 5, 5, 5),
+            ("A2", "North", "urban", 5, 5, 5, 5),
+            ("A3", "South", "urban", 1, 1, 1, 1.5),
+        ],
+        columns=apps_frame().columns,
+    )
+    write_apps(tmp_path, frame)
+
+    done = run_cli(
+        tmp_path, "--reserves", "0", quotas="dimension,category,min,max\nregion,South,,1\n", k=2
+    )
+
+    assert done.returncode == 0, done.stderr
+    reason = read_decisions(tmp_path).set_index("id").loc["A3", "reason"]
+    assert "a score of at least" not in reason
+    assert reason == (
+        "Not selected: it scored 1.125 and cannot get in on score alone: even the highest "
+        "possible score, 5.000, would not be enough with the quotas as they are, found by "
+        "re-solving with it included."
+    )
+
+
+# --- Start-up ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--applications", "nope.csv", "--quotas", "q.csv", "--sites", "2", "--output", "d.csv"],
+    ],
+)
+def test_help_and_a_missing_file_answer_without_loading_pandas_or_scipy(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    code = (
+        "import sys\n"
+        "from selection.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'numpy', 'pandas', 'scipy', 'openpyxl', 'xlsxwriter'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+
+    assert done.stderr.splitlines()[-1] == "[]"
+    assert "usage:" in done.stdout or "nope.csv: file not found" in done.stderr
+
+
+def test_the_public_api_still_works_when_loaded_on_first_use() -> None:
+    import selection
+
+    assert selection.category_key(" Ynys  MÔN ") == "ynys môn"
+    assert selection.select is __import__("selection.engine").engine.select
+    with pytest.raises(AttributeError):
+        _ = selection.not_a_name
