@@ -11,12 +11,10 @@ import csv
 import io
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from selection.errors import InputError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 _ZIP = b"PK\x03\x04"  # an XLSX workbook is a zip archive
 _OLE = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
@@ -44,15 +42,14 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             "'CSV UTF-8'."
         )
     if data.startswith(_ZIP):
-        header, rows = _workbook_rows(data, sheet)
-    else:
-        if sheet is not None:
-            raise InputError("a CSV file has no sheets: give a sheet only for an .xlsx workbook.")
-        header, rows = _csv_rows(data)
-    return _as_frame(header, rows)
+        return _with_header(*_workbook_cells(data, sheet))
+    if sheet is not None:
+        raise InputError("a CSV file has no sheets: give a sheet only for an .xlsx workbook.")
+    return _with_header(*_csv_cells(data))
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+def _csv_cells(data: bytes) -> tuple[pd.DataFrame, int]:
+    """Every row of a CSV file, the header included, and how many cells the header has."""
     try:
         text = data.decode("utf-8-sig")  # spreadsheet programs often start UTF-8 CSV with a BOM
     except UnicodeDecodeError:
@@ -66,26 +63,42 @@ def _csv_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
         separator = csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:
         separator = ","  # one column, or no separator used consistently: read as commas
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
-    except csv.Error as exc:
-        raise InputError(f"the file could not be read as CSV ({exc}).") from None
-    header = [cell.strip() for cell in records[0]]
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
     if len(header) == 1:
         # One column named "id;region;..." means the file uses a separator that was not found.
         used = [name for sep, name in SEPARATORS.items() if sep != separator and sep in header[0]]
         if used:
             raise InputError(
-                f"the header row is one column, '{header[0]}': the file seems to be separated "
-                f"by {used[0]} in a way that could not be read; save it from the spreadsheet "
-                "as 'CSV UTF-8' (comma separated)."
+                f"the header row is one column, '{header[0].strip()}': the file seems to be "
+                f"separated by {used[0]} in a way that could not be read; save it from the "
+                "spreadsheet as 'CSV UTF-8' (comma separated)."
             )
-    return header, records[1:]
+
+    def read(names: range | None = None) -> pd.DataFrame:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=separator,
+            header=None,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
+
+    try:
+        try:
+            frame = read()
+        except pd.errors.ParserError:
+            # A row has more cells than the first: read them all, so that row can be named.
+            rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+            frame = read(range(max(len(row) for row in rows)))
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"the file could not be read as CSV ({exc}).") from None
+    return frame, len(header)
 
 
-def _workbook_rows(data: bytes, sheet: str | None) -> tuple[list[str], list[list[str]]]:
-    import pandas as pd  # here, not above: a CSV file's problems are found without loading it
-
+def _workbook_cells(data: bytes, sheet: str | None) -> tuple[pd.DataFrame, int]:
+    """Every row of a workbook's sheet, the header included, and the header's last named cell."""
     try:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
             names = [str(n) for n in book.sheet_names]
@@ -101,13 +114,11 @@ def _workbook_rows(data: bytes, sheet: str | None) -> tuple[list[str], list[list
             f"the file could not be read as an Excel workbook ({type(exc).__name__}); save it "
             "again as .xlsx or as 'CSV UTF-8'."
         ) from None
-    records = [[_cell_text(v) for v in row] for row in frame.itertuples(index=False)]
-    if not records:
+    if frame.empty:
         raise InputError(f"the sheet '{sheet or names[0]}' is empty.")
-    header = records[0]
-    while header and header[-1] == "":  # columns past the header's last name
-        header = header[:-1]
-    return [cell.strip() for cell in header], records[1:]
+    frame = frame.map(_cell_text).astype(str)
+    named = [i for i, cell in enumerate(frame.iloc[0].tolist()) if cell.strip()]
+    return frame, (named[-1] + 1 if named else 0)
 
 
 def _cell_text(value: object) -> str:
@@ -119,11 +130,14 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _as_frame(header: list[str], rows: list[list[str]]) -> pd.DataFrame:
-    """The rows under ``header``; a row with a value past the last named column is an error."""
-    import pandas as pd  # here, not above: a CSV file's problems are found without loading it
+def _with_header(cells: pd.DataFrame, width: int) -> pd.DataFrame:
+    """The rows under the first row, named by its first ``width`` cells.
 
-    width = len(header)
+    A row with a value past the header's last cell is an error naming that row; blank rows at
+    the end are dropped.
+    """
+    cells = cells.fillna("")
+    header = [str(name).strip() for name in cells.iloc[0, :width].tolist()]
     if width == 0 or all(name == "" for name in header):
         raise InputError("the first row is blank: it must hold the column names.", row=1)
     seen: dict[str, int] = {}
@@ -136,17 +150,22 @@ def _as_frame(header: list[str], rows: list[list[str]]) -> pd.DataFrame:
             )
         if name:
             seen[name] = number
+    rows = cells.iloc[1:].reset_index(drop=True)
+    last = len(rows)
+    while last > 0 and not any(str(cell).strip() for cell in rows.iloc[last - 1].tolist()):
+        last -= 1
+    rows = rows.iloc[:last]
+    beyond = (rows.iloc[:, width:].apply(lambda col: col.str.strip()) != "").to_numpy()
+    if beyond.any():
+        pos = int(beyond.any(axis=1).nonzero()[0][0])
+        count = max(i + 1 for i, cell in enumerate(rows.iloc[pos].tolist()) if str(cell).strip())
+        raise InputError(
+            f"Row {pos + 2}: this row has {count} cells but the header has {width} columns; "
+            "check for a comma (or other separator) inside a value that is not in quotes, or a "
+            "value to the right of the last column.",
+            row=pos + 2,
+        )
+    rows = rows.iloc[:, :width]
     # Columns with no name are kept (they may hold notes), named as pandas names them.
-    header = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
-    while rows and all(cell.strip() == "" for cell in rows[-1]):
-        rows = rows[:-1]
-    for pos, row in enumerate(rows):
-        if len(row) > width and any(cell.strip() for cell in row[width:]):
-            raise InputError(
-                f"Row {pos + 2}: this row has {len(row)} cells but the header has {width} "
-                "columns; check for a comma (or other separator) inside a value that is not in "
-                "quotes, or a value to the right of the last column.",
-                row=pos + 2,
-            )
-    cells = [(row + [""] * width)[:width] for row in rows]
-    return pd.DataFrame(cells, columns=pd.Index(header), dtype=str)
+    rows.columns = pd.Index([name or f"Unnamed: {i}" for i, name in enumerate(header)])
+    return rows
