@@ -3,47 +3,50 @@
 Pure Python on numpy, pandas and scipy; it never imports the web application.  One entry point,
 :func:`select`, turns scored applications and a quota table into a decision and a reason for every
 application, plus an audit record that lets anyone replay the run byte for byte.
+
+The names below are loaded when first used (PEP 562), so that ``python -m selection --help``
+does not wait for pandas and scipy to import.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from selection.errors import InfeasibleQuotasError, InputError, QuotaError, SelectionError
-from selection.options import (
-    CRITERIA,
-    Replacement,
-    SelectionOptions,
-    SelectionResult,
-    __version__,
-)
-
 if TYPE_CHECKING:
+    from selection.categories import category_key
     from selection.engine import replace, select
+    from selection.errors import InfeasibleQuotasError, InputError, QuotaError, SelectionError
+    from selection.options import (
+        CRITERIA,
+        Replacement,
+        SelectionOptions,
+        SelectionResult,
+        __version__,
+    )
     from selection.quotas import QuotaBound, QuotaTable, read_quotas, validate_quotas
     from selection.scoring import score_reviews
 
-# The parts built on pandas and scipy are imported when first used (PEP 562), so a program that
-# imports this package but runs no selection (the web app, as it starts) does not load them.
-_LAZY = {
-    "replace": "selection.engine",
-    "select": "selection.engine",
+_HOME = {
+    "CRITERIA": "selection.options",
+    "InfeasibleQuotasError": "selection.errors",
+    "InputError": "selection.errors",
     "QuotaBound": "selection.quotas",
+    "QuotaError": "selection.errors",
     "QuotaTable": "selection.quotas",
+    "Replacement": "selection.options",
+    "SelectionError": "selection.errors",
+    "SelectionOptions": "selection.options",
+    "SelectionResult": "selection.options",
+    "__version__": "selection.options",
+    "category_key": "selection.categories",
     "read_quotas": "selection.quotas",
-    "validate_quotas": "selection.quotas",
+    "replace": "selection.engine",
     "score_reviews": "selection.scoring",
+    "select": "selection.engine",
+    "validate_quotas": "selection.quotas",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
+"""Each public name and the module that defines it."""
 
 __all__ = [
     "CRITERIA",
@@ -57,9 +60,21 @@ __all__ = [
     "SelectionOptions",
     "SelectionResult",
     "__version__",
+    "category_key",
     "read_quotas",
     "replace",
     "score_reviews",
     "select",
     "validate_quotas",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module the first time it is asked for."""
+    if name not in _HOME:
+        raise AttributeError(f"module 'selection' has no attribute '{name}'")
+    return getattr(importlib.import_module(_HOME[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -3,6 +3,9 @@
 Bad input and infeasible quotas exit with status 2 and a message on standard error that names the
 file, and the row and column where the problem can be pinned to one cell.  Rows are counted as a
 spreadsheet counts them: the header is row 1.
+
+pandas, scipy and the engine take most of a second to import, so they are imported only once the
+arguments are parsed and the files are found: ``--help`` and a mistyped file name answer at once.
 """
 
 from __future__ import annotations
@@ -12,25 +15,15 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import pandas as pd
+from selection.errors import InfeasibleQuotasError, InputError, QuotaError, SelectionError
+from selection.options import CRITERIA, __version__
 
-from selection import (
-    CRITERIA,
-    InfeasibleQuotasError,
-    InputError,
-    QuotaError,
-    QuotaTable,
-    SelectionError,
-    SelectionOptions,
-    SelectionResult,
-    __version__,
-    read_quotas,
-    score_reviews,
-    select,
-)
-from selection.report import decisions_table, format_summary, report_sheets, write_csv, write_xlsx
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from selection.options import SelectionResult
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -101,10 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="APPS.CSV",
         help="id, the quota attribute columns, optional eligible and organisation, and the four "
-        "criterion columns (unless --reviews is given)",
+        "criterion columns (unless --reviews is given); every input file may be CSV (separated "
+        "by commas, semicolons or tabs) or an .xlsx workbook",
+    )
+    files.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="the sheet of the applications workbook to read (default: the first)",
     )
     files.add_argument(
         "--quotas", required=True, metavar="QUOTAS.CSV", help="dimension,category,min,max"
+    )
+    files.add_argument(
+        "--quotas-sheet",
+        metavar="NAME",
+        help="the sheet of the quotas workbook to read (default: the first)",
     )
     files.add_argument(
         "--output", required=True, metavar="DECISIONS.CSV", help="decisions file to write"
@@ -148,38 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_csv(path: str) -> pd.DataFrame:
-    """A CSV file as text cells, row positions kept so that position p is spreadsheet row p + 2.
+def read_file(path: str, sheet: str | None = None) -> pd.DataFrame:
+    """A CSV file or a workbook's sheet as text cells; problems name the file (and the row)."""
+    from selection.tables import read_table
 
-    Blank lines inside the data are kept (they are reported as blank rows, not silently dropped,
-    so the row numbers in messages match the spreadsheet); blank lines at the end are ignored.
-    """
-    name = Path(path).name
     try:
-        frame = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",  # spreadsheet programs often start UTF-8 CSV with a BOM
-        )
-    except FileNotFoundError:
-        raise InputFileError(f"{name}: file not found ({path}).") from None
-    except UnicodeDecodeError:
-        raise InputFileError(
-            f"{name}: the file is not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'."
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise InputFileError(f"{name}: the file is empty.") from None
-    except (OSError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{name}: the file could not be read as CSV ({exc}).") from None
-    frame = frame.fillna("")
-    frame.columns = pd.Index([str(c).strip() for c in frame.columns])
-    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
-    last = len(blank)
-    while last > 0 and blank[last - 1]:
-        last -= 1
-    return frame.iloc[:last].reset_index(drop=True)
+        return read_table(path, sheet)
+    except InputError as exc:
+        raise InputFileError(describe_input_error(Path(path).name, exc)) from None
 
 
 def describe_input_error(name: str, error: InputError) -> str:
@@ -203,14 +183,25 @@ def _fail(message: str) -> NoReturn:
     raise InputFileError(message)
 
 
+def check_files_exist(args: argparse.Namespace) -> None:
+    """Every input file is there, checked before the slow imports so a typo answers at once."""
+    for path in filter(None, (args.applications, args.quotas, args.reviews)):
+        if not Path(path).is_file():
+            _fail(f"{Path(path).name}: file not found ({path}).")
+
+
 def run(args: argparse.Namespace) -> SelectionResult:
     """Read the files, select, and return the result; problems raise :class:`InputFileError`."""
+    from selection import QuotaTable, SelectionOptions, read_quotas, score_reviews, select
+
     apps_name = Path(args.applications).name
     quotas_name = Path(args.quotas).name
-    applications = read_csv(args.applications)
-    reviews = read_csv(args.reviews) if args.reviews else None
+    applications = read_file(args.applications, args.sheet)
+    if applications.empty:
+        _fail(f"{apps_name}: the file has a header row but no applications under it.")
+    reviews = read_file(args.reviews) if args.reviews else None
     try:
-        quotas: QuotaTable = read_quotas(read_csv(args.quotas), args.sites)
+        quotas: QuotaTable = read_quotas(read_file(args.quotas, args.quotas_sheet), args.sites)
     except QuotaError as exc:
         _fail("\n".join(f"{quotas_name}: {problem}" for problem in exc.problems))
     if reviews is not None:
@@ -243,6 +234,8 @@ def run(args: argparse.Namespace) -> SelectionResult:
 
 def write_outputs(result: SelectionResult, args: argparse.Namespace) -> None:
     """The decisions CSV and, when asked for, the XLSX report."""
+    from selection.report import decisions_table, report_sheets, write_csv, write_xlsx
+
     for target in map(Path, filter(None, (args.output, args.xlsx))):
         if not target.resolve().parent.is_dir():
             _fail(f"{target.name}: cannot write, the folder {target.parent} does not exist.")
@@ -258,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m selection``; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        check_files_exist(args)
         result = run(args)
         write_outputs(result, args)
     except InfeasibleQuotasError as exc:
@@ -269,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SelectionError as exc:
         print(f"{Path(args.applications).name}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from selection.report import format_summary
+
     print(format_summary(result))
     print(
         f"\nDecisions written to {args.output}" + (f" and {args.xlsx}" if args.xlsx else "") + "."

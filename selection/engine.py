@@ -16,6 +16,7 @@ import scipy
 from scipy import sparse
 
 from selection import explain
+from selection.categories import Categories, category_codes, category_values, merge_warnings
 from selection.errors import InfeasibleQuotasError, InputError, QuotaError
 from selection.infeasible import advise
 from selection.inputs import (
@@ -33,14 +34,7 @@ from selection.options import (
     SelectionResult,
     __version__,
 )
-from selection.quotas import (
-    Categories,
-    QuotaTable,
-    category_codes,
-    category_values,
-    check_quotas,
-    read_quotas,
-)
+from selection.quotas import QuotaTable, align_quotas, check_quotas, read_quotas
 from selection.scoring import compute_scores, flag_text
 
 
@@ -93,7 +87,7 @@ def select(
     prepared = prepare(applications, table_q, k, weights, reviews, options)
     pool = prepared.pool
     problems = check_quotas(
-        table_q,
+        prepared.quotas,
         applications,
         k,
         prepared.table["eligible"].to_numpy(dtype=bool),
@@ -102,10 +96,16 @@ def select(
     structural = [p.message for p in problems if p.kind == "structure"]
     if structural:
         raise QuotaError(structural)
+    notes = tuple(p.message for p in problems if p.kind == "warning")
+    prepared = with_changes(prepared, warnings=prepared.warnings + notes)
     solution = None if any(p.kind == "feasibility" for p in problems) else solve(pool)
     if solution is None:
-        advice = advise(pool, table_q)
-        raise InfeasibleQuotasError(advice.sentences, advice.conflicting, advice.changes)
+        advice = advise(pool, prepared.quotas)
+        # A minimum for a category no application has is most likely a misspelling: say so.
+        absent = [p.message for p in problems if p.absent and p.kind == "feasibility"]
+        raise InfeasibleQuotasError(
+            [*absent, *advice.sentences], advice.conflicting, advice.changes
+        )
     return _result(prepared, solution, applications, reviews, decide_only=decide_only)
 
 
@@ -187,6 +187,10 @@ def prepare(
         for dim in quotas.dimensions
         if dim in applications.columns
     }
+    for dim, coded in categories.items():
+        warnings.extend(merge_warnings(dim, coded))
+    # Bounds name categories as the applications spell them, so matching below is exact.
+    quotas = align_quotas(quotas, categories)
     if options.one_per_organisation:
         if "organisation" not in applications.columns:
             raise InputError(

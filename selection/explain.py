@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from selection.optimise import Pool, Solution, best_totals_with, solve
-from selection.options import SelectionOptions
+from selection.options import TOP_SCORE, SelectionOptions
 from selection.quotas import QuotaTable
 
 _NAMED_SITES = 5
@@ -198,9 +198,18 @@ def explain(
         needed = solution.total - forced_total + 1
         points_needed[i] = needed / scale
         code[i] = "below_cutoff_exact"
+        target = scores[i] + needed / scale
+        if round(target, decimals) > TOP_SCORE and not options.calibrate:
+            # A score no one can be given is not a useful target: say so instead.
+            reason[i] = (
+                f"Not selected: it scored {scores[i]:.{decimals}f} and cannot get in on score "
+                f"alone: even the highest possible score, {TOP_SCORE:.{decimals}f}, would not be "
+                "enough with the quotas as they are, found by re-solving with it included."
+            )
+            continue
         reason[i] = (
             f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed {fmt(needed)} "
-            f"more points (a score of at least {scores[i] + needed / scale:.{decimals}f}) to be "
+            f"more points (a score of at least {target:.{decimals}f}) to be "
             "selected, found by re-solving with it included."
         )
     rest = np.flatnonzero(code == "")

@@ -14,6 +14,9 @@ __version__ = "0.1.0"
 CRITERIA: tuple[str, ...] = ("difference", "inequalities", "resources", "evidence")
 """The four review criteria, each scored 1-5; the order is the order they appear in outputs."""
 
+TOP_SCORE = 5.0
+"""The highest rating, so the highest score an application can have (before calibration)."""
+
 DECISIONS: tuple[str, ...] = ("selected", "reserve", "not_selected", "ineligible")
 
 

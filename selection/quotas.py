@@ -11,12 +11,13 @@ import io
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Literal
 
 import numpy as np
 import pandas as pd
 
+from selection.categories import Categories, category_codes, category_key, spelling
 from selection.errors import QuotaError
 from selection.inputs import parse_eligible
 
@@ -138,6 +139,8 @@ def read_quotas(source: str | os.PathLike[str] | IO[str] | pd.DataFrame, k: int)
 
     A ``str`` containing a newline is taken as CSV text, otherwise as a path.  Every problem found
     is collected and raised together as a :class:`QuotaError` naming the row and column.
+    Categories are compared by :func:`~selection.categories.category_key`, so "Wales" and
+    "wales" on two rows of one dimension are the same row given twice.
     """
     frame = _as_frame(source)
     frame.columns = [
@@ -159,13 +162,13 @@ def read_quotas(source: str | os.PathLike[str] | IO[str] | pd.DataFrame, k: int)
 
     bounds: list[QuotaBound] = []
     notes: list[str] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str], QuotaBound] = {}
     for offset, record in enumerate(frame.to_dict("records")):
         row = offset + 2  # spreadsheet numbering: the header is row 1
         cells = {str(c): str(v) for c, v in record.items()}
         if all(v.strip() == "" for v in cells.values()):
             continue
-        dimension, category = cells["dimension"].strip(), cells["category"].strip()
+        dimension, category = cells["dimension"].strip(), spelling(cells["category"])
         if dimension == "":
             problems.append(f"Row {row}, column 'dimension': the dimension is blank.")
         if category == "":
@@ -194,80 +197,36 @@ def read_quotas(source: str | os.PathLike[str] | IO[str] | pd.DataFrame, k: int)
                 )
             hi = count if hi is None else min(hi, count)
         if dimension and category:
-            if (dimension, category) in seen:
+            key = (dimension, category_key(category))
+            if key in seen:
+                first = seen[key]
+                spelled = "" if first.category == category else f" (as '{first.category}')"
                 problems.append(
                     f"Row {row}: {dimension} '{category}' is already given on row "
-                    f"{seen[(dimension, category)]}."
+                    f"{first.row}{spelled}."
                 )
                 continue
-            seen[(dimension, category)] = row
-            bounds.append(QuotaBound(dimension, category, lo, hi, row))
+            seen[key] = QuotaBound(dimension, category, lo, hi, row)
+            bounds.append(seen[key])
     if problems:
         raise QuotaError(problems)
     return QuotaTable(tuple(bounds), tuple(notes))
 
 
-ProblemKind = Literal["structure", "feasibility"]
+ProblemKind = Literal["structure", "feasibility", "warning"]
 
 
 @dataclass(frozen=True)
 class QuotaProblem:
     """One thing wrong with a quota table; ``structure`` problems make it unusable as written,
-    ``feasibility`` problems mean no selection can meet it."""
+    ``feasibility`` problems mean no selection can meet it, and a ``warning`` is worth reading
+    but changes nothing (a row for a category no application has, with no minimum)."""
 
     kind: ProblemKind
     message: str
     bound: QuotaBound | None = None
-
-
-@dataclass(frozen=True)
-class Categories:
-    """A column as codes into its distinct values, cleaned to the text they are matched on."""
-
-    codes: np.ndarray
-    labels: np.ndarray
-    raw_codes: np.ndarray | None = None
-    """For a text column with no missing values: each row's value, uncleaned, is
-    ``raw_text[raw_codes]`` (as numpy text), so the audit digest need not convert it again."""
-    raw_text: np.ndarray | None = None
-
-    @property
-    def values(self) -> np.ndarray:
-        """The cleaned text of every row."""
-        return np.asarray(self.labels[self.codes], dtype=object)
-
-
-def category_codes(column: pd.Series) -> Categories:
-    """Attribute values as stripped text (blank for missing), coded once per distinct value so
-    this stays fast on large pools."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    text = np.asarray([_cell_text(v) for v in uniques.tolist()] + [""], dtype=object)
-    labels, remap = np.unique(text, return_inverse=True)  # merges "Wales" and " Wales"
-    raw_codes = raw_text = None
-    if isinstance(column.dtype, pd.StringDtype) and len(codes) and codes.min() >= 0:
-        # Distinct strings are distinct values, so the codes keep every row's exact text.
-        raw_codes, raw_text = codes, np.asarray(uniques.to_numpy(dtype=str))
-    return Categories(
-        np.asarray(remap[codes], dtype=np.int64),
-        np.asarray(labels, dtype=object),
-        raw_codes,
-        raw_text,
-    )
-
-
-def category_values(column: pd.Series) -> pd.Series:
-    """Attribute values as the text they are matched on: stripped strings, blanks for missing."""
-    return pd.Series(category_codes(column).values, index=column.index, dtype=object)
-
-
-def _cell_text(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    absent: bool = False
+    """True when the problem is that no application has the bound's category."""
 
 
 def check_quotas(
@@ -279,8 +238,10 @@ def check_quotas(
 ) -> list[QuotaProblem]:
     """Every problem with ``quotas`` for this pool, structural ones first.
 
-    Categories are matched as text against all applications (so a typo is caught even if the only
-    matching applications are ineligible); minimums are checked against eligible ones only.
+    Categories are matched by :func:`~selection.categories.category_key` against all applications
+    (so a typo is caught even if the only matching applications are ineligible); minimums are
+    checked against eligible ones only.  A row for a category no application has is a warning
+    when it has no minimum, and an infeasible minimum otherwise.
     ``categories`` may pass the dimension columns already coded, to save doing it twice.
     """
     problems: list[QuotaProblem] = []
@@ -301,21 +262,22 @@ def check_quotas(
                     f"(the columns are: {', '.join(columns)}).",
                 )
             )
-    # Per dimension: the distinct categories and, for each, how many applications (all and
-    # eligible) have it, found once with factorize rather than by comparing per bound.
+    # Per dimension: the distinct categories (by key) and, for each, how many applications (all
+    # and eligible) have it, found once with factorize rather than by comparing per bound.
     present: dict[str, dict[str, tuple[int, int]]] = {}
+    shown: dict[str, list[str]] = {}
     for d in quotas.dimensions:
         if d in columns:
             coded = (
                 categories[d] if categories and d in categories else category_codes(applications[d])
             )
-            codes, uniques = coded.codes, coded.labels
-            every = np.bincount(codes, minlength=len(uniques))
-            eligible_only = np.bincount(codes[mask], minlength=len(uniques))
+            codes, keys = coded.codes, list(coded.shown())
+            every = np.bincount(codes, minlength=len(keys))
+            eligible_only = np.bincount(codes[mask], minlength=len(keys))
             present[d] = {
-                str(u): (int(a), int(e))
-                for u, a, e in zip(uniques, every, eligible_only, strict=True)
+                key: (int(a), int(e)) for key, a, e in zip(keys, every, eligible_only, strict=True)
             }
+            shown[d] = sorted(label for label in coded.shown().values() if label)
     for b in quotas.bounds:
         if b.min is not None and b.max is not None and b.min > b.max:
             problems.append(
@@ -328,14 +290,17 @@ def check_quotas(
             )
         if b.dimension not in present:
             continue
-        if b.category not in present[b.dimension]:
-            cats = sorted(set(present[b.dimension]) - {""})
+        if category_key(b.category) not in present[b.dimension]:
+            # Without a minimum the row changes nothing; with one, no selection can meet it.
+            cats = ", ".join(shown[b.dimension]) or "(none)"
+            effect = f"but its minimum is {b.min}" if b.min else "so this row changes nothing"
             problems.append(
                 QuotaProblem(
-                    "structure",
-                    f"{b.dimension} '{b.category}'{_row(b)}: no application has this category; "
-                    f"the categories present are: {', '.join(cats) if cats else '(none)'}.",
+                    "feasibility" if b.min else "warning",
+                    f"{b.dimension} '{b.category}'{_row(b)}: no application has this category, "
+                    f"{effect}; the categories present are: {cats}.",
                     b,
+                    absent=True,
                 )
             )
     for dim in quotas.dimensions:
@@ -350,7 +315,7 @@ def check_quotas(
                 )
             )
         if dim in present and all(b.max is not None for b in dim_bounds):
-            covered = {b.category for b in dim_bounds}
+            covered = {category_key(b.category) for b in dim_bounds}
             uncovered = [c for c, (_, e) in present[dim].items() if e > 0 and c not in covered]
             if not uncovered:
                 total_max = sum(b.max or 0 for b in dim_bounds)
@@ -363,8 +328,9 @@ def check_quotas(
                         )
                     )
     for b in quotas.bounds:
-        if b.dimension in present and b.min:
-            count = present[b.dimension].get(b.category, (0, 0))[1]
+        absent = b.dimension in present and category_key(b.category) not in present[b.dimension]
+        if b.dimension in present and b.min and not absent:
+            count = present[b.dimension].get(category_key(b.category), (0, 0))[1]
             if count < b.min:
                 label = quotas.label(b)
                 problems.append(
@@ -391,18 +357,41 @@ def _row(bound: QuotaBound) -> str:
     return f" (row {bound.row})" if bound.row is not None else ""
 
 
+def align_quotas(quotas: QuotaTable, categories: Mapping[str, Categories]) -> QuotaTable:
+    """The table with each category spelled as the applications most often spell it.
+
+    Rows for a category no application has keep their own spelling.  After this, the engine
+    matches bounds to applications by exact text, and its outputs show one spelling throughout.
+    """
+    shown = {dim: coded.shown() for dim, coded in categories.items()}
+    bounds = []
+    for b in quotas.bounds:
+        label = shown.get(b.dimension, {}).get(category_key(b.category), b.category)
+        bounds.append(b if label == b.category else replace(b, category=label))
+    return QuotaTable(tuple(bounds), quotas.rounding_notes)
+
+
 def validate_quotas(
-    quotas: QuotaTable | pd.DataFrame, applications: pd.DataFrame, k: int
+    quotas: QuotaTable | pd.DataFrame,
+    applications: pd.DataFrame,
+    k: int,
+    *,
+    warnings: bool = False,
 ) -> list[str]:
     """Plain-English problems with ``quotas`` for this pool and ``k``; an empty list means none.
 
     Eligibility is read from an ``eligible`` column when present.  Problems found are: a dimension
-    that is not a column, a category no application has (with the categories present), a minimum
-    above its maximum, minimums that add up to more than k, and fewer eligible applications in a
-    category than its minimum.  Some infeasible combinations are only found by solving.
+    that is not a column, a minimum above its maximum, minimums that add up to more than k, and
+    fewer eligible applications in a category than its minimum.  Some infeasible combinations are
+    only found by solving.  With ``warnings=True`` the list also says which rows name a category
+    no application has (with the categories present): rows that change nothing.
     """
     table = read_quotas(quotas, k) if isinstance(quotas, pd.DataFrame) else quotas
     eligible = None
     if "eligible" in applications.columns:
         eligible = parse_eligible(applications["eligible"]).tolist()
-    return [p.message for p in check_quotas(table, applications, k, eligible)]
+    return [
+        p.message
+        for p in check_quotas(table, applications, k, eligible)
+        if warnings or p.kind != "warning"
+    ]

@@ -702,9 +702,16 @@ def cell_of(problem: str) -> tuple[int, str] | None:
 
 
 def _check_table(round_: Round, check: QuotaCheck) -> QuotaCheck:
-    """After the engine has read the table: dimensions, categories and bounds for this round."""
+    """After the engine has read the table: dimensions, categories and bounds for this round.
+
+    Categories are matched by the engine's own rule (:func:`selection.category_key`: case,
+    spacing and Unicode form do not matter) and stored as the round's option codes.
+    """
+    from selection import QuotaTable, category_key
+
     assert check.table is not None
     problems = []
+    bounds = []
     allowed = dict(dimension_choices())
     for bound in check.table.bounds:
         if bound.dimension not in allowed:
@@ -714,17 +721,22 @@ def _check_table(round_: Round, check: QuotaCheck) -> QuotaCheck:
             )
             continue
         categories = [c for c, _ in quota_categories(round_, bound.dimension)]
-        if bound.category not in categories:
+        codes = {category_key(c): c for c in categories}
+        code = codes.get(category_key(bound.category))
+        if code is None:
             problems.append(
                 f"Row {bound.row}, column 'category': '{bound.category}' is not a category of "
                 f"{bound.dimension}; use one of {', '.join(categories)}."
             )
+        else:
+            bounds.append(replace(bound, category=code))
         if bound.min is not None and bound.max is not None and bound.min > bound.max:
             problems.append(
                 f"Row {bound.row}, column 'max': the maximum {bound.max} is below the minimum "
                 f"{bound.min}."
             )
-    return replace(check, problems=problems)
+    table = QuotaTable(tuple(bounds), check.table.rounding_notes)
+    return replace(check, problems=problems, table=table)
 
 
 def check_quota_rows(round_: Round, rows: list[dict[str, str]]) -> QuotaCheck:
@@ -856,7 +868,9 @@ def check_against_pool(session: Session, round_: Round) -> PoolCheck:
     if not round_.quotas or not rows:
         return PoolCheck(len(rows), eligible, [])
     table = read_quotas(pd.DataFrame(round_.quotas), round_.sites_wanted)
-    return PoolCheck(len(rows), eligible, validate_quotas(table, frame, round_.sites_wanted))
+    # Rows for a category no application has yet are included: staff should know of them.
+    problems = validate_quotas(table, frame, round_.sites_wanted, warnings=True)
+    return PoolCheck(len(rows), eligible, problems)
 
 
 def describe_quota(round_: Round, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selection import SelectionOptions, read_quotas
+from selection.categories import category_codes
 from selection.engine import inputs_digest
 from selection.inputs import normalise_weights
-from selection.quotas import category_codes
 
 
 def _reference_digest(

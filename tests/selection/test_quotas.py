@@ -87,11 +87,21 @@ def test_unknown_dimension_column() -> None:
     ]
 
 
-def test_category_absent_from_pool_lists_the_categories_present() -> None:
-    problems = validate_quotas(_table(("nation", "Walse", None, 1)), APPS, 2)
+def test_a_category_nobody_has_with_no_minimum_is_only_a_warning() -> None:
+    for minimum in (None, 0):
+        table = _table(("nation", "Walse", minimum, 1))
+        assert validate_quotas(table, APPS, 2) == []
+        assert validate_quotas(table, APPS, 2, warnings=True) == [
+            "nation 'Walse': no application has this category, so this row changes nothing; "
+            "the categories present are: England, Scotland, Wales."
+        ]
+
+
+def test_a_category_nobody_has_with_a_minimum_is_infeasible_listing_the_categories() -> None:
+    problems = validate_quotas(_table(("nation", "Walse", 1, None)), APPS, 2)
     assert problems == [
-        "nation 'Walse': no application has this category; the categories present are: "
-        "England, Scotland, Wales."
+        "nation 'Walse': no application has this category, but its minimum is 1; the "
+        "categories present are: England, Scotland, Wales."
     ]
 
 

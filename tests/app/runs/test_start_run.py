@@ -149,7 +149,7 @@ def test_infeasible_quotas_show_the_engines_advice(
     assert [r.status for r in runs_of(pool.round.id)] == ["infeasible", "infeasible"]
 
 
-def test_a_quota_naming_a_missing_category_is_shown_with_its_problem(
+def test_a_minimum_for_a_category_no_application_has_is_infeasible_with_advice(
     client: Client, app: Any, make_user: Any
 ) -> None:
     pool = build_pool(
@@ -159,8 +159,31 @@ def test_a_quota_naming_a_missing_category_is_shown_with_its_problem(
 
     page = client.get_page(start(client, pool).headers["Location"])
 
-    assert runs_of(pool.round.id)[0].status == "failed"
-    assert "atlantis" in page.select_one("#problems").get_text()
+    assert runs_of(pool.round.id)[0].status == "infeasible"
+    advice = page.select_one("#advice").get_text(" ", strip=True)
+    assert "nation 'atlantis' (row 2): no application has this category, but its minimum is 1" in (
+        advice
+    )
+    assert "lower the atlantis minimum to 0" in advice
+
+
+def test_a_row_for_a_category_no_application_has_without_a_minimum_is_a_warning(
+    client: Client, app: Any, make_user: Any
+) -> None:
+    pool = build_pool(
+        make_user, quotas=[{"dimension": "nation", "category": "atlantis", "min": 0, "max": 1}]
+    )
+    sign_in_as(client, make_user("staff"))
+
+    client.get_page(start(client, pool).headers["Location"])
+
+    run = runs_of(pool.round.id)[0]
+    assert run.status == "done"
+    assert any(
+        "nation 'atlantis' (row 2): no application has this category, so this row changes "
+        "nothing" in warning
+        for warning in run.parameters["warnings"]
+    )
 
 
 def test_only_staff_can_start_a_run(client: Client, pool: Pool, make_user: Any) -> None:

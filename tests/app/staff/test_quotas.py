@@ -230,3 +230,49 @@ def test_the_saved_table_is_checked_against_the_applications(
     assert "1 of them screened eligible" in check
     # The engine's own words: a minimum of 2 with only 1 eligible Welsh application.
     assert "needs at least 2 sites but only 1 eligible application" in check
+
+
+def test_categories_are_matched_as_the_engine_matches_them_and_stored_as_codes(
+    staff_client: Client, round_: Round
+) -> None:
+    content = "dimension,category,min,max\nnation, WALES ,1,3\nled_by,User-Led,,4\n"
+    upload(staff_client, round_, content.encode(), status=302)
+    assert stored(round_) == [
+        {"dimension": "nation", "category": "wales", "min": 1, "max": 3},
+        {"dimension": "led_by", "category": "user-led", "min": None, "max": 4},
+    ]
+    # The same in the form.
+    form = {"dimension-0": "nation", "category-0": "Scotland", "min-0": "", "max-0": "2"}
+    staff_client.submit(url(round_), {**form, "action": "save"})
+    assert stored(round_) == [
+        {"dimension": "nation", "category": "scotland", "min": None, "max": 2}
+    ]
+    # Two spellings of one category are the same row given twice, as the engine would say.
+    page = upload(
+        staff_client, round_, b"dimension,category,min,max\nnation,wales,1,\nnation,Wales,,2\n"
+    )
+    assert "Row 3: nation 'Wales' is already given on row 2 (as 'wales')." in errors_of(page)
+    assert stored(round_) == [
+        {"dimension": "nation", "category": "scotland", "min": None, "max": 2}
+    ]
+
+
+def test_a_row_for_a_category_no_application_has_is_a_warning_unless_it_has_a_minimum(
+    staff_client: Client, round_: Round
+) -> None:
+    application = submitted_application(round_)  # Wales
+    application.screening = "eligible"
+    db.session.commit()
+    upload(staff_client, round_, b"dimension,category,min,max\nnation,scotland,0,1\n", status=302)
+    check = staff_client.get_page(url(round_)).select_one("#pool-check").get_text(" ", strip=True)
+    assert (
+        "nation 'scotland' (row 2): no application has this category, so this row changes "
+        "nothing; the categories present are: wales."
+    ) in check
+
+    upload(staff_client, round_, b"dimension,category,min,max\nnation,scotland,1,\n", status=302)
+    check = staff_client.get_page(url(round_)).select_one("#pool-check").get_text(" ", strip=True)
+    assert (
+        "nation 'scotland' (row 2): no application has this category, but its minimum is 1; "
+        "the categories present are: wales."
+    ) in check
