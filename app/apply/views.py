@@ -5,7 +5,6 @@ redirects; on errors it re-renders with the error summary and every value kept.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +18,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
-from wtforms import ValidationError
 
-from ..extensions import db, limiter, submit_limit
+from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
 from ..rounds import current_round, format_london, text, word_limit
 from ..security import handles_own_csrf
@@ -46,7 +42,6 @@ from .services import (
     AnswerRow,
     NoLongerADraft,
     NotReady,
-    ReferenceTaken,
     RoundClosed,
     answer_rows,
     eligibility_complete,
@@ -55,9 +50,8 @@ from .services import (
     missing_pages,
     save_page,
     section_statuses,
-    send_by_token,
-    send_connection,
     start_application,
+    submit_application,
 )
 
 CSRF_EXPIRED = (
@@ -356,30 +350,21 @@ def _after_save(page_id: str, answers: Answers, return_to: str | None) -> str:
 
 @bp.route("/application/check-answers", methods=["GET", "POST"])
 @handles_own_csrf
+@limiter.limit(lambda: current_app.config["APPLY_SUBMIT_RATE_LIMIT"], methods=["POST"])
 def check_answers() -> str | Response:
     now = utcnow()
     form: DeclarationForm | None = None
     messages: list[str] = []
     missing: list[Page] | None = None
     if request.method == "POST":
-        # Every POST counts towards APPLY_SUBMIT_RATE_LIMIT: the hit goes to Redis now, and its
-        # answer is read before the claim writes anything (app/deferred_limit.py).
-        with submit_limit.hit() as hit:
-            hit.enforce_if_known()  # counted in memory: refused at once
-            # The common case, checked without building the form: the declaration made, the
-            # token good. Anything else builds the form, whose validation decides and says what
-            # to fix.
-            declared = DeclarationForm.made(request.form) and _csrf_token_valid()
-            if not declared:
-                form = DeclarationForm()
-                declared = form.validate()
-                if "csrf_token" in form.errors:
-                    messages.append(CSRF_EXPIRED)
-            sent = _send(now, messages, hit.enforce) if declared else None
-            hit.enforce()  # over the limit: a 429, whatever the POST would have done
-        if isinstance(sent, Response):
-            return sent
-        missing = sent
+        form = DeclarationForm()
+        if form.validate():
+            sent = _send(now, messages)
+            if isinstance(sent, Response):
+                return sent
+            missing = sent
+        elif "csrf_token" in form.errors:
+            messages.append(CSRF_EXPIRED)
     application = _application()
     if application is None:
         return redirect(url_for("apply.task_list"))
@@ -404,61 +389,26 @@ def check_answers() -> str | Response:
     )
 
 
-def _csrf_token_valid() -> bool:
-    """The check DeclarationForm's CSRF field makes (flask-wtf's, with the same settings)."""
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        return False
-    return True
-
-
-def _send(
-    now: datetime, messages: list[str], before_claim: Callable[[], None]
-) -> Response | list[Page] | None:
+def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
     """The final submit, once the declaration is valid: where to go next, or the pages still to
-    finish, or None when the page is shown again with `messages` saying why. `before_claim`
-    raises to stop the send before anything is written.
-
-    A connection found dead by its first statement (the database restarted while it sat in the
-    pool, and it was used too recently to be pinged: app/database.py) is tried once more on a
-    new one; SQLAlchemy has retired the pool's old connections by then. Safe whichever statement
-    failed: the claim is conditional, so if it had been carried out the second try finds the
-    application sent and goes to the same confirmation."""
-    reconnected = False
-    for _attempt in range(5):
-        try:
-            # Core statements, in autocommit on PostgreSQL (each of the send's statements is
-            # atomic on its own), else in the session's transaction: see send_connection.
-            orm_session = db.session()
-            with send_connection(orm_session) as connection:
-                status = send_by_token(connection, session.get("token"), now, before_claim)
-            # On PostgreSQL the send has its own autocommit connection and the session has begun
-            # nothing: committing it would only start and end an empty transaction.
-            if orm_session.in_transaction():
-                orm_session.commit()
-        except ReferenceTaken:
-            db.session.rollback()  # draw another reference, in a new transaction
-            continue
-        except DBAPIError as error:
-            db.session.rollback()
-            if not error.connection_invalidated or reconnected:
-                raise  # the database is down: app/errors.py shows "try again in a moment"
-            reconnected = True
-            continue
-        except RoundClosed:
-            db.session.rollback()
-            messages.append(ROUND_CLOSED)
-            return None
-        except NotReady as not_ready:
-            db.session.rollback()
-            return not_ready.pages
-        if status == "submitted":
-            return redirect(url_for("apply.confirmation"))
-        # Unknown, withdrawn or merged by staff, or still a draft that kept changing as it was
-        # sent (another tab saving): the task list says which.
+    finish, or None when the page is shown again with `messages` saying why."""
+    application = _application()
+    if application is None:
         return redirect(url_for("apply.task_list"))
-    raise RuntimeError("could not draw a unique reference")
+    try:
+        submit_application(db.session, application, now)
+    except RoundClosed:
+        db.session.rollback()
+        messages.append(ROUND_CLOSED)
+        return None
+    except NotReady as not_ready:
+        db.session.rollback()
+        return not_ready.pages
+    db.session.commit()
+    if application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    # Withdrawn or merged by staff meanwhile: the task list says which.
+    return redirect(url_for("apply.task_list"))
 
 
 def _change_url(row: AnswerRow) -> str:
