@@ -1,8 +1,8 @@
 """the final submit reads the draft and changes it with the ORM: the kept copy of a complete
 draft's send (ready_to_send, ready_at) is no longer used
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 19:00:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-12-07 19:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
