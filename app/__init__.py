@@ -14,7 +14,6 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import CONFIGS, Config, check_production
-from .sessions import RefreshingSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +46,6 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
-    app.session_interface = RefreshingSessionInterface()
 
     from . import access, cli, errors, extensions, security
     from .database import init_database

@@ -36,10 +36,16 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see this page"
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # No binding to the client's address: Flask-Login's "strong" mode reads X-Forwarded-For as
+    # the client sends it (spoofable, and it signs people out when their address changes). A
+    # session ends instead through the account's session version (sign-out, a new password,
+    # suspension), the idle timeout and the absolute lifetime below.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        """The id is "<user id>:<session version>" (User.get_id, Flask-Login's alternative-id
+        pattern): a cookie issued before the version last moved loads nobody."""
         ident, _, version = user_id.partition(":")
         if not ident.isdigit() or not version.isdigit():
             return None
@@ -49,18 +55,25 @@ def init_app(app: Flask) -> None:
         return user
 
     @app.before_request
-    def idle_timeout() -> Any:
+    def session_timeouts() -> Any:
+        """Sign out a session idle for too long, or older than its absolute lifetime, however
+        busy (a captured cookie kept in use stops working too)."""
         # Applicants have no account: their requests need not load one (flask-login keeps the
         # signed-in user's id under "_user_id"; there is no remember-me cookie).
         if "_user_id" not in session or not current_user.is_authenticated:
             return None
         now = utcnow()
-        limit = timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
-        last_seen = session.get("last_seen")
-        if last_seen is not None and now - datetime.fromisoformat(last_seen) > limit:
-            logout_user()
-            session.clear()
-            flash("You were signed out because you were inactive. Sign in again.", "info")
-            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-        session["last_seen"] = now.isoformat()
-        return None
+        idle = timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
+        lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+        last_seen, signed_in_at = session.get("last_seen"), session.get("signed_in_at")
+        if signed_in_at is None or now - datetime.fromisoformat(signed_in_at) > lifetime:
+            message = "You were signed out because you signed in a long time ago. Sign in again."
+        elif last_seen is not None and now - datetime.fromisoformat(last_seen) > idle:
+            message = "You were signed out because you were inactive. Sign in again."
+        else:
+            session["last_seen"] = now.isoformat()
+            return None
+        logout_user()
+        session.clear()
+        flash(message, "info")
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))

@@ -91,12 +91,20 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # An applicant's session (a draft resumed by its link) is permanent: Flask signs it again on
+    # every response (SESSION_REFRESH_EACH_REQUEST, on by default), so its expiry moves on.
     PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "30")))
 
     # argon2id cost: the library's defaults (RFC 9106 low-memory profile) outside tests.
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
     ARGON2_MEMORY_COST_KIB = int(os.environ.get("ARGON2_MEMORY_COST_KIB", "65536"))
+    # A signed-in session ends after this much inactivity, and this long after signing in
+    # however busy it is (app/access.py).
     IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30"))
+    SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
+    # A browser someone signed in from is trusted by their account for this long after their
+    # last sign-in there: a lockout of the account does not apply to it (app/auth/devices.py).
+    TRUSTED_DEVICE_DAYS = int(os.environ.get("TRUSTED_DEVICE_DAYS", "90"))
 
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH

@@ -223,14 +223,16 @@ class UserToken(db.Model):  # type: ignore[name-defined]
 
 
 class SignInFailure(db.Model):  # type: ignore[name-defined]
-    """A failed sign-in, counted per account and per address for lockout. Keys are hashes, so the
-    table holds neither email addresses nor IP addresses."""
+    """A failed sign-in, counted per account and per address for lockout, and per trusted device
+    when made from a browser that signed in to the account before (app/auth/services.py). Keys
+    are hashes, so the table holds neither email addresses nor IP addresses."""
 
     __tablename__ = "sign_in_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(String(64), index=True)
     address_key: Mapped[str] = mapped_column(String(64), index=True)
+    device_key: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 

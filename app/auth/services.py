@@ -1,4 +1,12 @@
-"""Business verbs for accounts: sign-in with lockout, invitations, password set and reset."""
+"""Business verbs for accounts: sign-in with lockout, invitations, password set and reset.
+
+Lockout: failed sign-ins are counted per address (20 in 15 minutes) and per account (5 in 15
+minutes). An account's lock holds for browsers that have not signed in to it before; a browser
+that has (it holds a trusted-device cookie for the account, OWASP's "device cookies") is counted
+on its own instead (5 in 15 minutes), so someone guessing a password cannot lock its owner out
+of their usual browser. On a new browser the owner can reset their password: a completed reset
+lifts the lock and trusts that browser.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..audit import record
@@ -18,6 +26,7 @@ from .passwords import hash_password, needs_rehash, verify_password
 LOCKOUT_WINDOW = timedelta(minutes=15)
 MAX_ACCOUNT_FAILURES = 5
 MAX_ADDRESS_FAILURES = 20
+MAX_DEVICE_FAILURES = 5
 TOKEN_LIFETIME = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
 
 
@@ -27,6 +36,19 @@ class AccountError(Exception):
 
 def _key(value: str) -> str:
     return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()
+
+
+def account_key(email: str) -> str:
+    """How failures and trusted devices name an account: a hash, never the address itself."""
+    return _key(email)
+
+
+@dataclass(frozen=True)
+class TrustedDevice:
+    """A browser that has signed in to the account `account_key` before, as its cookie says."""
+
+    account_key: str
+    nonce: str
 
 
 def normalise_email(email: str) -> str:
@@ -40,12 +62,17 @@ class SignInResult:
 
 
 def _locked_until(
-    session: Session, account_key: str, address_key: str, now: datetime
+    session: Session,
+    address_key: str,
+    counted: tuple[ColumnElement[bool], int],
+    now: datetime,
 ) -> datetime | None:
+    """When the lock on this address, or on the account or trusted device (`counted`: its
+    failures and their limit), ends; None if neither is locked."""
     since = now - LOCKOUT_WINDOW
     for column, limit in (
-        (SignInFailure.account_key == account_key, MAX_ACCOUNT_FAILURES),
         (SignInFailure.address_key == address_key, MAX_ADDRESS_FAILURES),
+        counted,
     ):
         count, oldest = session.execute(
             select(func.count(SignInFailure.id), func.min(SignInFailure.at)).where(
@@ -60,21 +87,40 @@ def _locked_until(
 
 
 def sign_in(
-    session: Session, email: str, password: str, address: str, now: datetime
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime,
+    device: TrustedDevice | None = None,
 ) -> SignInResult:
-    """Check a password, counting failures per account and per address; the same answer (and the
-    same work) whether or not the account exists."""
-    account_key, address_key = _key(email), _key(address)
-    locked = _locked_until(session, account_key, address_key, now)
+    """Check a password, counting failures per address and per account, or per device for a
+    browser trusted by this account (see the module's docstring); the same answer (and the same
+    work) whether or not the account exists."""
+    key, address_key = account_key(email), _key(address)
+    device_key = _key(device.nonce) if device and device.account_key == key else None
+    counted = (
+        (SignInFailure.device_key == device_key, MAX_DEVICE_FAILURES)
+        if device_key
+        else (SignInFailure.account_key == key, MAX_ACCOUNT_FAILURES)
+    )
+    locked = _locked_until(session, address_key, counted, now)
     if locked is not None:
         return SignInResult(None, locked)
     user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        session.add(SignInFailure(account_key=account_key, address_key=address_key, at=now))
+        session.add(
+            SignInFailure(account_key=key, address_key=address_key, device_key=device_key, at=now)
+        )
         session.flush()
-        return SignInResult(None, _locked_until(session, account_key, address_key, now))
-    session.execute(delete(SignInFailure).where(SignInFailure.account_key == account_key))
+        return SignInResult(None, _locked_until(session, address_key, counted, now))
+    # This person's own mistakes are forgiven; someone else's failures on the account stay
+    # counted (else each sign-in by the owner would give a guesser a fresh allowance).
+    mine = SignInFailure.address_key == address_key
+    if device_key:
+        mine = or_(mine, SignInFailure.device_key == device_key)
+    session.execute(delete(SignInFailure).where(SignInFailure.account_key == key, mine))
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_sign_in_at = now
@@ -82,18 +128,37 @@ def sign_in(
     return SignInResult(user)
 
 
-def _new_token(session: Session, user: User, purpose: str, now: datetime) -> str:
+def end_sessions(session: Session, user: User) -> None:
+    """Sign the account out everywhere: every session cookie issued before now stops working
+    (the version is part of the id Flask-Login keeps in the session)."""
+    user.session_version += 1
+    session.flush()
+
+
+def _make_token() -> tuple[str, str]:
+    """A new single-use token and the hash kept of it."""
     token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def _store_token(
+    session: Session, user: User, purpose: str, token_hash: str, now: datetime
+) -> None:
     session.add(
         UserToken(
             user_id=user.id,
             purpose=purpose,
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            token_hash=token_hash,
             created_at=now,
             expires_at=now + TOKEN_LIFETIME[purpose],
         )
     )
     session.flush()
+
+
+def _new_token(session: Session, user: User, purpose: str, now: datetime) -> str:
+    token, token_hash = _make_token()
+    _store_token(session, user, purpose, token_hash, now)
     return token
 
 
@@ -134,22 +199,28 @@ def invite_user(
     return user
 
 
+def _reset_body(link: str) -> str:
+    return (
+        f"Use this link within 1 hour to choose a new password:\n\n{link}\n\n"
+        "If you did not ask for this, ignore this email: your password has not changed.\n"
+    )
+
+
 def request_password_reset(session: Session, email: str, link_for: object, now: datetime) -> None:
-    """Email a reset link if the account exists; say nothing either way."""
+    """Email a reset link if the account exists; say nothing either way. The token, its link and
+    the email are made either way, so that the work done does not tell whether it exists."""
     user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    token, token_hash = _make_token()
+    body = _reset_body(link_for(token))  # type: ignore[operator]
     if user is None or not user.active or not user.password_hash:
         return
-    token = _new_token(session, user, "reset", now)
+    _store_token(session, user, "reset", token_hash, now)
     queue_email(
         session,
         kind="password-reset",
         to_address=user.email,
         subject="Reset your Partner Select password",
-        body=(
-            "Use this link within 1 hour to choose a new password:\n\n"
-            f"{link_for(token)}\n\n"  # type: ignore[operator]
-            "If you did not ask for this, ignore this email: your password has not changed.\n"
-        ),
+        body=body,
     )
 
 
@@ -169,6 +240,10 @@ def set_password(session: Session, token_row: UserToken, password: str, now: dat
     user.password_hash = hash_password(password)
     user.session_version += 1
     token_row.used_at = now
+    # Proof of the address lifts any lockout: the new password works at once.
+    session.execute(
+        delete(SignInFailure).where(SignInFailure.account_key == account_key(user.email))
+    )
     action = "user.password_set" if token_row.purpose == "invite" else "user.password_reset"
     record(session, user, action, "user", user.id)
     # Any other outstanding links for this account stop working too.

@@ -15,6 +15,7 @@ from ..models import User, utcnow
 from ..rounds import format_london
 from ..urls import external_url
 from . import bp
+from .devices import trust_device, trusted_device
 from .forms import (
     ROLE_LABELS,
     ForgotPasswordForm,
@@ -26,6 +27,7 @@ from .forms import (
 from .services import (
     AccountError,
     change_role,
+    end_sessions,
     find_token,
     invite_user,
     request_password_reset,
@@ -50,6 +52,17 @@ def home_for(user: User) -> str:
     return url_for("staff.home") if user.is_staff else url_for("panel.home")
 
 
+def start_session(user: User, target: str) -> Response:
+    """Sign in with a new session (no fixation), stamped with when, for the idle timeout and the
+    absolute lifetime (app/access.py), and trust this browser for the account's lockout."""
+    session.clear()
+    login_user(user)
+    session["signed_in_at"] = session["last_seen"] = utcnow().isoformat()
+    response = redirect(target)
+    trust_device(response, user.email)
+    return response
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("60 per minute", methods=["POST"])
 def sign_in() -> str | Response:
@@ -59,15 +72,18 @@ def sign_in() -> str | Response:
     message = None
     if form.validate_on_submit():
         result = check_sign_in(
-            db.session, form.email.data, form.password.data, request.remote_addr or "", utcnow()
+            db.session,
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "",
+            utcnow(),
+            trusted_device(request),
         )
         db.session.commit()
         if result.user is not None:
-            target = safe_next(request.args.get("next")) or home_for(result.user)
-            session.clear()  # a new session on sign-in: no fixation
-            login_user(result.user)
-            session["last_seen"] = utcnow().isoformat()
-            return redirect(target)
+            return start_session(
+                result.user, safe_next(request.args.get("next")) or home_for(result.user)
+            )
         if result.locked_until is not None:
             message = (
                 "You have tried to sign in too many times. Try again after "
@@ -83,6 +99,11 @@ def sign_in() -> str | Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    """End the session, and every other session of the account: a copy of its cookie taken
+    before now no longer works."""
+    if current_user.is_authenticated:
+        end_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -117,11 +138,9 @@ def set_password_page(token: str) -> str | Response:
     if form.validate_on_submit():
         set_password(db.session, token_row, form.password.data, now)
         db.session.commit()
-        session.clear()
-        login_user(user)
-        session["last_seen"] = now.isoformat()
+        response = start_session(user, home_for(user))
         flash("Your password has been set.", "success")
-        return redirect(home_for(user))
+        return response
     return render_template(
         "auth/set_password.html", form=form, user=user, invite=token_row.purpose == "invite"
     )

@@ -242,7 +242,10 @@ class Cell:
 
     @property
     def must_not_write(self) -> bool:
-        """Refused, sent to sign in, or sent elsewhere: anything but admitted writes nothing."""
+        """Refused, sent to sign in, or sent elsewhere: anything but admitted writes nothing.
+        Signing out is admitted for anyone signed in: it moves their account's session version."""
+        if self.row.endpoint == "auth.sign_out" and self.role not in (ANON, APPLICANT):
+            return False
         return self.expected != OK
 
     @property
