@@ -238,7 +238,6 @@ def erase_application(
             for key, value in page.answers.items()
         }
     application.organisation_name = None
-    application.ready_to_send = application.ready_at = None
     application.screening_note = None
     if application.withdrawn_reason:
         application.withdrawn_reason = ERASED

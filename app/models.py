@@ -121,13 +121,6 @@ class Application(db.Model):  # type: ignore[name-defined]
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Set when the personal data was erased (app/data_protection.py); the decision record stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # While a draft is complete: the mix attributes its send would write, as `save_page` last
-    # found them, and which rules found it complete (None while a page is missing, or when not
-    # known), with the updated_at it was written with: anything else that changes the draft
-    # moves updated_at, and the send no longer trusts it. The final submit then claims the
-    # draft in one statement, without reading its answers (app/apply/services.py).
-    ready_to_send: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
-    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     round: Mapped[Round] = relationship(back_populates="applications")
     pages: Mapped[list[AnswerPage]] = relationship(

@@ -229,20 +229,6 @@ class DeclarationForm(FlaskForm):
         invalid_message="Confirm that you have read the privacy notice",
     )
 
-    @classmethod
-    def made(cls, formdata: Any) -> bool:
-        """Whether `formdata` makes the declaration, as `validate()` would find it (the CSRF
-        token apart): each box ticked, with only its own value. Read from the fields' choices
-        without building the form, which costs more than the rest of the final submit's request
-        handling; the page is built, and its messages written, only when this says no."""
-        for name in ("confirm_correct", "confirm_privacy"):
-            unbound = getattr(cls, name)
-            allowed = {choice.value for choice in unbound.kwargs["choices"]}
-            values = formdata.getlist(name)
-            if not values or any(value not in allowed for value in values):
-                return False
-        return True
-
 
 class EmailLinkForm(FlaskForm):
     email = StringField(

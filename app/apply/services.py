@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    String,
-    Text,
-    bindparam,
-    case,
-    cast,
-    func,
-    insert,
-    literal,
-    null,
-    select,
-    update,
-)
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import AnswerPage, Application, OutboxMessage, Round, UTCDateTime
+from ..models import AnswerPage, Application, OutboxMessage, Round
 from ..outbox import composes, queue_email
 from ..rounds import LONDON, option_label
-from . import emails, questions
+from . import emails
 from .questions import (
     ELIGIBILITY,
     SECTIONS,
@@ -85,20 +66,16 @@ def new_reference(now: datetime) -> str:
     return f"EOI-{now.astimezone(LONDON).year}-{body}"
 
 
-# Every page of the journey reads the draft's round and answers: load the three together. The
-# statement is built once; SQLAlchemy then reuses its compiled form for every request.
-_BY_TOKEN = (
-    select(Application)
-    .where(Application.token_hash == bindparam("token_hash"))
-    .options(joinedload(Application.round), selectinload(Application.pages))
-)
-
-
 def find_by_token(session: Session, token: str | None) -> Application | None:
-    """The application whose private token this is, with its round and answers loaded."""
+    """The application whose private token this is, with its round and answers loaded (every
+    page of the journey reads all three)."""
     if not token or len(token) > 100:
         return None
-    return session.scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    return session.scalars(
+        select(Application)
+        .where(Application.token_hash == hash_token(token))
+        .options(joinedload(Application.round), selectinload(Application.pages))
+    ).first()
 
 
 def eligibility_complete(answers: dict[str, Any]) -> bool:
@@ -136,38 +113,19 @@ def save_page(
     if not application.round.is_open(now):
         raise RoundClosed()
     # The draft's row is changed only while it is still a draft: a send or a member of staff that
-    # got there after this request read it (another tab, the same moment) waits for this save or
-    # finds the row changed; one that got there first makes this save fail whole. Either way no
-    # page changes once an application is sent.
-    # With the row goes what a send of the draft would write if it is now complete (the final
-    # submit then claims it without reading the answers: send_by_token), from the answers read
-    # with the draft and this page. Only if no other save came in between (updated_at as read):
-    # else the answers in hand may not be the draft's, and the send reads them to decide.
-    table = Application.__table__
-    after = {**application.answers, page_id: dict(answers)}
-    ready = None if missing_pages(after) else {**mix_attributes(after), "rules": READY_RULES}
+    # got there after this request read it (another tab, the same moment) waits for this save;
+    # one that got there first makes this save fail whole. Either way no page changes once an
+    # application is sent.
     touched = session.execute(
-        update(table)  # type: ignore[arg-type]
-        .where(
-            table.c.id == application.id,
-            table.c.status == "draft",
-            table.c.updated_at == application.updated_at,
-        )
-        .values(updated_at=now, ready_to_send=ready, ready_at=now if ready else None)
+        update(Application)
+        .where(Application.id == application.id, Application.status == "draft")
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     if touched.rowcount != 1:
-        ready = None
-        touched = session.execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.id == application.id, table.c.status == "draft")
-            .values(updated_at=now, ready_to_send=None, ready_at=None)
-        )
-    if touched.rowcount != 1:
-        status = session.execute(select(table.c.status).where(table.c.id == application.id))
-        raise NoLongerADraft(str(status.scalar_one_or_none() or "deleted"))
+        status = session.scalar(select(Application.status).where(Application.id == application.id))
+        raise NoLongerADraft(str(status or "deleted"))
     set_committed_value(application, "updated_at", now)
-    set_committed_value(application, "ready_to_send", ready)
-    set_committed_value(application, "ready_at", now if ready else None)
     # The draft's pages are loaded with it (find_by_token): no SELECT for the one to change.
     existing = next((p for p in application.pages if p.page_id == page_id), None)
     if existing is not None:
@@ -306,133 +264,6 @@ def answer_rows(round_: Round, answers: Answers) -> list[tuple[Section, list[Ans
     return result
 
 
-def _rules_version() -> str:
-    """Which rules found a draft complete: the source of the questions and of this module. A
-    draft saved complete before a release changed them (a question made required, say) is read
-    and checked again when it is sent, not claimed as it was saved."""
-    digest = hashlib.sha256()
-    for module in (__file__, questions.__file__):
-        digest.update(Path(str(module)).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-READY_RULES = _rules_version()
-
-
-# The claim: draft -> submitted, only if still a draft. Built once with named parameters (they
-# cannot share the columns' names), so each send only binds its values.
-_STAMP_COLUMNS = ("status", "reference", "submitted_at", "declaration_at", "updated_at")
-_MIX_COLUMNS = tuple(mix_attributes({}))  # organisation_name, nation, ... first_time
-_SENT_COLUMNS = (*_STAMP_COLUMNS, *_MIX_COLUMNS, "ready_to_send", "ready_at")
-_apps = Application.__table__
-_rounds = Round.__table__
-_pages = AnswerPage.__table__
-_outbox = OutboxMessage.__table__
-_CLAIM = (
-    update(_apps)  # type: ignore[arg-type]
-    .where(_apps.c.id == bindparam("claim_id"), _apps.c.status == "draft")
-    .values({column: bindparam(f"new_{column}") for column in _SENT_COLUMNS})
-)
-
-# The applicant's send, when it has read the answers, claims the draft only if it is as it was
-# read (its answers are what the row's columns are made from): a page saved from another tab in
-# between, which moves updated_at, makes the claim miss and the send read again.
-_CLAIM_AS_READ = _CLAIM.where(_apps.c.updated_at == bindparam("read_updated_at"))
-
-# The applicant's send of a draft that `save_page` left complete (ready_to_send holds the mix
-# attributes as they were saved): claimed by its token without reading anything first, if still a
-# draft, complete by these rules, unchanged since (ready_at is its updated_at: any other writer,
-# the ORM's onupdate or an older release's save_page, moves updated_at alone) and its round open.
-# The row's lock orders it with any page save: a save that got there first has set ready_to_send
-# anew (None if a page is now missing), one that comes after finds the application sent.
-_ready = _apps.c.ready_to_send
-_MIX_FROM_READY = {
-    column: _ready[column].as_boolean() if column == "first_time" else _ready[column].as_string()
-    for column in _MIX_COLUMNS
-}
-_CLAIM_READY = (
-    update(_apps)  # type: ignore[arg-type]
-    .where(
-        _apps.c.token_hash == bindparam("claim_token_hash"),
-        _apps.c.status == "draft",
-        _ready["rules"].as_string() == bindparam("ready_rules"),  # NULL: not known complete
-        _apps.c.ready_at == _apps.c.updated_at,
-        _apps.c.round_id.in_(
-            select(_rounds.c.id).where(
-                _rounds.c.opens_at <= bindparam("now", type_=UTCDateTime()),
-                _rounds.c.closes_at > bindparam("now", type_=UTCDateTime()),
-            )
-        ),
-    )
-    .values(
-        {
-            **{column: bindparam(f"new_{column}") for column in _STAMP_COLUMNS},
-            **_MIX_FROM_READY,
-            "ready_to_send": null(),
-            "ready_at": null(),
-        }
-    )
-    .returning(_apps.c.id)
-)
-
-# The confirmation email of the application just claimed: its address read from the contact page,
-# its body composed when it is sent (`compose_confirmation`), so the send itself neither reads
-# the answers nor writes a copy of them.
-_QUEUE_COLUMNS = [
-    "kind",
-    "to_address",
-    "subject",
-    "body",
-    "created_at",
-    "next_attempt_at",
-    "attempts",
-    "application_id",
-]
-
-
-def _confirmation_for(application_id: Any) -> Any:
-    contact_email = (
-        select(_pages.c.answers["email"].as_string())
-        .where(_pages.c.application_id == application_id, _pages.c.page_id == "contact")
-        .scalar_subquery()
-    )
-    return select(
-        literal("confirmation"),
-        func.coalesce(contact_email, ""),
-        bindparam("email_subject", type_=String()),
-        literal(""),
-        bindparam("email_at", type_=UTCDateTime()),
-        bindparam("email_at", type_=UTCDateTime()),
-        literal(0),
-        application_id,
-    )
-
-
-def _claim_and_queue(claim: Any) -> Any:
-    """PostgreSQL: the claim and the confirmation's INSERT as one statement (a data-modifying
-    WITH): the email row is written only if the claim changed the draft, in one round trip."""
-    claimed = claim.cte("claimed")
-    return (
-        insert(_outbox)
-        .from_select(  # type: ignore[arg-type]
-            _QUEUE_COLUMNS,
-            _confirmation_for(claimed.c.id).select_from(claimed),
-            include_defaults=False,
-        )
-        # The row count reached through SQLAlchemy was -1 for this statement (seen in the
-        # statement test); the returned id says the email was written.
-        .returning(_outbox.c.id)
-    )
-
-
-_CLAIM_READY_AND_QUEUE = _claim_and_queue(_CLAIM_READY)
-_CLAIM_AS_READ_AND_QUEUE = _claim_and_queue(_CLAIM_AS_READ.returning(_apps.c.id))
-# SQLite has no data-modifying WITH: there the email's INSERT follows the claim.
-_QUEUE_CONFIRMATION = insert(_outbox).from_select(  # type: ignore[arg-type]
-    _QUEUE_COLUMNS, _confirmation_for(bindparam("claimed_id")), include_defaults=False
-)
-
-
 REFERENCE_CONSTRAINT = "uq_applications_reference"
 
 
@@ -447,30 +278,6 @@ def _reference_taken(error: IntegrityError) -> bool:
     return str(error.orig) == "UNIQUE constraint failed: applications.reference"
 
 
-class ReferenceTaken(Exception):
-    """The reference drawn for a send is already someone else's: roll back and send again."""
-
-
-def _sent_values(answers: Answers, now: datetime) -> dict[str, Any]:
-    """The claim's parameters: what sending writes on the row, with a fresh reference."""
-    return {**_sent_stamps(now), **{f"new_{k}": v for k, v in mix_attributes(answers).items()}}
-
-
-def _sent_stamps(now: datetime) -> dict[str, Any]:
-    reference = new_reference(now)
-    return {
-        "new_status": "submitted",
-        "new_reference": reference,
-        "new_submitted_at": now,
-        "new_declaration_at": now,
-        "new_updated_at": now,
-        "new_ready_to_send": None,
-        "new_ready_at": None,
-        "email_subject": _subject(reference),
-        "email_at": now,
-    }
-
-
 def _subject(reference: str | None) -> str:
     return f"Expression of interest received: {reference}"
 
@@ -479,7 +286,7 @@ def _queue_confirmation(session: Session, application: Application, answers: Ans
     queue_email(
         session,
         kind="confirmation",
-        to_address=str(answers.get("contact", {})["email"]),
+        to_address=str(answers.get("contact", {}).get("email") or ""),
         subject=_subject(application.reference),
         body="",  # composed when sent: compose_confirmation
         application_id=application.id,
@@ -508,229 +315,65 @@ def compose_confirmation(session: Session, message: OutboxMessage) -> bool:
 
 
 def submit_application(session: Session, application: Application, now: datetime) -> Application:
-    """Send the application exactly once, however many times this is called at the same moment.
+    """Send the draft exactly once, however many times this is called at the same moment; the
+    one send for applicants and for staff entering an application.
 
-    The claim is one conditional UPDATE (draft -> submitted): concurrent calls wait on the row
-    lock and then find it already submitted, so only the winner writes the reference and queues
-    the confirmation email; every caller gets the same application back. For a loaded object in
-    a unit of work that may hold other changes (assisted entry, the demo seed): a reference
-    already taken is drawn again inside a SAVEPOINT, undoing nothing else. The applicant's own
-    final submit uses `send_by_token`, which needs neither the object nor the SAVEPOINT.
+    The state change is conditional: draft -> submitted only while the row is still the draft
+    as read (its status and updated_at). Of two sends at once only one changes the row; it
+    writes the reference and the mix columns and queues the confirmation email in the caller's
+    transaction; the other finds the application sent and returns it as it now is. A page saved
+    from another tab in between moves updated_at: the draft is read again, so nothing saved is
+    left out. Returns the application as it now is (still a draft only if it kept changing).
+    Raises RoundClosed, or NotReady with the pages to finish.
     """
-    if application.status == "submitted":
-        return application
-    if not application.round.is_open(now):
-        raise RoundClosed()
-    answers = application.answers
-    missing = missing_pages(answers)
-    if missing:
-        raise NotReady(missing)
-    session.flush()  # anything still pending is written before the claim, as it always was
-    connection = session.connection()
-    for _attempt in range(5):
-        values = _sent_values(answers, now)
-        try:
-            # On the session's connection: no ORM object changes inside the SAVEPOINT.
-            with connection.begin_nested():
-                result = connection.execute(_CLAIM, {"claim_id": application.id, **values})
-            break
-        except IntegrityError as error:
-            if not _reference_taken(error):
-                raise
-            continue  # the reference was taken: draw another
-    else:
-        raise RuntimeError("could not draw a unique reference")
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        # Another request sent it first: show what it wrote.
+    session.flush()  # the caller's pending changes (staff entry) are part of what is read
+    for _attempt in range(3):
+        if application.status != "draft":
+            return application
+        if not application.round.is_open(now):
+            raise RoundClosed()
+        answers = application.answers
+        missing = missing_pages(answers)
+        if missing:
+            raise NotReady(missing)
+        if _claim(session, application, answers, now):
+            session.refresh(application)
+            _queue_confirmation(session, application, answers)
+            return application
+        # Sent, withdrawn or changed since it was read: read it again.
         session.refresh(application)
-        return application
-    # What the UPDATE wrote is known: record it on the object without reading the row back.
-    for name, value in values.items():
-        if name.startswith("new_"):
-            set_committed_value(application, name.removeprefix("new_"), value)
-    _queue_confirmation(session, application, answers)
+        session.expire(application, ["pages"])
     return application
 
 
-# When the send must read the draft (not known to be complete, or not claimed for a reason to
-# find out): its state, its round and its saved pages in one statement and one row, the pages
-# gathered by the database into one JSON object by page (decoded once here, not once a page by
-# the driver, and the round's columns sent once, not once a page).
-
-
-def _draft_to_send(answers_by_page: Any) -> Any:
-    return (
-        select(
-            _apps.c.id,
-            _apps.c.status,
-            _apps.c.updated_at,
-            _rounds.c.id.label("round_id"),
-            _rounds.c.title,
-            _rounds.c.opens_at,
-            _rounds.c.closes_at,
-            cast(_rounds.c.settings, Text).label("settings"),
-            # A draft with no page yet has one joined row with no page: left out of the object.
-            cast(answers_by_page.filter(_pages.c.page_id.is_not(None)), Text).label("answers"),
-        )
-        .select_from(
-            _apps.join(_rounds, _rounds.c.id == _apps.c.round_id).outerjoin(
-                _pages, _pages.c.application_id == _apps.c.id
-            )
-        )
-        .where(_apps.c.token_hash == bindparam("token_hash"))
-        .group_by(_apps.c.id, _rounds.c.id)
-    )
-
-
-_DRAFT_TO_SEND = {
-    "postgresql": _draft_to_send(func.json_object_agg(_pages.c.page_id, _pages.c.answers)),
-    "sqlite": _draft_to_send(func.json_group_object(_pages.c.page_id, func.json(_pages.c.answers))),
-}
-
-
-@contextmanager
-def send_connection(session: Session) -> Iterator[Connection]:
-    """The connection for `send_by_token`: on PostgreSQL, one of its own in autocommit.
-
-    On PostgreSQL each of the send's statements is atomic on its own (the claim and the email's
-    INSERT are one data-modifying WITH). A transaction around them would add nothing but its
-    BEGIN and COMMIT, two of the request's round trips to the database; in autocommit psycopg
-    sends neither, and the ORM session's bookkeeping is skipped too. The connection goes back to
-    the pool in its usual mode (SQLAlchemy resets it on return; tested). Anywhere else the
-    session's connection and transaction, for the caller to commit: on SQLite (claim and email
-    are two statements there), in a session that has begun a transaction already, or one bound
-    to a connection (as some tests bind it).
-    """
-    bind = session.get_bind()
-    if (
-        isinstance(bind, Engine)
-        and bind.dialect.name == "postgresql"
-        and not session.in_transaction()
-    ):
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            yield connection
-    else:
-        yield session.connection()
-
-
-def send_by_token(
-    connection: Connection,
-    token: str | None,
-    now: datetime,
-    before_claim: Callable[[], None] = lambda: None,
-) -> str | None:
-    """The applicant's final submit: send the draft whose private token this is, exactly once.
-
-    Returns the application's status afterwards ("submitted", or another state staff gave it;
-    "draft" if it was still being changed from another tab after three tries), or None for an
-    unknown token (or a draft deleted meanwhile).
-
-    A draft that `save_page` left complete is claimed in one statement on PostgreSQL, with its
-    confirmation email (two on SQLite), reading nothing first: the busiest request of a round's
-    last hours at its cheapest. Anything else (a page missing, the round closed, sent already,
-    an unknown token, a draft saved before this was kept) finds no draft to claim and is read:
-    the draft, its round and its answers together, then the claim as read (only if the draft is
-    as it was read, so a page saved in between is never left out) and the email. Concurrent
-    sends of one draft give one application. Core statements on the caller's connection
-    (`send_connection`: in autocommit on PostgreSQL, else in its transaction): no ORM object is
-    loaded. Raises RoundClosed, NotReady (with the pages to finish) or ReferenceTaken (nothing
-    was written; in a transaction it is spoilt: roll back and call again). `before_claim` is
-    called before anything is written: whatever it raises stops the send with nothing written
-    (the view reads its rate limit's answer there).
-    """
-    if not token or len(token) > 100:
-        return None
-    token_hash = hash_token(token)
-    before_claim()
-    if _claim_ready(connection, token_hash, now):
-        return "submitted"
-    status: str | None = "draft"
-    for _attempt in range(3):
-        status = _send_as_read(connection, token_hash, now)
-        if status != "draft":
-            break
-    return status
-
-
-def _claim_ready(connection: Connection, token_hash: str, now: datetime) -> bool:
-    values = {
-        "claim_token_hash": token_hash,
-        "ready_rules": READY_RULES,
-        "now": now,
-        **_sent_stamps(now),
-    }
-    with _reference_clash_is_retried():
-        if connection.dialect.name == "postgresql":
-            return connection.execute(_CLAIM_READY_AND_QUEUE, values).first() is not None
-        claimed = connection.execute(_CLAIM_READY, values).first()
-        if claimed is None:
-            return False
-        connection.execute(_QUEUE_CONFIRMATION, {**values, "claimed_id": claimed.id})
-        return True
-
-
-@contextmanager
-def _reference_clash_is_retried() -> Iterator[None]:
-    try:
-        yield
-    except IntegrityError as error:
-        if not _reference_taken(error):
-            raise
-        raise ReferenceTaken() from error
-
-
-@lru_cache(maxsize=16)
-def _round_as_read(
-    round_id: int, title: str, opens_at: datetime, closes_at: datetime, settings: str
-) -> Round:
-    """The draft's round as the send read it: a Round never added to a session, only read (its
-    dates, title and settings, for the checks). The same for every send of the round in this
-    process, until staff change any of these (the key is every value read)."""
-    return Round(
-        id=round_id,
-        title=title,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        settings=json.loads(settings),
-    )
-
-
-def _send_as_read(connection: Connection, token_hash: str, now: datetime) -> str | None:
-    statement = _DRAFT_TO_SEND[connection.dialect.name]
-    first = connection.execute(statement, {"token_hash": token_hash}).first()
-    if first is None:
-        return None
-    if first.status != "draft":
-        return str(first.status)
-    round_ = _round_as_read(
-        first.round_id, first.title, first.opens_at, first.closes_at, first.settings
-    )
-    if not round_.is_open(now):
-        raise RoundClosed()
-    answers: Answers = json.loads(first.answers) if first.answers else {}
-    missing = missing_pages(answers)
-    if missing:
-        raise NotReady(missing)
-    claim = {
-        "claim_id": first.id,
-        "read_updated_at": first.updated_at,
-        **_sent_values(answers, now),
-    }
-    with _reference_clash_is_retried():
-        if connection.dialect.name == "postgresql":
-            claimed = connection.execute(_CLAIM_AS_READ_AND_QUEUE, claim).first() is not None
-        else:
-            claimed = connection.execute(_CLAIM_AS_READ, claim).rowcount == 1
-            if claimed:
-                connection.execute(_QUEUE_CONFIRMATION, {**claim, "claimed_id": first.id})
-    if claimed:
-        return "submitted"
-    # Changed between our read and our claim: sent by another request, withdrawn by staff, or a
-    # page saved (still "draft": read again). One more statement, only in that race.
-    now_status = connection.execute(
-        select(_apps.c.status).where(_apps.c.id == first.id)
-    ).scalar_one_or_none()
-    return None if now_status is None else str(now_status)
+def _claim(session: Session, application: Application, answers: Answers, now: datetime) -> bool:
+    """The conditional UPDATE, with a fresh reference; one already taken is drawn again inside a
+    SAVEPOINT, undoing nothing else of the transaction."""
+    for _attempt in range(5):
+        try:
+            with session.begin_nested():
+                result = session.execute(
+                    update(Application)
+                    .where(
+                        Application.id == application.id,
+                        Application.status == "draft",
+                        Application.updated_at == application.updated_at,
+                    )
+                    .values(
+                        status="submitted",
+                        reference=new_reference(now),
+                        submitted_at=now,
+                        declaration_at=now,
+                        updated_at=now,
+                        **mix_attributes(answers),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            return bool(result.rowcount == 1)
+        except IntegrityError as error:
+            if not _reference_taken(error):
+                raise
+    raise RuntimeError("could not draw a unique reference")
 
 
 def email_resume_link(
@@ -744,19 +387,6 @@ def email_resume_link(
         body=emails.resume_link(application, link),
         application_id=application.id,
     )
-    # Not a change to the answers: a draft kept as complete stays so (ready_at moves with
-    # updated_at, which the ORM's onupdate would move alone, making the send read the draft).
-    table = Application.__table__
-    stamp = literal(now, UTCDateTime())
-    session.execute(
-        update(table)  # type: ignore[arg-type]
-        .where(table.c.id == application.id)
-        .values(
-            link_emailed_at=stamp,
-            updated_at=stamp,
-            ready_at=case((table.c.ready_at == table.c.updated_at, stamp), else_=table.c.ready_at),
-        )
-    )
-    set_committed_value(application, "link_emailed_at", now)
-    set_committed_value(application, "updated_at", now)
-    session.expire(application, ["ready_at"])
+    application.link_emailed_at = now
+    application.updated_at = now
+    session.flush()

@@ -18,11 +18,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
-from wtforms import ValidationError
 
 from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
@@ -45,7 +42,6 @@ from .services import (
     AnswerRow,
     NoLongerADraft,
     NotReady,
-    ReferenceTaken,
     RoundClosed,
     answer_rows,
     eligibility_complete,
@@ -54,9 +50,8 @@ from .services import (
     missing_pages,
     save_page,
     section_statuses,
-    send_by_token,
-    send_connection,
     start_application,
+    submit_application,
 )
 
 CSRF_EXPIRED = (
@@ -362,18 +357,14 @@ def check_answers() -> str | Response:
     messages: list[str] = []
     missing: list[Page] | None = None
     if request.method == "POST":
-        # The common case, checked without building the form: the declaration made, the token
-        # good. Anything else builds the form, whose validation decides and says what to fix.
-        declared = DeclarationForm.made(request.form) and _csrf_token_valid()
-        if not declared:
-            form = DeclarationForm()
-            declared = form.validate()
-            if "csrf_token" in form.errors:
-                messages.append(CSRF_EXPIRED)
-        sent = _send(now, messages) if declared else None
-        if isinstance(sent, Response):
-            return sent
-        missing = sent
+        form = DeclarationForm()
+        if form.validate():
+            sent = _send(now, messages)
+            if isinstance(sent, Response):
+                return sent
+            missing = sent
+        elif "csrf_token" in form.errors:
+            messages.append(CSRF_EXPIRED)
     application = _application()
     if application is None:
         return redirect(url_for("apply.task_list"))
@@ -398,57 +389,26 @@ def check_answers() -> str | Response:
     )
 
 
-def _csrf_token_valid() -> bool:
-    """The check DeclarationForm's CSRF field makes (flask-wtf's, with the same settings)."""
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        return False
-    return True
-
-
 def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
     """The final submit, once the declaration is valid: where to go next, or the pages still to
-    finish, or None when the page is shown again with `messages` saying why.
-
-    A connection found dead by its first statement (the database restarted after the pool's
-    pre-ping) is tried once more on a new one; SQLAlchemy has retired the pool's old connections
-    by then. Safe whichever statement failed: the claim is conditional, so if it had been
-    carried out the second try finds the application sent and goes to the same confirmation."""
-    reconnected = False
-    for _attempt in range(5):
-        try:
-            # Core statements, in autocommit on PostgreSQL (each of the send's statements is
-            # atomic on its own), else in the session's transaction: see send_connection.
-            orm_session = db.session()
-            with send_connection(orm_session) as connection:
-                status = send_by_token(connection, session.get("token"), now)
-            # On PostgreSQL the send has its own autocommit connection and the session has begun
-            # nothing: committing it would only start and end an empty transaction.
-            if orm_session.in_transaction():
-                orm_session.commit()
-        except ReferenceTaken:
-            db.session.rollback()  # draw another reference, in a new transaction
-            continue
-        except DBAPIError as error:
-            db.session.rollback()
-            if not error.connection_invalidated or reconnected:
-                raise  # the database is down: app/errors.py shows "try again in a moment"
-            reconnected = True
-            continue
-        except RoundClosed:
-            db.session.rollback()
-            messages.append(ROUND_CLOSED)
-            return None
-        except NotReady as not_ready:
-            db.session.rollback()
-            return not_ready.pages
-        if status == "submitted":
-            return redirect(url_for("apply.confirmation"))
-        # Unknown, withdrawn or merged by staff, or still a draft that kept changing as it was
-        # sent (another tab saving): the task list says which.
+    finish, or None when the page is shown again with `messages` saying why."""
+    application = _application()
+    if application is None:
         return redirect(url_for("apply.task_list"))
-    raise RuntimeError("could not draw a unique reference")
+    try:
+        submit_application(db.session, application, now)
+    except RoundClosed:
+        db.session.rollback()
+        messages.append(ROUND_CLOSED)
+        return None
+    except NotReady as not_ready:
+        db.session.rollback()
+        return not_ready.pages
+    db.session.commit()
+    if application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    # Withdrawn or merged by staff meanwhile: the task list says which.
+    return redirect(url_for("apply.task_list"))
 
 
 def _change_url(row: AnswerRow) -> str:

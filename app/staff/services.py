@@ -454,7 +454,6 @@ def withdraw_application(
         previous_status=application.status,
     )
     application.status = "withdrawn"
-    application.ready_to_send = application.ready_at = None  # a draft's copy of its mix
     application.withdrawn_reason = reason.strip()
     application.updated_at = now
     record_event(session, application, user, now, "withdrawn", f"Withdrawn: {reason.strip()}")

@@ -6,8 +6,6 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import update
-
 from app.apply.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, Round
@@ -80,15 +78,6 @@ def answered_draft(round_: Round, now: datetime) -> tuple[Application, str]:
     for page_id, values in VALID.items():
         save_page(db.session, draft, page_id, values, now)
     return draft, token
-
-
-def forget_readiness(application_id: int) -> None:
-    """As for a draft saved before save_page kept `ready_to_send` (or when another tab's save
-    left it unknown): its send must read the answers to decide."""
-    db.session.execute(
-        update(Application).where(Application.id == application_id).values(ready_to_send=None)
-    )
-    db.session.commit()
 
 
 class RecordingTransport:

@@ -19,7 +19,7 @@ from app.apply.services import (
     NoLongerADraft,
     find_by_token,
     save_page,
-    send_by_token,
+    submit_application,
 )
 from app.extensions import db
 from app.models import AnswerPage, Application, OutboxMessage, Round, utcnow
@@ -27,7 +27,6 @@ from tests.app.apply.journey import (
     VALID,
     answered_draft,
     complete_application,
-    forget_readiness,
     sent_confirmations,
 )
 from tests.app.helpers import Client
@@ -109,13 +108,15 @@ def test_a_page_saved_after_another_tab_sent_the_application_is_refused(
 def test_a_page_saved_between_the_sends_read_and_its_claim_is_sent_too(
     app: Flask, open_round: Round, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another tab saves a new organisation name after the send has read the draft (one whose
-    readiness was not known): the claim misses (the draft changed), the send reads it again,
-    and the row and the email carry the name saved last."""
+    """Another tab saves a new organisation name after the send has read the draft: the
+    conditional change misses (the draft changed), the send reads it again, and the row and the
+    email carry the name saved last."""
     now = utcnow()
-    draft, token = answered_draft(open_round, now)
+    _draft, token = answered_draft(open_round, now)
     db.session.commit()
-    forget_readiness(draft.id)
+    db.session.expunge_all()
+    application = find_by_token(db.session, token)
+    assert application is not None
     renamed = {**VALID["organisation"], "organisation_name": "Cwm Carers Together"}
     check, calls = services.missing_pages, []
 
@@ -132,7 +133,7 @@ def test_a_page_saved_between_the_sends_read_and_its_claim_is_sent_too(
         return check(answers)
 
     monkeypatch.setattr(services, "missing_pages", saved_meanwhile)
-    assert send_by_token(db.session.connection(), token, now) == "submitted"
+    assert submit_application(db.session, application, now).status == "submitted"
     db.session.commit()
     assert calls == [VALID["organisation"]["organisation_name"], "Cwm Carers Together"]
     row = db.session.execute(select(APPLICATIONS)).one()
