@@ -18,9 +18,11 @@ from selection.options import (
 )
 from selection.quotas import QuotaBound, QuotaTable, read_quotas, validate_quotas
 from selection.scoring import score_reviews
+from selection.spreadsheets import FORMULA_TRIGGERS, safe_cell, write_csv, write_xlsx
 
 __all__ = [
     "CRITERIA",
+    "FORMULA_TRIGGERS",
     "InfeasibleQuotasError",
     "InputError",
     "QuotaBound",
@@ -33,7 +35,10 @@ __all__ = [
     "__version__",
     "read_quotas",
     "replace",
+    "safe_cell",
     "score_reviews",
     "select",
     "validate_quotas",
+    "write_csv",
+    "write_xlsx",
 ]

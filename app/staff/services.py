@@ -16,8 +16,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, object_session
 
-from selection import CRITERIA, QuotaError, QuotaTable, read_quotas, validate_quotas
-from selection.report import safe_cell
+from selection import CRITERIA, QuotaError, QuotaTable, read_quotas, safe_cell, validate_quotas
 
 from ..apply.questions import PAGES
 from ..apply.services import hash_token, new_token
