@@ -126,8 +126,7 @@ def write_xlsx(
 
     if created.tzinfo is not None:
         created = created.astimezone(dt.UTC).replace(tzinfo=None)
-    workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
-    try:
+    with xlsxwriter.Workbook(target, {"constant_memory": True}) as workbook:
         workbook.set_properties({"created": created})
         header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         body = workbook.add_format({"text_wrap": True, "valign": "top"})
@@ -151,5 +150,3 @@ def write_xlsx(
                         sheet.write_number(row, column, value)
                     elif (text := _text(value)) is not None:
                         sheet.write_string(row, column, xlsx_text(text, exact=keep[column]))
-    finally:
-        workbook.close()
