@@ -121,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REVIEWS.CSV",
         help="application_id, reviewer_id and the four criterion columns, averaged per application",
     )
-    files.add_argument("--xlsx", metavar="REPORT.XLSX", help="also write a workbook report")
+    files.add_argument(
+        "--xlsx",
+        metavar="REPORT.XLSX",
+        help="also write a workbook report (decisions, mix, parameters), every id exactly as given",
+    )
     parser.add_argument(
         "--sites",
         required=True,
