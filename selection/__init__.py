@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from selection.quotas import QuotaBound, QuotaTable, read_quotas, validate_quotas
     from selection.scoring import score_reviews
+    from selection.spreadsheets import FORMULA_TRIGGERS, safe_cell, write_csv, write_xlsx
 
 _HOME = {
     "CRITERIA": "selection.options",
@@ -45,11 +46,16 @@ _HOME = {
     "score_reviews": "selection.scoring",
     "select": "selection.engine",
     "validate_quotas": "selection.quotas",
+    "FORMULA_TRIGGERS": "selection.spreadsheets",
+    "safe_cell": "selection.spreadsheets",
+    "write_csv": "selection.spreadsheets",
+    "write_xlsx": "selection.spreadsheets",
 }
 """Each public name and the module that defines it."""
 
 __all__ = [
     "CRITERIA",
+    "FORMULA_TRIGGERS",
     "InfeasibleQuotasError",
     "InputError",
     "QuotaBound",
@@ -63,9 +69,12 @@ __all__ = [
     "category_key",
     "read_quotas",
     "replace",
+    "safe_cell",
     "score_reviews",
     "select",
     "validate_quotas",
+    "write_csv",
+    "write_xlsx",
 ]
 
 

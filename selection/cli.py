@@ -11,6 +11,7 @@ arguments are parsed and the files are found: ``--help`` and a mistyped file nam
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from selection.options import SelectionResult
+
+REPORT_CREATED = dt.datetime(1980, 1, 1)
+"""The creation date in every XLSX report. A run record holds no clock time (so that a replay
+gives the same record), so the date is fixed too, at the earliest a ZIP file can hold: a replay
+then gives the same bytes."""
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -118,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REVIEWS.CSV",
         help="application_id, reviewer_id and the four criterion columns, averaged per application",
     )
-    files.add_argument("--xlsx", metavar="REPORT.XLSX", help="also write a workbook report")
+    files.add_argument(
+        "--xlsx",
+        metavar="REPORT.XLSX",
+        help="also write a workbook report (decisions, mix, parameters), every id exactly as given",
+    )
     parser.add_argument(
         "--sites",
         required=True,
@@ -234,7 +244,8 @@ def run(args: argparse.Namespace) -> SelectionResult:
 
 def write_outputs(result: SelectionResult, args: argparse.Namespace) -> None:
     """The decisions CSV and, when asked for, the XLSX report."""
-    from selection.report import decisions_table, report_sheets, write_csv, write_xlsx
+    from selection.report import JOIN_COLUMNS, decisions_table, report_sheets
+    from selection.spreadsheets import write_csv, write_xlsx
 
     for target in map(Path, filter(None, (args.output, args.xlsx))):
         if not target.resolve().parent.is_dir():
@@ -242,9 +253,26 @@ def write_outputs(result: SelectionResult, args: argparse.Namespace) -> None:
     try:
         write_csv(decisions_table(result), args.output)
         if args.xlsx:
-            write_xlsx(args.xlsx, report_sheets(result))
+            write_xlsx(args.xlsx, report_sheets(result), created=REPORT_CREATED, exact=JOIN_COLUMNS)
     except OSError as exc:
         _fail(f"cannot write the output: {exc}")
+
+
+def marked_ids_note(result: SelectionResult, args: argparse.Namespace) -> str | None:
+    """What the formula guard did to ids in the decisions CSV, if anything, and how to undo it."""
+    from selection.spreadsheets import safe_cell
+
+    marked = [i for i in result.decisions["id"] if safe_cell(i) != i]
+    if not marked:
+        return None
+    some = ", ".join(marked[:3]) + (" and others" if len(marked) > 3 else "")
+    exact = f" {args.xlsx} keeps every id exactly as given." if args.xlsx else ""
+    return (
+        f"Note: {len(marked)} ids start with =, +, - or @ ({some}). "
+        f"In {args.output} each of these has an apostrophe (') added in front, so that a "
+        "spreadsheet cannot run it as a formula: remove that first character to match the id "
+        f"to your applications.{exact}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -269,4 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"\nDecisions written to {args.output}" + (f" and {args.xlsx}" if args.xlsx else "") + "."
     )
+    note = marked_ids_note(result, args)
+    if note:
+        print(note)
     return EXIT_OK

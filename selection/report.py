@@ -1,23 +1,19 @@
-"""Writing a selection result for people: CSV and XLSX files, and a plain-text summary.
+"""A selection result for people: the tables of its CSV and XLSX files, and a plain-text summary.
 
-Every cell written to a spreadsheet goes through :func:`safe_cell`, the one formula-injection guard
-that the command line and the web application's exports share.
+The files themselves are written by :mod:`selection.spreadsheets`, which the web application's
+downloads use too.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
-from typing import IO, Any, BinaryIO
+from typing import Any
 
 import pandas as pd
 
 from selection.options import CRITERIA, SelectionResult
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-"""A spreadsheet may run a text cell starting with one of these as a formula (OWASP list)."""
 
 DECISION_COLUMNS = ("id", "decision", "rank", "score", "reason")
 """The columns every decisions file starts with, in this order; the rest follow as the engine
@@ -25,65 +21,8 @@ gives them."""
 
 SHEETS = ("Decisions", "Mix", "Parameters")
 
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
-
-
-def safe_cell(value: object) -> object:
-    """``value``, made inert if a spreadsheet could read it as a formula.
-
-    Text starting with = + - @ TAB or CR gets a leading single quote, unless it is a genuine
-    (finite) number such as ``-3`` or ``+4.5``. Values that are not text pass through unchanged.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`safe_cell` applied to every text cell and header."""
-    out = frame.copy()
-    out.columns = pd.Index([safe_cell(c) for c in out.columns])
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].map(safe_cell).astype(object)
-    return out
-
-
-def write_csv(frame: pd.DataFrame, target: str | os.PathLike[str] | IO[str]) -> None:
-    """Write ``frame`` as UTF-8 CSV with formula-like cells neutralised.
-
-    Lines end in CRLF as RFC 4180 says, which also makes the writer quote any cell holding a
-    carriage return, so such a cell cannot split a row.
-    """
-    safe_frame(frame).to_csv(target, index=False, lineterminator="\r\n")
-
-
-def write_xlsx(
-    target: str | os.PathLike[str] | BinaryIO, sheets: Mapping[str, pd.DataFrame]
-) -> None:
-    """Write one worksheet per entry of ``sheets``, formula-like cells neutralised, as text."""
-    # openpyxl is pandas' XLSX engine; imported here so `selection` itself needs only pandas.
-    from openpyxl.utils import get_column_letter
-
-    with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe = safe_frame(frame)
-            safe.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            sheet.freeze_panes = "A2"  # keep the header in view
-            for number, column in enumerate(safe.columns, start=1):
-                longest = max([len(str(column)), *(len(str(v)) for v in safe[column].head(200))])
-                width = min(longest + 2, _MAX_WIDTH)
-                sheet.column_dimensions[get_column_letter(number)].width = width
-
-
-_MAX_WIDTH = 60
-"""Widest column in characters: long reasons wrap in the cell rather than run off the page."""
+JOIN_COLUMNS = ("id",)
+"""The columns people match back to their own files: the XLSX report keeps them exactly."""
 
 
 def decisions_table(result: SelectionResult) -> pd.DataFrame:

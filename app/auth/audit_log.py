@@ -119,7 +119,7 @@ def audit_log_xlsx() -> Response:
     filters, name = _export("xlsx")
     if filters is None:
         return _back_to_the_form()
-    return xlsx_response({"Audit log": export_frame(db.session, filters)}, name)
+    return xlsx_response({"Audit log": export_frame(db.session, filters)}, name, created=utcnow())
 
 
 def _back_to_the_form() -> Response:

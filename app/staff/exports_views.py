@@ -12,7 +12,7 @@ from ..access import roles_required
 from ..audit import record
 from ..exports import csv_stream_response, xlsx_response
 from ..extensions import db
-from ..models import Round
+from ..models import Round, utcnow
 from . import bp
 from .application_exports import export_frame, export_frames
 
@@ -51,5 +51,7 @@ def applications_csv(round_id: int) -> Response:
 def applications_xlsx(round_id: int) -> Response:
     round_ = _logged_round(round_id, "xlsx")
     return xlsx_response(
-        {"Applications": export_frame(db.session, round_)}, f"applications-{round_.slug}.xlsx"
+        {"Applications": export_frame(db.session, round_)},
+        f"applications-{round_.slug}.xlsx",
+        created=utcnow(),
     )

@@ -405,4 +405,5 @@ def rationale_csv(run_id: int) -> Response:
 @roles_required(*STAFF)
 def rationale_xlsx(run_id: int) -> Response:
     sheets, name = _rationale(run_id, "xlsx")
-    return xlsx_response(sheets, f"{name}.xlsx")
+    # Dated by the run, not the download: the same run gives the same file, byte for byte.
+    return xlsx_response(sheets, f"{name}.xlsx", created=_run(run_id).created_at)

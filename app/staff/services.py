@@ -818,7 +818,7 @@ def save_quotas(
 
 def quotas_csv(round_: Round) -> str:
     """The round's quota table in the engine's format: dimension,category,min,max."""
-    from selection.report import safe_cell
+    from selection import safe_cell
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -36,6 +36,10 @@ def test_public_api_is_declared() -> None:
         "InfeasibleQuotasError",
         "CRITERIA",
         "__version__",
+        "FORMULA_TRIGGERS",
+        "safe_cell",
+        "write_csv",
+        "write_xlsx",
     }
     assert expected <= set(selection.__all__)
     assert selection.CRITERIA == ("difference", "inequalities", "resources", "evidence")

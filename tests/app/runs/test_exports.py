@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
+from app.extensions import db
+from app.models import SelectionRun
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
 from tests.app.runs.conftest import CRITERIA, SITES, Pool, build_pool
@@ -118,3 +121,18 @@ def test_the_anonymised_rationale_has_no_organisation_names(
     assert "organisation" not in [c.value for c in book["Decisions"][1]]
     for a in evil_pool.applications:
         assert (a.organisation_name or "") not in text
+
+
+def test_the_xlsx_is_the_same_bytes_every_time_and_dated_by_the_run(
+    client: Client, evil_pool: Pool, run_id: int
+) -> None:
+    url = f"/staff/runs/{run_id}/rationale.xlsx"
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    first = download(client, url, xlsx)
+
+    assert download(client, url, xlsx) == first
+    # Dated by the run, not the clock, so a download next year gives the same bytes too.
+    started = db.session.get(SelectionRun, run_id).created_at  # type: ignore[union-attr]
+    created = load_workbook(io.BytesIO(first)).properties.created
+    assert created == started.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)

