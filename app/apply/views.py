@@ -4,6 +4,7 @@ redirects; on errors it re-renders with the error summary and every value kept.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -90,16 +91,35 @@ def _eligibility() -> dict[str, Any]:
     return dict(session.get("eligibility") or {})
 
 
+# The first page's fill-time stamp is signed with a random value kept in this browser's session
+# cookie, so a stamp is good only in the session it was given to: one stamp cannot be copied
+# into the forms of many sessions (a bot's) for the day it stays valid.
+FORM_SESSION_KEY = "form_session"
+
+
+def _form_session() -> str:
+    value = session.get(FORM_SESSION_KEY)
+    if not isinstance(value, str) or not value:
+        value = session[FORM_SESSION_KEY] = secrets.token_urlsafe(16)
+    return value
+
+
+def _stamp_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
+
+
 def _started_stamp() -> str:
-    serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
-    return serializer.dumps(time.time())
+    return _stamp_serializer().dumps([time.time(), _form_session()])
 
 
 def _started_at(stamp: str | None) -> float | None:
-    """When the first page was first shown, from its signed stamp; None if missing or forged."""
-    serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
+    """When the first page was first shown in this session, from its signed stamp; None if
+    missing, forged, or given to another session."""
     try:
-        return float(serializer.loads(stamp or "", max_age=24 * 3600))
+        started, form_session = _stamp_serializer().loads(stamp or "", max_age=24 * 3600)
+        if form_session != session.get(FORM_SESSION_KEY):
+            return None
+        return float(started)
     except (BadSignature, ValueError, TypeError):
         return None
 
@@ -310,6 +330,7 @@ def question_page(page_id: str) -> str | Response:
                     session["token"] = token
                     session.permanent = True
                     session.pop("eligibility", None)
+                    session.pop(FORM_SESSION_KEY, None)
                     flash("saved-first", "link")
                 # Where next follows from the answers as saved: those read before, with this
                 # page's new ones (not read back: the commit expired them, two more SELECTs).
