@@ -204,7 +204,7 @@ def test_an_email_link_sent_after_the_last_page_keeps_the_draft_ready(
 
 
 class FailingTransport(RecordingTransport):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, outbox_id: int) -> None:
         raise ConnectionRefusedError("SMTP down")
 
 
