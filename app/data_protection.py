@@ -116,6 +116,7 @@ def subject_access_record(session: Session, application: Application) -> dict[st
             "updated_at": _iso(application.updated_at),
             "declaration_at": _iso(application.declaration_at),
             "link_emailed_at": _iso(application.link_emailed_at),
+            "email_address_confirmed": application.confirmed_email_hash is not None,
             "erased_at": _iso(application.erased_at),
             "eligibility": application.eligibility,
             "organisation_name": application.organisation_name,
@@ -258,6 +259,7 @@ def erase_application(
     application.organisation_name = None
     application.ready_to_send = application.ready_at = None
     application.screening_note = None
+    application.confirmed_email_hash = None
     if application.withdrawn_reason:
         application.withdrawn_reason = ERASED
     # A new random hash: the resume link stops working, and nothing can be matched to it.
