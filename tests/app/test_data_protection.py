@@ -387,7 +387,7 @@ def test_erasure_removes_the_files_the_outbox_wrote(
     files = sorted(folder.glob("*.eml"))
     assert len(files) == 2  # the two confirmations, each with a copy of the answers
     assert all(owner_only(path) for path in [folder, *files])
-    assert any(TEXT["difference"] in email_text(path) for path in files)
+    assert any(application.reference in email_text(path) for path in files)
 
     sign_in_as(client, world["admin"])
     client.submit(

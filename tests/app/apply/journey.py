@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.apply.services import save_page, start_application
 from app.extensions import db
-from app.models import Application, Round
+from app.models import Application, OutboxMessage, Round
 from app.outbox import send_due
 from tests.app.helpers import Client
 
@@ -63,6 +64,20 @@ def fill_pages(client: Client, pages: list[str] | None = None, **overrides: dict
 def complete_application(client: Client) -> None:
     pass_eligibility(client)
     fill_pages(client)
+
+
+def confirm_contact_email(client: Client) -> None:
+    """Open the resume link emailed to the contact address and continue, as the applicant does:
+    the confirmation then carries a copy of the answers."""
+    body = db.session.scalars(
+        select(OutboxMessage.body).filter_by(
+            kind="resume-link", to_address=VALID["contact"]["email"]
+        )
+    ).first()
+    assert body is not None, "no resume link was emailed to the contact address"
+    match = re.search(r"https?://[^/\s]+(/resume/\S+)", body)
+    assert match is not None
+    client.submit(match.group(1))
 
 
 def send(client: Client) -> str:

@@ -192,7 +192,8 @@ def test_an_email_link_sent_after_the_last_page_keeps_the_draft_ready(
     application = find_by_token(db.session, token)
     assert application is not None
     later = now + timedelta(minutes=1)
-    email_resume_link(db.session, application, VALID["contact"]["email"], "https://x/r/t", later)
+    email = VALID["contact"]["email"]
+    email_resume_link(db.session, application, email, "https://x/r/t", later, per_address_per_day=5)
     db.session.commit()
     row = db.session.execute(
         select(Application.updated_at, Application.ready_at).filter_by(id=draft.id)
