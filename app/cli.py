@@ -16,7 +16,7 @@ from .auth.passwords import password_problem
 from .auth.services import AccountError, create_user
 from .extensions import db
 from .models import ROLES, Round, utcnow
-from .outbox import FileTransport, SMTPTransport, Transport, send_due
+from .outbox import FileTransport, SMTPTransport, Transport, remove_file_copies, send_due
 from .rounds import LONDON, create_round, format_london
 
 
@@ -188,5 +188,6 @@ def init_app(app: Flask) -> None:
         if not apply_:
             click.echo("Dry run: nothing was changed. Run `flask retention --apply` to act.")
             return
-        apply_retention(db.session, plan, now)
+        emails = apply_retention(db.session, plan, now)
         db.session.commit()
+        remove_file_copies(config["MAIL_OUTBOX_DIR"], emails)

@@ -79,6 +79,13 @@ class Config:
     # A limit Flask-Limiter cannot read would be logged and ignored: check_rate_limits() stops
     # the start instead.
 
+    # Emails to one address in a day (resume links; confirmations count towards it), whatever
+    # the IP address asking: the service cannot be used to flood someone's inbox.
+    APPLY_EMAILS_PER_ADDRESS_PER_DAY = int(os.environ.get("APPLY_EMAILS_PER_ADDRESS_PER_DAY", "5"))
+    # After sending, the resume link shows the answers sent for this many days; then a page
+    # saying how to ask for a copy.
+    APPLY_SUBMITTED_COPY_DAYS = int(os.environ.get("APPLY_SUBMITTED_COPY_DAYS", "30"))
+
     # Spam: the first page must take at least this long to fill in (seconds).
     MIN_FILL_SECONDS = float(os.environ.get("MIN_FILL_SECONDS", "3"))
 

@@ -4,14 +4,17 @@
   organisation): answers, history, screening, reviews, moderation, decisions, and the emails
   sent to it. Staff download it as JSON from the application's page.
 - ``erase_application`` blanks the personal data (contact details, postcode, every free-text
-  answer and staff note, reviewers' comments, the resume token, the emails' addresses and
-  bodies) and keeps the anonymised decision record: reference, status, mix attributes, choice
-  answers, scores and decisions with their reason codes.
+  answer and staff note, reviewers' comments and conflict notes, the resume token, the emails'
+  addresses and bodies, and the files the outbox wrote of them) and keeps the anonymised
+  decision record: reference, status, mix attributes, choice answers, scores and decisions
+  with their reason codes.
 - ``retention_plan`` / ``apply_retention`` (``flask retention``) delete drafts never sent once
   their round has been closed RETENTION_DRAFT_DAYS, and erase applications once their round's
   decision is RETENTION_PERSONAL_DATA_DAYS old.
 
-Services add and flush; the view or command commits.
+Services add and flush; the view or command commits, and then removes the files the outbox
+wrote of the emails concerned (``outbox.remove_file_copies``): a file cannot be put back if
+the erasure were rolled back.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .models import (
     Application,
     ApplicationEvent,
     AuditEvent,
+    Conflict,
     Moderation,
     OutboxMessage,
     Override,
@@ -112,6 +116,7 @@ def subject_access_record(session: Session, application: Application) -> dict[st
             "updated_at": _iso(application.updated_at),
             "declaration_at": _iso(application.declaration_at),
             "link_emailed_at": _iso(application.link_emailed_at),
+            "email_address_confirmed": application.confirmed_email_hash is not None,
             "erased_at": _iso(application.erased_at),
             "eligibility": application.eligibility,
             "organisation_name": application.organisation_name,
@@ -164,6 +169,18 @@ def subject_access_record(session: Session, application: Application) -> dict[st
                 "overall_comment": review.overall_comment,
             }
             for number, review in enumerate(reviews, start=1)
+        ],
+        "conflicts_of_interest": [
+            {
+                "declared_at": _iso(c.declared_at),
+                "resolved_at": _iso(c.resolved_at),
+                "note": c.note,
+            }
+            for c in session.scalars(
+                select(Conflict)
+                .where(Conflict.application_id == application.id)
+                .order_by(Conflict.id)
+            )
         ],
         "moderations": [
             {"at": _iso(m.at), "criterion": m.criterion, "score": m.score, "reason": m.reason}
@@ -226,8 +243,10 @@ def subject_access_record(session: Session, application: Application) -> dict[st
 
 def erase_application(
     session: Session, application: Application, actor: Actor | None, reason: str, now: datetime
-) -> None:
-    """Blank the personal data of one application and keep its anonymised decision record."""
+) -> list[int]:
+    """Blank the personal data of one application and keep its anonymised decision record.
+    Returns the ids of its outbox messages, whose file copies the caller removes once this is
+    committed (``outbox.remove_file_copies``)."""
     if reason not in ERASURE_REASONS:
         raise DataProtectionError("Select why the personal data is being erased")
     if application.erased_at is not None:
@@ -239,6 +258,7 @@ def erase_application(
         }
     application.organisation_name = None
     application.screening_note = None
+    application.confirmed_email_hash = None
     if application.withdrawn_reason:
         application.withdrawn_reason = ERASED
     # A new random hash: the resume link stops working, and nothing can be matched to it.
@@ -254,6 +274,16 @@ def erase_application(
         review.overall_comment = ERASED
         for score in review.scores:
             score.comment = ERASED
+    # A reviewer's note on a conflict says how they know the organisation and its people.
+    for conflict in session.scalars(
+        select(Conflict).where(Conflict.application_id == application.id)
+    ):
+        conflict.note = ERASED
+    emails = list(
+        session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.application_id == application.id)
+        )
+    )
     # Emails never sent are dropped; those sent keep their kind and dates only.
     session.execute(
         delete(OutboxMessage).where(
@@ -303,6 +333,7 @@ def erase_application(
         reason=reason,
     )
     session.flush()
+    return emails
 
 
 # --- Retention ------------------------------------------------------------------------------
@@ -353,13 +384,21 @@ def retention_plan(
     return RetentionPlan(drafts, to_erase)
 
 
-def apply_retention(session: Session, plan: RetentionPlan, now: datetime) -> None:
-    """Delete the plan's drafts (with their answers and emails) and erase the rest."""
+def apply_retention(session: Session, plan: RetentionPlan, now: datetime) -> list[int]:
+    """Delete the plan's drafts (with their answers and emails) and erase the rest. Returns the
+    ids of the outbox messages concerned, as ``erase_application`` does."""
     draft_ids = [a.id for a in plan.drafts]
+    emails: list[int] = []
     if draft_ids:
+        emails.extend(
+            session.scalars(
+                select(OutboxMessage.id).where(OutboxMessage.application_id.in_(draft_ids))
+            )
+        )
         session.execute(delete(OutboxMessage).where(OutboxMessage.application_id.in_(draft_ids)))
         for draft in plan.drafts:
             session.delete(draft)
         session.flush()
     for application in plan.to_erase:
-        erase_application(session, application, None, "retention", now)
+        emails.extend(erase_application(session, application, None, "retention", now))
+    return emails

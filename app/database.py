@@ -14,6 +14,7 @@ A connection that the server dropped is replaced by SQLAlchemy's pool_pre_ping
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -24,11 +25,25 @@ from .extensions import db
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def create_owner_only(database: str | None) -> None:
+    """Create a new SQLite database file readable and writable by its owner only (0600): it
+    holds personal data. SQLite gives its -wal and -shm files the database file's mode. The file
+    is made empty, which SQLite reads as an empty database; an existing file is left as it is."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
 def init_database(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name != "sqlite":
             return
+        create_owner_only(engine.url.database)
 
         @event.listens_for(engine, "connect")
         def sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

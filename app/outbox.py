@@ -5,9 +5,10 @@ later by `flask send-mail`, so an SMTP outage never fails a submission.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -74,7 +75,8 @@ _QUEUE = insert(OutboxMessage.__table__)  # type: ignore[arg-type]
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage, *, outbox_id: int) -> None:
+        """Send one message; `outbox_id` is its outbox row (a copy kept is named by it)."""
 
 
 class SMTPTransport:
@@ -93,7 +95,7 @@ class SMTPTransport:
         self.username, self.password = username, password
         self.use_tls, self.use_ssl, self.timeout = use_tls, use_ssl, timeout
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, outbox_id: int) -> None:
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.use_ssl:
@@ -108,16 +110,32 @@ class SMTPTransport:
             smtp.send_message(message)
 
 
+def file_copy(directory: str | Path, outbox_id: int) -> Path:
+    """Where `FileTransport` writes the message of this outbox row: named by the row, so that
+    erasing an application finds the copies of its emails (`remove_file_copies`)."""
+    return Path(directory) / f"outbox-{outbox_id}.eml"
+
+
 class FileTransport:
-    """Development transport: each message becomes an .eml file in a folder."""
+    """Development transport: each message becomes an .eml file in a folder. The files hold
+    answers and resume links: readable by the service's own user only (folder 0700, files 0600)."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def send(self, message: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
-        (self.directory / f"{name}.eml").write_bytes(bytes(message))
+    def send(self, message: EmailMessage, *, outbox_id: int) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = file_copy(self.directory, outbox_id)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(bytes(message))
+
+
+def remove_file_copies(directory: str | Path, outbox_ids: Iterable[int]) -> None:
+    """Delete the .eml copies `FileTransport` wrote of these outbox rows, where there are any
+    (none when mail goes by SMTP)."""
+    for outbox_id in outbox_ids:
+        file_copy(directory, outbox_id).unlink(missing_ok=True)
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
@@ -188,7 +206,7 @@ def send_due(
                 session.commit()
                 continue
         try:
-            transport.send(build_message(row, sender))
+            transport.send(build_message(row, sender), outbox_id=row.id)
         except (OSError, smtplib.SMTPException) as error:
             _failed(row, type(error).__name__, now)
             if composed:

@@ -32,6 +32,27 @@ def paragraphs(value: str) -> Markup:
     return Markup("<br>").join(parts)
 
 
+# Directional isolates (FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE): the plain-text form of
+# <bdi>, for where markup cannot go (a page title, an <option>).
+FSI, PDI = "\u2068", "\u2069"
+
+
+def bdi(value: Any) -> Markup:
+    """Text someone typed (an organisation name), isolated from the text around it: a
+    right-to-left override or other direction character in it cannot reorder the rest of the
+    line, such as the reference or score shown next to it."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def isolate(value: Any) -> str:
+    """`bdi` for places that take text only: the value between directional isolates."""
+    if value is None or value == "":
+        return ""
+    return f"{FSI}{value}{PDI}"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         error_list=error_list,
@@ -40,5 +61,7 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.filters["london"] = format_london
     app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["isolate"] = isolate
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -17,6 +17,7 @@ from ..models import AnswerPage, Application, OutboxMessage, Round
 from ..outbox import composes, queue_email
 from ..rounds import LONDON, option_label
 from . import emails
+from .confirmed_email import check_address_limit, is_confirmed
 from .questions import (
     ELIGIBILITY,
     SECTIONS,
@@ -296,8 +297,8 @@ def _queue_confirmation(session: Session, application: Application, answers: Ans
 @composes("confirmation")
 def compose_confirmation(session: Session, message: OutboxMessage) -> bool:
     """The confirmation email, composed as it is sent from the application as it was sent: the
-    reference, what happens next and a copy of the answers. False if there is no application
-    to compose it from (deleted, erased or never sent)."""
+    reference, what happens next and a copy of the answers (or a summary). False if there is
+    no application to compose it from (deleted, erased or never sent)."""
     if message.application_id is None:
         return False
     application = session.scalars(
@@ -310,7 +311,13 @@ def compose_confirmation(session: Session, message: OutboxMessage) -> bool:
     round_, answers = application.round, application.answers
     message.to_address = str(answers.get("contact", {}).get("email") or message.to_address)
     message.subject = _subject(application.reference)
-    message.body = emails.confirmation(round_, application.reference, answer_rows(round_, answers))
+    # The copy of the answers only to an address the applicant has shown is theirs; any other
+    # address (typed by anyone) gets a summary without the free text.
+    if is_confirmed(application, message.to_address):
+        rows = answer_rows(round_, answers)
+        message.body = emails.confirmation(round_, application.reference, rows)
+    else:
+        message.body = emails.confirmation_summary(round_, application)
     return True
 
 
@@ -377,8 +384,16 @@ def _claim(session: Session, application: Application, answers: Answers, now: da
 
 
 def email_resume_link(
-    session: Session, application: Application, email: str, link: str, now: datetime
+    session: Session,
+    application: Application,
+    email: str,
+    link: str,
+    now: datetime,
+    per_address_per_day: int,
 ) -> None:
+    """Queue the resume link to `email`; TooManyEmails (nothing written) if that address has
+    had `per_address_per_day` emails from the service in the last day."""
+    check_address_limit(session, email, now, per_address_per_day)
     queue_email(
         session,
         kind="resume-link",

@@ -4,7 +4,9 @@ redirects; on errors it re-renders with the error summary and every value kept.
 
 from __future__ import annotations
 
+import secrets
 import time
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,7 @@ from ..rounds import current_round, format_london, text, word_limit
 from ..security import handles_own_csrf
 from ..urls import external_url
 from . import bp
+from .confirmed_email import TooManyEmails, is_confirmed
 from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class, page_form_class
 from .questions import (
     ELIGIBILITY,
@@ -38,6 +41,7 @@ from .questions import (
     next_page,
     previous_page,
 )
+from .resume_views import copy_expired, copy_expired_page, emailed_resume_link, per_address
 from .services import (
     AnswerRow,
     NoLongerADraft,
@@ -84,16 +88,35 @@ def _eligibility() -> dict[str, Any]:
     return dict(session.get("eligibility") or {})
 
 
+# The first page's fill-time stamp is signed with a random value kept in this browser's session
+# cookie, so a stamp is good only in the session it was given to: one stamp cannot be copied
+# into the forms of many sessions (a bot's) for the day it stays valid.
+FORM_SESSION_KEY = "form_session"  # one of resume_views.APPLICANT_SESSION_KEYS
+
+
+def _form_session() -> str:
+    value = session.get(FORM_SESSION_KEY)
+    if not isinstance(value, str) or not value:
+        value = session[FORM_SESSION_KEY] = secrets.token_urlsafe(16)
+    return value
+
+
+def _stamp_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
+
+
 def _started_stamp() -> str:
-    serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
-    return serializer.dumps(time.time())
+    return _stamp_serializer().dumps([time.time(), _form_session()])
 
 
 def _started_at(stamp: str | None) -> float | None:
-    """When the first page was first shown, from its signed stamp; None if missing or forged."""
-    serializer = URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
+    """When the first page was first shown in this session, from its signed stamp; None if
+    missing, forged, or given to another session."""
     try:
-        return float(serializer.loads(stamp or "", max_age=24 * 3600))
+        started, form_session = _stamp_serializer().loads(stamp or "", max_age=24 * 3600)
+        if form_session != session.get(FORM_SESSION_KEY):
+            return None
+        return float(started)
     except (BadSignature, ValueError, TypeError):
         return None
 
@@ -286,9 +309,12 @@ def question_page(page_id: str) -> str | Response:
                     application, token = start_application(db.session, round_, _eligibility(), now)
                 save_page(db.session, application, page.id, form.answers(), now)
                 if page.id == "contact" and application.link_emailed_at is None:
-                    email = form.answers().get("email")
-                    link = _resume_link(token or session["token"])
-                    email_resume_link(db.session, application, str(email), link, now)
+                    email = str(form.answers().get("email"))
+                    link = emailed_resume_link(token or session["token"], application, email)
+                    # Over the address's limit: the link is on the page, and is emailed when
+                    # this page is next saved.
+                    with suppress(TooManyEmails):
+                        email_resume_link(db.session, application, email, link, now, per_address())
                 db.session.commit()
             except RoundClosed:
                 db.session.rollback()
@@ -304,6 +330,7 @@ def question_page(page_id: str) -> str | Response:
                     session["token"] = token
                     session.permanent = True
                     session.pop("eligibility", None)
+                    session.pop(FORM_SESSION_KEY, None)
                     flash("saved-first", "link")
                 # Where next follows from the answers as saved: those read before, with this
                 # page's new ones (not read back: the commit expired them, two more SELECTs).
@@ -423,8 +450,10 @@ def confirmation() -> str | Response:
         return redirect(url_for("apply.start"))
     if application.status != "submitted":
         return redirect(url_for("apply.task_list"))
+    if copy_expired(application):
+        return copy_expired_page(application)
     round_ = application.round
-    contact = application.answers.get("contact", {})
+    email = application.answers.get("contact", {}).get("email")
     return render_template(
         "apply/confirmation.html",
         application=application,
@@ -432,7 +461,9 @@ def confirmation() -> str | Response:
         rows=answer_rows(round_, application.answers),
         next_steps=text(round_, "next_steps"),
         submitted=format_london(application.submitted_at or utcnow()),
-        email=contact.get("email"),
+        email=email,
+        full_copy=is_confirmed(application, email),
+        days=current_app.config["APPLY_SUBMITTED_COPY_DAYS"],
     )
 
 
@@ -447,23 +478,18 @@ def email_link() -> str | Response:
     if application.round.has_closed(utcnow()):
         return _render_task_list(application.round, application, form, [ROUND_CLOSED])
     if form.validate():
-        email_resume_link(
-            db.session, application, form.email.data, _resume_link(session["token"]), utcnow()
-        )
-        db.session.commit()
-        flash("We have emailed your link. It can take a few minutes to arrive.", "success")
-        return redirect(url_for("apply.task_list"))
+        address = form.email.data
+        link = emailed_resume_link(session["token"], application, address)
+        try:
+            email_resume_link(db.session, application, address, link, utcnow(), per_address())
+        except TooManyEmails:
+            form.email.errors = [
+                "We have sent as many emails to this address as we can today. Check its inbox "
+                "and spam folder for your link, or try again tomorrow"
+            ]
+        else:
+            db.session.commit()
+            flash("We have emailed your link. It can take a few minutes to arrive.", "success")
+            return redirect(url_for("apply.task_list"))
     messages = [CSRF_EXPIRED] if "csrf_token" in form.errors else []
     return _render_task_list(application.round, application, form, messages)
-
-
-@bp.get("/resume/<token>")
-def resume(token: str) -> Response:
-    application = find_by_token(db.session, token)
-    if application is None:
-        abort(404)
-    session["token"] = token
-    session.permanent = True
-    if application.status == "submitted":
-        return redirect(url_for("apply.confirmation"))
-    return redirect(url_for("apply.task_list"))

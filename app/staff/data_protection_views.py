@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -24,6 +24,7 @@ from ..data_protection import (
 from ..exports import safe_filename
 from ..extensions import db
 from ..models import Application, utcnow
+from ..outbox import remove_file_copies
 from . import bp
 
 
@@ -74,12 +75,15 @@ def erase(application_id: int) -> str | Response:
     message = None
     if form.validate_on_submit():
         try:
-            erase_application(db.session, application, current_user, form.reason.data, utcnow())
+            emails = erase_application(
+                db.session, application, current_user, form.reason.data, utcnow()
+            )
         except DataProtectionError as error:
             db.session.rollback()
             message = str(error)
         else:
             db.session.commit()
+            remove_file_copies(current_app.config["MAIL_OUTBOX_DIR"], emails)
             flash(
                 "The personal data is erased. The reference, mix, scores and decisions are kept.",
                 "success",

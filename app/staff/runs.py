@@ -91,10 +91,12 @@ def shortlist_context(
 ) -> dict[str, Any]:
     """What the shortlist page shows, for staff and (for shared runs) the panel: one page of the
     table, filtered by the query string; ``hidden`` applications (a reviewer's conflicts) are
-    left out of the table and its counts."""
+    left out of the table and its counts, and the table is not filtered by decision then: the
+    number of rows with a decision, set against the sites the round wants, would tell how the
+    hidden one fared."""
     decision = request.args.get("decision", "")
     nation = request.args.get("nation", "")
-    if decision not in DECISION_LABELS:
+    if decision not in DECISION_LABELS or hidden:
         decision = ""
     nations = options(round_, "nation")
     if nation not in dict(nations):

@@ -112,6 +112,8 @@ def build_world(app: Flask, make_user: Any) -> World:
         "page_id": "organisation",
         "question_id": "uk_based",
         "token": BOGUS_TOKEN,
+        # Not a proof of any address: the emailed link's form is the plain resume link then.
+        "proof": "not-a-proof",
     }
     values = {role: dict(common) for role in ROLES}
     values[APPLICANT]["token"] = draft_token

@@ -119,7 +119,7 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, outbox_id: int) -> None:
         self.messages.append(message)
 
 

@@ -130,6 +130,12 @@ MATRIX: list[Row] = [
     *rows("apply.email_link", "POST", but(everyone(redirect("/application")), applicant=OK)),
     # Everyone but the applicant tries a token that is not one.
     *rows("apply.resume", "GET", but(everyone(NOTFOUND), applicant=redirect("/application"))),
+    *rows(
+        "apply.resume_confirm",
+        "GET POST",
+        but(everyone(NOTFOUND), applicant=redirect("/application")),
+    ),
+    *rows("apply.forget_device", "POST", everyone(redirect("/"))),
     # Accounts.
     *rows("auth.sign_in", "GET POST", HOME_IF_SIGNED_IN),
     *rows("auth.forgot_password", "GET POST", PUBLIC),
@@ -252,8 +258,9 @@ class Cell:
     def phase(self) -> int:
         """Requests that must not write first, on the untouched world, GETs then POSTs (so the
         snapshot after one is the snapshot before the next); then admitted GETs and admitted
-        POSTs (which may change the world); signing out last."""
-        if self.row.endpoint == "auth.sign_out":
+        POSTs (which may change the world); signing out and forgetting the device (which end
+        what the browser holds) last."""
+        if self.row.endpoint in ("auth.sign_out", "apply.forget_device"):
             return 4
         if self.must_not_write:
             return 0 if self.row.method == "GET" else 1

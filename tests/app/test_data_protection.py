@@ -4,19 +4,24 @@ and the retention command. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import stat
 from datetime import timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from app import create_app
 from app.extensions import db
 from app.models import (
     AnswerPage,
     Application,
     ApplicationEvent,
     AuditEvent,
+    Conflict,
     OutboxMessage,
     Review,
     ReviewScore,
@@ -25,6 +30,7 @@ from app.models import (
     SelectionRun,
     utcnow,
 )
+from app.outbox import FileTransport, send_due
 from app.staff.services import screen_application
 from tests.app.apply.journey import TEXT, VALID
 from tests.app.conftest import sign_in_as
@@ -353,3 +359,93 @@ def test_retention_periods_are_configurable(app: Flask, closed: dict[str, Any]) 
     assert "Deleted 0 draft(s)" in output and "personal data of 0 application(s)" in output
     assert db.session.get(Application, closed["draft"]) is not None
     assert db.session.get(Application, closed["sent"]).erased_at is None
+
+
+# Copies outside the tables: the outbox's files, conflict notes, and the database file itself.
+
+
+def send_to_files(app: Flask) -> Path:
+    """Send every due email as `flask send-mail` does without MAIL_SERVER: as .eml files."""
+    folder = Path(app.config["MAIL_OUTBOX_DIR"])
+    send_due(db.session, FileTransport(folder), "Partner Select <partners@example.org>")
+    return folder
+
+
+def email_text(path: Path) -> str:
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    return f"{message['To']} {message['Subject']} {message.get_body().get_content()}"  # type: ignore[union-attr]
+
+
+def owner_only(path: Path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+
+
+def test_erasure_removes_the_files_the_outbox_wrote(
+    app: Flask, client: Client, world: dict[str, Any]
+) -> None:
+    application = world["application"]
+    other = submitted_application(world["round"], contact={"email": "someone.else@example.org"})
+    folder = send_to_files(app)
+    files = sorted(folder.glob("*.eml"))
+    assert len(files) == 2  # the two confirmations, each with a copy of the answers
+    assert all(owner_only(path) for path in [folder, *files])
+    assert any(application.reference in email_text(path) for path in files)
+
+    sign_in_as(client, world["admin"])
+    client.submit(
+        f"/staff/applications/{application.id}/erase",
+        {"reason": "subject-request", "confirm": "yes"},
+    )
+
+    left = sorted(folder.glob("*.eml"))
+    assert len(left) == 1 and "someone.else@example.org" in email_text(left[0])
+    assert other.reference in email_text(left[0])
+
+
+def test_retention_removes_the_files_of_what_it_erases(app: Flask, closed: dict[str, Any]) -> None:
+    sent = db.session.get(Application, closed["sent"])
+    folder = send_to_files(app)
+    assert any(sent.reference in email_text(path) for path in folder.glob("*.eml"))
+    run_retention(app, "--apply", RETENTION_DRAFT_DAYS=30, RETENTION_PERSONAL_DATA_DAYS=365)
+    assert not any(sent.reference in email_text(path) for path in folder.glob("*.eml"))
+
+
+CONFLICT_NOTE = "Siân is my sister-in-law"
+
+
+def test_conflict_notes_are_exported_and_erased(client: Client, world: dict[str, Any]) -> None:
+    application = world["application"]
+    db.session.add(
+        Conflict(
+            application_id=application.id, reviewer_id=world["reviewer"].id, note=CONFLICT_NOTE
+        )
+    )
+    db.session.commit()
+    sign_in_as(client, world["admin"])
+    exported = export(client, application.id)
+    assert [c["note"] for c in exported["conflicts_of_interest"]] == [CONFLICT_NOTE]
+    assert world["reviewer"].name not in json.dumps(exported, ensure_ascii=False)
+
+    client.submit(
+        f"/staff/applications/{application.id}/erase",
+        {"reason": "subject-request", "confirm": "yes"},
+    )
+    db.session.expire_all()
+    conflict = db.session.scalars(select(Conflict)).one()
+    assert conflict.note == "" and conflict.reviewer_id == world["reviewer"].id  # still hidden
+    assert CONFLICT_NOTE not in json.dumps(export(client, application.id), ensure_ascii=False)
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    path = tmp_path / "new.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        files = [path, Path(f"{path}-wal")]
+        assert all(owner_only(f) for f in files), [oct(f.stat().st_mode) for f in files]
+        db.engine.dispose()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Any
+
+from sqlalchemy import select
 
 from app.apply.services import save_page, start_application
 from app.extensions import db
-from app.models import Application, Round
-from app.outbox import send_due
-from tests.app.helpers import Client
+from app.models import Application, OutboxMessage, Round
+from tests.app.helpers import Client, deliver_emails
 
 ELIGIBILITY_IDS = ["uk_based", "adult_social_care", "co_production", "share_learning"]
 
@@ -63,6 +64,20 @@ def complete_application(client: Client) -> None:
     fill_pages(client)
 
 
+def confirm_contact_email(client: Client) -> None:
+    """Open the resume link emailed to the contact address and continue, as the applicant does:
+    the confirmation then carries a copy of the answers."""
+    body = db.session.scalars(
+        select(OutboxMessage.body).filter_by(
+            kind="resume-link", to_address=VALID["contact"]["email"]
+        )
+    ).first()
+    assert body is not None, "no resume link was emailed to the contact address"
+    match = re.search(r"https?://[^/\s]+(/resume/\S+)", body)
+    assert match is not None
+    client.submit(match.group(1))
+
+
 def send(client: Client) -> str:
     """Send the application; returns the confirmation page's URL."""
     response = client.submit(
@@ -80,21 +95,11 @@ def answered_draft(round_: Round, now: datetime) -> tuple[Application, str]:
     return draft, token
 
 
-class RecordingTransport:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
-
-
 def sent_confirmations() -> list[str]:
     """Send every due email as `flask send-mail` does (the confirmation is composed then), to a
     transport that keeps them; returns the confirmations' plain-text bodies, oldest first."""
-    transport = RecordingTransport()
-    send_due(db.session, transport, "Partner Select <partners@example.org>")
     return [
         str(message.get_content())
-        for message in transport.messages
+        for message in deliver_emails()
         if str(message["Subject"]).startswith("Expression of interest received: ")
     ]

@@ -52,7 +52,8 @@ def test_the_task_list_says_the_call_has_closed_and_the_answers_stay_readable(
     text = main_text(page)
     assert "closed" in text and "cannot" in text and "send" in text
     assert len(page.select(".task-list__item")) == 5  # every section still listed
-    assert not page.select("main form")  # no "email me the link", no sending
+    # No "email me the link", no sending: only "Forget this device".
+    assert [f["action"] for f in page.select("main form")] == ["/application/forget-device"]
     assert "Check your answers" not in text
     # A way to read every answer: check answers, where nothing can be changed or sent.
     read = page.select_one("main a[href='/application/check-answers']")

@@ -81,6 +81,14 @@ def test_whole_journey_from_start_to_confirmation(client: Client, open_round: Ro
 
     assert set(statuses(client).values()) == {"Completed"}
 
+    # The link emailed to the contact address, opened and continued, confirms the address.
+    emailed = db.session.scalars(select(OutboxMessage.body).filter_by(kind="resume-link")).one()
+    link = re.search(r"http://localhost(/resume/\S+)", emailed).group(1)
+    assert client.get_page(link).select_one("h1").get_text() == (
+        "Continue to your expression of interest"
+    )
+    assert client.submit(link).headers["Location"] == "/application"
+
     check = client.get_page("/application/check-answers")
     values = check.get_text(" ", strip=True)
     assert "Cwm Taf Carers' Network – Rhwydwaith Gofalwyr" in values
@@ -98,6 +106,7 @@ def test_whole_journey_from_start_to_confirmation(client: Client, open_round: Ro
     assert REFERENCE.match(reference), reference
     assert "What happens next" in page.get_text()
     assert "Siân O'Brien-Llewellyn" in page.get_text()  # the printable copy of the answers
+    assert "with a copy of your answers to sian.obrien@example.org" in page.get_text()
 
     application = db.session.scalars(select(Application)).one()
     assert application.status == "submitted"

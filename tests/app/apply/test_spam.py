@@ -41,9 +41,16 @@ def app_config(app_config: dict[str, Any], settings: dict[str, Any]) -> dict[str
 with_low_rate_limits = pytest.mark.parametrize("settings", [RATE_LIMITS], ids=["low-limits"])
 
 
-def stamp(app: Flask, started: float) -> str:
-    """A form-started stamp as the first page signs it."""
-    return URLSafeTimedSerializer(app.secret_key, salt="form-started").dumps(started)
+def form_session(client: Client) -> str:
+    """The random value the client's session cookie holds for signing the first page's stamp."""
+    with client.client.session_transaction() as session:
+        return str(session["form_session"])
+
+
+def stamp(app: Flask, started: float, session_value: str) -> str:
+    """A form-started stamp as the first page signs it for the session holding `session_value`."""
+    serializer = URLSafeTimedSerializer(app.secret_key, salt="form-started")
+    return serializer.dumps([started, session_value])
 
 
 def post(client: Client, url: str, data: dict[str, Any]) -> tuple[int, BeautifulSoup]:
@@ -56,10 +63,11 @@ def post(client: Client, url: str, data: dict[str, Any]) -> tuple[int, Beautiful
 
 def first_page(client: Client, app: Flask, **fields: Any) -> tuple[int, BeautifulSoup]:
     """Post the first page as a person who took a minute over it, with `fields` changed."""
+    hidden = client.hidden_fields(FIRST_PAGE)
     body = {
-        **client.hidden_fields(FIRST_PAGE),
+        **hidden,
         **VALID["organisation"],
-        "form_started": stamp(app, time.time() - 2 * MIN_FILL_SECONDS),
+        "form_started": stamp(app, time.time() - 2 * MIN_FILL_SECONDS, form_session(client)),
         **fields,
     }
     return post(client, FIRST_PAGE, body)
@@ -142,33 +150,69 @@ def test_a_first_page_that_took_long_enough_is_saved(
 
 def test_just_under_the_minimum_is_refused(client: Client, app: Flask, open_round: Round) -> None:
     pass_eligibility(client)
+    client.get_page(FIRST_PAGE)  # the session gets its value for signing stamps
     status, page = first_page(
-        client, app, form_started=stamp(app, time.time() - (MIN_FILL_SECONDS - 5))
+        client,
+        app,
+        form_started=stamp(app, time.time() - (MIN_FILL_SECONDS - 5), form_session(client)),
     )
     assert status == 200
     assert notices(page)
     assert drafts() == 0
 
 
-@pytest.mark.parametrize("how", ["altered", "wrong-key", "not-signed", "missing", "future"])
+@pytest.mark.parametrize(
+    "how",
+    ["altered", "wrong-key", "not-signed", "missing", "future", "other-session", "no-session"],
+)
 def test_a_tampered_or_missing_stamp_is_refused(
     client: Client, app: Flask, open_round: Round, how: str
 ) -> None:
     pass_eligibility(client)
+    client.get_page(FIRST_PAGE)
+    mine = form_session(client)
     old = time.time() - 10 * MIN_FILL_SECONDS
-    good = stamp(app, old)
+    good = stamp(app, old, mine)
+    serializer = URLSafeTimedSerializer(app.secret_key, salt="form-started")
     bad = {
         "altered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
-        "wrong-key": URLSafeTimedSerializer("another-key", salt="form-started").dumps(old),
+        "wrong-key": URLSafeTimedSerializer("another-key", salt="form-started").dumps([old, mine]),
         "not-signed": str(old),
         "missing": "",
-        "future": stamp(app, time.time() + 3600),
+        "future": stamp(app, time.time() + 3600, mine),
+        "other-session": stamp(app, old, "another-sessions-value"),
+        "no-session": serializer.dumps(old),  # as stamps were before they named their session
     }[how]
     status, page = first_page(client, app, form_started=bad)
     assert status == 200
     assert notices(page)
     assert_first_page_kept(page)
     assert drafts() == 0
+
+
+@pytest.mark.parametrize("settings", [{"MIN_FILL_SECONDS": 0.2}], ids=["short-fill-time"])
+def test_a_stamp_the_page_gave_one_session_is_refused_in_another(
+    client: Client, app: Flask, open_round: Round
+) -> None:
+    """One genuine stamp, taken once, cannot be replayed by a bot in session after session."""
+    pass_eligibility(client)
+    given = client.hidden_fields(FIRST_PAGE)["form_started"]
+    time.sleep(0.3)  # older than the minimum fill time
+
+    other = Client(app.test_client())
+    pass_eligibility(other)
+    body = {**other.hidden_fields(FIRST_PAGE), **VALID["organisation"], "form_started": given}
+    status, page = post(other, FIRST_PAGE, body)
+    assert status == 200
+    assert "Save and continue" in notices(page)
+    assert_first_page_kept(page)
+    assert drafts() == 0
+
+    # In the session it was given to, the same stamp is good.
+    body = {**client.hidden_fields(FIRST_PAGE), **VALID["organisation"], "form_started": given}
+    status, _ = post(client, FIRST_PAGE, body)
+    assert status == 302
+    assert drafts() == 1
 
 
 def test_correcting_a_mistake_quickly_is_not_refused(

@@ -100,3 +100,40 @@ def test_a_conflicted_reviewer_learns_nothing_about_the_hidden_application(
         ]
         assert cells[:2] == [str(len(visible)), str(len(chosen))]
     assert page.select_one("#conflict-notice")
+
+
+def test_a_conflicted_reviewer_gets_no_count_by_decision(client: Client, make_user: Any) -> None:
+    """ "9 applications: 4 selected" when the round wants 5 sites would say the hidden
+    application was selected: a reviewer with a conflict gets no count by decision, and cannot
+    filter the table by decision to count it either."""
+    pool, run_id = shared_run(client, make_user)
+    hidden = pool.by_name("Wales Two")  # selected
+    wanted = db.session.get(SelectionRun, run_id).parameters["k"]
+    reviewer = make_user("reviewer")
+    db.session.add(Conflict(application_id=hidden.id, reviewer_id=reviewer.id, note="Trustee"))
+    db.session.commit()
+    others = len(pool.applications) - 1
+
+    # A reviewer without a conflict reads the counts.
+    sign_in_as(client, make_user("reviewer"))
+    counts = client.get_page(f"/panel/shortlists/{run_id}").select_one("#decision-counts")
+    assert counts is not None and f"{wanted} selected" in counts.get_text()
+    sign_out(client)
+
+    sign_in_as(client, reviewer)
+    page = client.get_page(f"/panel/shortlists/{run_id}")
+    assert page.select_one("#decision-counts") is None
+    assert page.select_one("#filter-decision") is None
+    table = page.select_one("#decision-table")
+    table.decompose()  # each row's decision is in the table; no count of them outside it
+    text = page.get_text(" ")
+    assert not re.search(r"\d+\s+(selected|reserve|not selected|not eligible)\b", text, re.I)
+    assert "how many applications had each decision" in page.select_one("#conflict-notice").text
+
+    # A decision in the address does not filter the table: every row they may see is there.
+    filtered = client.get_page(f"/panel/shortlists/{run_id}?decision=selected")
+    rows = filtered.select("#decision-table tbody tr")
+    assert len(rows) == others
+    assert {r["data-decision"] for r in rows} > {"selected"}
+    count = filtered.select_one("#shortlist-count").get_text(" ", strip=True)
+    assert count == f"{others} applications shown."

@@ -245,8 +245,8 @@ def test_a_reviewer_does_not_see_an_application_they_are_conflicted_with(
     shown = {r["data-reference"] for r in page.select("#decision-table tbody tr")}
     assert shown == {a.reference for a in pool.applications} - {conflicted.reference}
     assert conflicted.organisation_name not in page.get_text()
-    counted = page.select_one("#decision-counts").get_text(strip=True)
-    assert counted.startswith(f"{len(pool.applications) - 1} applications")
+    counted = page.select_one("#shortlist-count").get_text(strip=True)
+    assert counted == f"{len(pool.applications) - 1} applications shown."
 
 
 def test_the_panel_shortlist_comes_a_page_at_a_time_too(

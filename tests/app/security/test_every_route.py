@@ -41,6 +41,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
         "question_id": ELIGIBILITY_IDS[0],
         "filename": "site.css",
         "token": world.invite_token if rule.endpoint == "auth.set_password" else world.draft_token,
+        "proof": "not-a-proof",
     }
     if rule.endpoint == "staff.assisted_page":
         values["application_id"] = world.assisted_id
