@@ -403,8 +403,29 @@ def _result(
         "tie_break": "total score, then total evidence mean, then a draw seeded by 'seed'",
         "rounding_notes": list(prepared.quotas.rounding_notes),
     }
+    if solution.tie_break_stopped is not None:
+        audit["tie_break_stopped_before"] = solution.tie_break_stopped
+    warnings = (*prepared.warnings, *_tie_break_note(solution), *explained.notes)
     context = _Context(prepared, solution)
-    return SelectionResult(out, bounds, summary, audit, prepared.warnings, context)
+    return SelectionResult(out, bounds, summary, audit, warnings, context)
+
+
+def _tie_break_note(solution: Solution) -> tuple[str, ...]:
+    """A warning when the solver could not finish the tie-break (see :func:`solve`)."""
+    if solution.tie_break_stopped == "evidence":
+        return (
+            "The tie-break stopped early. This selection has the highest total score possible "
+            "under the quotas, but the solver could not finish choosing between selections with "
+            "that same total by their evidence scores and the seeded draw.",
+        )
+    if solution.tie_break_stopped == "draw":
+        return (
+            "The tie-break stopped early. This selection has the highest total score possible "
+            "under the quotas and, among those, the highest total evidence score, but the solver "
+            "could not finish choosing between selections with those same totals by the seeded "
+            "draw.",
+        )
+    return ()
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:

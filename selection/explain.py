@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from selection.errors import SelectionError
 from selection.optimise import Pool, Solution, best_totals_with, solve
 from selection.options import SelectionOptions
 from selection.quotas import QuotaTable
@@ -32,6 +33,8 @@ class Explained:
     points_needed: np.ndarray
     can_replace: np.ndarray
     bounds: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    """Warnings about reasons that could not be worked out in full."""
 
 
 def explain(
@@ -58,6 +61,7 @@ def explain(
 
     counts = pool.counts(solution.selected)
     priced = price_bounds(pool, solution, quotas, options)
+    notes = list(priced.notes)
     at_min, at_max = priced.at_min, priced.at_max
     # Claims about single quotas are only made when the re-solves used the published tie-break.
     without = priced.without if options.explain else {}
@@ -189,7 +193,15 @@ def explain(
         None if j < 0 else solution.total - int(pool.points[j]) + int(pool.points[i])
         for i, j in zip(window.tolist(), swap_with.tolist(), strict=True)
     ]
-    forced = best_totals_with(pool, solution, window.tolist(), known)
+    try:
+        forced = best_totals_with(pool, solution, window.tolist(), known)
+    except SelectionError:  # the solver stopped: these get the cheaper statement below
+        notes.append(
+            "The solver could not work out exactly how many more points the applications "
+            "nearest the cut-off needed; their reasons name the lowest selected site they "
+            "could have replaced instead."
+        )
+        window, forced = window[:0], []
     for i, forced_total in zip(window.tolist(), forced, strict=True):
         if forced_total is None:
             code[i] = "cannot_fit"
@@ -211,7 +223,14 @@ def explain(
     # application is the slow part).
     reason[rest] = _below_cutoff_sentences(scores, rest, partner, ids, decimals)
     return Explained(
-        decision, code, reason, reserve_number, points_needed, can_replace, priced.table
+        decision,
+        code,
+        reason,
+        reserve_number,
+        points_needed,
+        can_replace,
+        priced.table,
+        tuple(notes),
     )
 
 
@@ -219,13 +238,15 @@ def explain(
 class PricedBounds:
     """The quota table with pool and selected counts, which bounds bind, and what each costs.
 
-    ``without[b]`` marks the selection re-solved with binding bound ``b`` dropped.
+    ``without[b]`` marks the selection re-solved with binding bound ``b`` dropped (when that
+    re-solve applied the whole tie-break); ``notes`` say what could not be priced.
     """
 
     table: pd.DataFrame
     at_min: np.ndarray
     at_max: np.ndarray
     without: dict[int, np.ndarray]
+    notes: tuple[str, ...] = ()
 
 
 def price_bounds(
@@ -249,6 +270,7 @@ def price_bounds(
     binding = at_min | at_max
     cost = np.full(len(quotas.bounds), np.nan)
     without: dict[int, np.ndarray] = {}
+    unpriced: list[str] = []
     if options.price_bounds or options.explain:
         for b in np.flatnonzero(binding).tolist():
             lo, hi = pool.lo.copy(), pool.hi.copy()
@@ -256,19 +278,31 @@ def price_bounds(
                 lo[b] = 0.0
             if at_max[b]:
                 hi[b] = np.inf
-            relaxed = solve(pool, lo=lo, hi=hi, tie_break=options.explain)
-            if relaxed is None:  # cannot happen: dropping a bound only enlarges the feasible set
+            try:
+                relaxed = solve(pool, lo=lo, hi=hi, tie_break=options.explain)
+            except SelectionError:  # the solver stopped: this bound goes unpriced, the run goes on
+                relaxed = None
+            if relaxed is None:  # dropping a bound only enlarges the feasible set
+                unpriced.append(quotas.label(quotas.bounds[b]))
                 continue
             cost[b] = relaxed.total - solution.total
-            mask = np.zeros(pool.n, dtype=bool)
-            mask[relaxed.selected] = True
-            without[b] = mask
+            if relaxed.tie_break_stopped is None:  # claims need the published tie-break
+                mask = np.zeros(pool.n, dtype=bool)
+                mask[relaxed.selected] = True
+                without[b] = mask
     table = quotas.to_frame()
     table["pool"] = pool_counts.astype(np.int64)
     table["selected"] = counts.astype(np.int64)
     table["binding"] = binding
     table["cost"] = cost
-    return PricedBounds(table, at_min, at_max, without)
+    notes: tuple[str, ...] = ()
+    if unpriced:
+        notes = (
+            "The solver could not work out what these quotas cost, so their cost is left blank: "
+            + "; ".join(unpriced)
+            + ". The selection itself is not affected.",
+        )
+    return PricedBounds(table, at_min, at_max, without, notes)
 
 
 def filled_text(n: int, value: str) -> np.ndarray:
