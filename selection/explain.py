@@ -45,10 +45,17 @@ def explain(
     scale: int,
     ids: np.ndarray,
     scores: np.ndarray,
+    real_points: np.ndarray | None = None,
 ) -> Explained:
-    """Decisions and reasons for the eligible applications of one solved run."""
+    """Decisions and reasons for the eligible applications of one solved run.
+
+    ``scale`` is points per unit of score; ``real_points`` the points before a lottery band
+    pooled them (``pool.points`` when None).
+    """
     k, n = pool.k, pool.n
     decimals = options.score_decimals
+    real_points = pool.points if real_points is None else real_points
+    unrounded = scores
     # Rounded once, so every sentence shows the same figure as the decisions' score column.
     scores = np.round(scores, decimals)
     selected = np.zeros(n, dtype=bool)
@@ -65,9 +72,6 @@ def explain(
     at_min, at_max = priced.at_min, priced.at_max
     # Claims about single quotas are only made when the re-solves used the published tie-break.
     without = priced.without if options.explain else {}
-
-    def fmt(points: float) -> str:
-        return f"{points / scale:.{decimals}f}"
 
     def label(b: int) -> str:
         return quotas.label(quotas.bounds[b])
@@ -207,13 +211,16 @@ def explain(
             code[i] = "cannot_fit"
             reason[i] = "Not selected: no selection that includes it can meet every quota."
             continue
-        needed = solution.total - forced_total + 1
-        points_needed[i] = needed / scale
+        # The lowest shown score above its own plus the points it lacked: strictly above, as
+        # a tie at that total goes to the selected sites.
+        lacked = int(real_points[i]) + solution.total - forced_total
+        enough = (lacked * 10**decimals // scale + 1) / 10**decimals
+        points_needed[i] = round(enough - scores[i], decimals)
         code[i] = "below_cutoff_exact"
         reason[i] = (
-            f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed {fmt(needed)} "
-            f"more points (a score of at least {scores[i] + needed / scale:.{decimals}f}) to be "
-            "selected, found by re-solving with it included."
+            f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed "
+            f"{points_needed[i]:.{decimals}f} more points (a score of at least "
+            f"{enough:.{decimals}f}) to be selected, found by re-solving with it included."
         )
     rest = np.flatnonzero(code == "")
     partner = _lowest_partners(pool, rest, sel_idx, swaps, org_holder)
@@ -222,6 +229,16 @@ def explain(
     # are few such pairs: each sentence is written once (at 100,000 applications a sentence per
     # application is the slow part).
     reason[rest] = _below_cutoff_sentences(scores, rest, partner, ids, decimals)
+    # Where a shown score ties with the selected site it could have replaced, say what decided.
+    behind = np.flatnonzero(np.isin(code, ("reserve", "below_cutoff", "below_cutoff_exact")))
+    ahead = _lowest_partners(pool, behind, sel_idx, swaps, org_holder)
+    tied = ahead >= 0
+    behind, ahead = behind[tied], ahead[tied]
+    tied = scores[behind] == scores[ahead]
+    for i, j in zip(behind[tied].tolist(), ahead[tied].tolist(), strict=True):
+        why = _tie_sentence(pool, solution, options, i, j, ids, unrounded)
+        if why:
+            reason[i] = f"{reason[i]} {why}"
     return Explained(
         decision,
         code,
@@ -303,6 +320,56 @@ def price_bounds(
             + ". The selection itself is not affected.",
         )
     return PricedBounds(table, at_min, at_max, without, notes)
+
+
+def _tie_sentence(
+    pool: Pool,
+    solution: Solution,
+    options: SelectionOptions,
+    i: int,
+    j: int,
+    ids: np.ndarray,
+    scores: np.ndarray,
+) -> str:
+    """How not-selected ``i`` came behind selected ``j`` when their shown scores are the same.
+
+    The keys are the optimiser's own (a lottery band pools scores and drops evidence), and
+    ``i`` could take ``j``'s place, so the published order put ``j`` first.
+    """
+    decimals = options.score_decimals
+    shown = f"{scores[j]:.{decimals}f}"
+    if pool.points[i] < pool.points[j]:
+        places = next(
+            (p for p in range(decimals + 1, 16) if f"{scores[i]:.{p}f}" != f"{scores[j]:.{p}f}"),
+            16,
+        )
+        return (
+            f"Its score and that of {ids[j]} are both shown as {shown}, but before rounding "
+            f"{ids[j]} scored higher ({scores[j]:.{places}f} against {scores[i]:.{places}f})."
+        )
+    if pool.points[i] != pool.points[j]:
+        return ""
+    if solution.tie_break_stopped == "evidence":
+        return (
+            f"It tied with {ids[j]} on score ({shown}); the tie-break could not be finished "
+            "(see the warnings)."
+        )
+    if pool.secondary[i] < pool.secondary[j]:
+        return (
+            f"It tied with {ids[j]} on score ({shown}), and ties are broken by the evidence "
+            f"score, where {ids[j]} scored higher."
+        )
+    if pool.secondary[i] != pool.secondary[j]:
+        return ""
+    if solution.tie_break_stopped == "draw":
+        return (
+            f"It tied with {ids[j]} on score ({shown}) and on evidence; the tie-break could not "
+            "be finished (see the warnings)."
+        )
+    return (
+        f"It tied with {ids[j]} on score ({shown}) and on evidence, so the random draw (seed "
+        f"{options.seed}) decided, and it put {ids[j]} first."
+    )
 
 
 def filled_text(n: int, value: str) -> np.ndarray:
