@@ -212,7 +212,8 @@ def solve(
         model, x, best = full, relaxed.x, round(relaxed.bound)
     while relaxed.counts is None:
         model = _compress(relaxed.fix(full, gap))
-        found = _run(model, _objective(model, pool.points))
+        # Only an answer that ends the search needs an 'infeasible' checked (see _milp).
+        found = _run(model, _objective(model, pool.points), recheck=not relaxed.fixes_any(gap))
         if found is not None:
             x, best = found, _value(pool, model, pool.points, found)
             if relaxed.bound - best <= gap:
@@ -287,7 +288,7 @@ def _stage(model: _Model, values: IntArray) -> np.ndarray | None:
     failure here is the solver's, and the caller keeps the earlier stage's selection.
     """
     try:
-        return _run(model, _objective(model, values))
+        return _run(model, _objective(model, values), recheck=True)
     except SolverStopped:
         return None
 
@@ -376,7 +377,7 @@ def _best_total_with(
         fixed = relaxed.fix(basis.model, gap)
         fixed.lb[col] = fixed.ub[col] = 1.0
         model = _compress(fixed)
-        x = _run(model, _objective(model, pool.points))
+        x = _run(model, _objective(model, pool.points), recheck=gap > largest)
         if x is not None:
             value = _value(pool, model, pool.points, x)
             if ceiling - value <= gap:
@@ -390,7 +391,7 @@ def _best_total_with(
 
 def _solve_directly(pool: Pool, model: _Model, tie_break: bool) -> Solution | None:
     """Small models: one MILP per stage, each stage's optimum held by a row in the next."""
-    x = _run(model, _objective(model, pool.points))
+    x = _run(model, _objective(model, pool.points), recheck=True)
     if x is None:
         return None
     stopped = None
@@ -579,7 +580,9 @@ def _linear_program(
     price_tol = 1e-9 * max(1.0, float(np.max(np.abs(cost), initial=0.0)))
     while True:
         cols = np.flatnonzero(active)
-        solved = _restricted_lp(matrix, row_lo, row_hi, cost, lb, ub, cols)
+        solved = _restricted_lp(
+            matrix, row_lo, row_hi, cost, lb, ub, cols, recheck=len(cols) == n_cols
+        )
         if solved is None:
             if len(cols) == n_cols:
                 return None
@@ -622,8 +625,11 @@ def _restricted_lp(
     lb: np.ndarray,
     ub: np.ndarray,
     cols: IntArray,
+    *,
+    recheck: bool,
 ) -> tuple[np.ndarray, float, np.ndarray] | None:
-    """One HiGHS LP over ``cols`` (the rest at their lower bounds): x, optimum and row duals."""
+    """One HiGHS LP over ``cols`` (the rest at their lower bounds): x, optimum and row duals;
+    ``recheck`` as for :func:`_milp`."""
     rest = np.ones(matrix.shape[1], dtype=bool)
     rest[cols] = False
     held = matrix @ np.where(rest, lb, 0.0)
@@ -636,7 +642,7 @@ def _restricted_lp(
     a_ub = sparse.vstack([sub[up_rows], -sub[low_rows]], format="csr")
     b_ub = np.concatenate([hi[upper], -lo[lower]])
     has_ub, has_eq = len(b_ub) > 0, len(eq_rows) > 0
-    for presolve in (True, False):  # presolve's "infeasible" is checked as in _milp
+    for presolve in (True, False):  # presolve's answer is checked as in _milp
         res = linprog(
             cost[cols],
             A_ub=a_ub if has_ub else None,
@@ -647,7 +653,7 @@ def _restricted_lp(
             method="highs",
             options={"presolve": presolve},
         )
-        if res.status == 0:
+        if res.status == 0 or (res.status == 2 and not recheck):
             break
     if res.status == 2:
         return None
@@ -919,9 +925,14 @@ def _duplicated(values: IntArray, keep_all: bool = False) -> np.ndarray:
 
 
 def _run(
-    model: _Model, objective: np.ndarray, extra: Sequence[LinearConstraint] = ()
+    model: _Model,
+    objective: np.ndarray,
+    extra: Sequence[LinearConstraint] = (),
+    *,
+    recheck: bool = False,
 ) -> np.ndarray | None:
     """Maximise ``objective`` over the model plus ``extra`` rows; the solution vector or None.
+    ``recheck`` as for :func:`_milp`.
 
     When every candidate is interchangeable with the others of its profile and value (no
     organisation or floor rows), the MILP is solved over the substituted model with one integer
@@ -933,7 +944,7 @@ def _run(
     if not extra and n_c and not model.integer_cand.any():
         sub = _substitute(model)
         if not sub.own_rows.any():
-            return _run_grouped(model, objective, sub)
+            return _run_grouped(model, objective, sub, recheck)
     integrality = np.concatenate(
         [model.integer_cand.astype(int), np.ones(model.n_profiles, dtype=int)]
     )
@@ -942,6 +953,7 @@ def _run(
         integrality,
         Bounds(model.lb, model.ub),
         [LinearConstraint(model.matrix, model.row_lo, model.row_hi), *extra],
+        recheck,
     )
 
 
@@ -954,12 +966,15 @@ def _milp(
     integrality: np.ndarray,
     bounds: Bounds,
     constraints: Sequence[LinearConstraint],
+    recheck: bool,
 ) -> np.ndarray | None:
     """HiGHS's exact minimum of ``cost``: its solution vector, or None when there is none.
 
     HiGHS's presolve can call a feasible model infeasible (seen after a tie-break row, where the
-    previous stage's solution met every row), so any answer but an optimum is asked again
-    without presolve, which decides on the model as written.
+    previous stage's solution met every row), so a failure is asked again without presolve,
+    which decides on the model as written.  With ``recheck`` off, an "infeasible" is taken as
+    it is: for the searches that only widen their model after one (an "infeasible" that ends
+    a search is always rechecked), so a false one costs time, never the answer.
     """
     for presolve in (True, False):
         res = milp(
@@ -971,12 +986,16 @@ def _milp(
         )
         if res.status == 0 and res.x is not None:
             return np.asarray(res.x, dtype=float)
+        if res.status == 2 and not recheck:
+            break
     if res.status == 2:
         return None
     raise SolverStopped(f"The solver stopped without an optimal answer: {res.message}")
 
 
-def _run_grouped(model: _Model, objective: np.ndarray, sub: _Substituted) -> np.ndarray | None:
+def _run_grouped(
+    model: _Model, objective: np.ndarray, sub: _Substituted, recheck: bool
+) -> np.ndarray | None:
     """:func:`_run` over groups of identical candidates (see there); a point of ``model``."""
     n_c = len(model.cand)
     group, reps, sizes = _identical_columns(model, objective[:n_c], sub.own_rows == 0)
@@ -985,6 +1004,7 @@ def _run_grouped(model: _Model, objective: np.ndarray, sub: _Substituted) -> np.
         np.ones(len(reps), dtype=np.uint8),
         Bounds(model.lb[reps] * sizes, model.ub[reps] * sizes),
         [LinearConstraint(sparse.csc_array(sub.rows)[:, reps], sub.row_lo, sub.row_hi)],
+        recheck,
     )
     if x is None:
         return None

@@ -56,10 +56,19 @@ def to_points(
     one row per application), the points are exact when :func:`_exact_points` allows; otherwise
     (such as calibrated scores) they are the scores rounded to ``decimals`` places.
     """
+    scale = 10**decimals
     found = _exact_points(means, weights, evidence) if exact else None
     if found is not None:
-        return found
-    scale = 10**decimals
+        # Never coarser than the shown resolution: the optimiser's first guesses at how far an
+        # LP bound is from the optimum are in points, tuned to thousandths (speed only).
+        up, ev_up = -(-scale // found.scale), -(-scale // found.evidence_scale)
+        return Points(
+            found.points * up,
+            found.evidence * ev_up,
+            found.scale * up,
+            found.evidence_scale * ev_up,
+            True,
+        )
     return Points(
         np.rint(scores * scale).astype(np.int64),
         np.rint(evidence * scale).astype(np.int64),
