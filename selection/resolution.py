@@ -5,7 +5,7 @@ have up to 4 decimals, is an exact fraction; so is the weighted mean of such mea
 weight has up to 4 decimals.  Over a common denominator those scores become whole numbers, so
 3.0002 and 3.0004 are told apart although both are shown as 3.000.  Scores that are not such
 fractions (calibrated ones, or more decimals) are compared at the shown resolution instead, as
-the audit's ``score_resolution`` records.
+the audit records (``scores_compared``, ``score_resolution``).
 """
 
 from __future__ import annotations
