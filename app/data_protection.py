@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from .apply.questions import PAGES
+from .applications.questions import PAGES
 from .audit import Actor, record
 from .models import (
     Application,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.wrappers import Response
 
-from .apply.questions import PAGES as APPLY_PAGES
+from .applications.questions import PAGES as APPLY_PAGES
 from .extensions import db, limiter, login_manager
 
 log = logging.getLogger(__name__)

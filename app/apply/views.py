@@ -23,15 +23,16 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from ..extensions import db, limiter
-from ..models import Application, Round, utcnow
-from ..rounds import current_round, format_london, text, word_limit
-from ..security import handles_own_csrf
-from ..urls import external_url
-from . import bp
-from .confirmed_email import TooManyEmails, is_confirmed
-from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class, page_form_class
-from .questions import (
+from ..applications.answers import (
+    AnswerRow,
+    answer_rows,
+    eligibility_complete,
+    missing_pages,
+    section_statuses,
+)
+from ..applications.confirmed_email import TooManyEmails, is_confirmed
+from ..applications.forms import page_form_class
+from ..applications.questions import (
     ELIGIBILITY,
     ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
@@ -41,22 +42,24 @@ from .questions import (
     next_page,
     previous_page,
 )
-from .resume_views import copy_expired, copy_expired_page, emailed_resume_link, per_address
-from .services import (
-    AnswerRow,
+from ..applications.services import (
     NoLongerADraft,
     NotReady,
     RoundClosed,
-    answer_rows,
-    eligibility_complete,
     email_resume_link,
     find_by_token,
-    missing_pages,
     save_page,
-    section_statuses,
     start_application,
     submit_application,
 )
+from ..extensions import db, limiter
+from ..models import Application, Round, utcnow
+from ..rounds import current_round, format_london, text, word_limit
+from ..security import handles_own_csrf
+from ..urls import external_url
+from . import bp
+from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class
+from .resume_views import copy_expired, copy_expired_page, emailed_resume_link, per_address
 
 CSRF_EXPIRED = (
     "This page was open for a long time, so for your security we could not save it. "

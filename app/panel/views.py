@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ..access import roles_required
-from ..apply.services import answer_rows
+from ..applications.answers import answer_rows
 from ..extensions import db
 from ..models import Application, utcnow
 from . import bp

@@ -20,8 +20,8 @@ from selection import CRITERIA, QuotaError
 if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
     from selection import QuotaTable
 
-from ..apply.questions import PAGES
-from ..apply.services import hash_token, new_token
+from ..applications.questions import PAGES
+from ..applications.services import hash_token, new_token
 from ..audit import record
 from ..models import (
     AnswerPage,

@@ -9,9 +9,9 @@ from flask import current_app
 from ..rounds import format_london, text
 
 if TYPE_CHECKING:
-    from ..apply.questions import Section
     from ..models import Application, Round
-    from .services import AnswerRow
+    from .answers import AnswerRow
+    from .questions import Section
 
 
 def resume_link(application: Application, link: str) -> str:
