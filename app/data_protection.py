@@ -28,7 +28,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from .applications.questions import PAGES
-from .audit import Actor, record
+from .audit import Actor, History, record
 from .models import (
     Application,
     ApplicationEvent,
@@ -314,15 +314,7 @@ def erase_application(
                     for row in rows
                 ],
             }
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=actor.id if actor is not None else None,
-            at=now,
-            kind="erased",
-            detail=f"Personal data erased: {ERASURE_REASONS[reason].lower()}",
-        )
-    )
+    erased = f"Personal data erased: {ERASURE_REASONS[reason].lower()}"
     record(
         session,
         actor,
@@ -330,6 +322,7 @@ def erase_application(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "erased", erased, now)],
         reason=reason,
     )
     session.flush()

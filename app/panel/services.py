@@ -12,10 +12,9 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from ..audit import record
+from ..audit import History, record
 from ..models import (
     Application,
-    ApplicationEvent,
     Assignment,
     Conflict,
     Review,
@@ -132,16 +131,8 @@ def declare_conflict(
         application_id=application.id, reviewer_id=reviewer.id, note=note, declared_at=now
     )
     session.add(conflict)
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=reviewer.id,
-            at=now,
-            kind="conflict_declared",
-            detail=f"Reviewer {reviewer.id} declared a conflict of interest",
-        )
-    )
     session.flush()
+    declared = f"Reviewer {reviewer.id} declared a conflict of interest"
     record(
         session,
         reviewer,
@@ -149,6 +140,7 @@ def declare_conflict(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "conflict_declared", declared, now)],
         conflict_id=conflict.id,
         note_given=bool(note.strip()),
         review_status=review.status if review is not None else None,
@@ -199,22 +191,19 @@ def save_review(
     if submit:
         review.status = "submitted"
         review.submitted_at = review.submitted_at or now
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=reviewer.id,
-            at=now,
-            kind="review_submitted" if first_submission else "review_saved",
-            detail=f"Reviewer {reviewer.id} "
-            + ("submitted a review" if first_submission else f"saved a {review.status} review"),
-        )
-    )
     session.flush()
     # ``submit`` is true for every later save of a submitted review.
     if first_submission:
         action = "review.submitted"
     else:
         action = "review.changed" if submit else "review.draft_saved"
+    saved = History(
+        application.id,
+        "review_submitted" if first_submission else "review_saved",
+        f"Reviewer {reviewer.id} "
+        + ("submitted a review" if first_submission else f"saved a {review.status} review"),
+        now,
+    )
     record(
         session,
         reviewer,
@@ -222,6 +211,7 @@ def save_review(
         "application",
         application.id,
         application.round_id,
+        history=[saved],
         review_id=review.id,
         scores_given=sum(1 for c in RUBRIC if scores.get(c.id) is not None),
     )
