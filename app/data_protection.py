@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from .applications.questions import PAGES
 from .audit import Actor, History, record
+from .errors import DomainError
 from .models import (
     Application,
     ApplicationEvent,
@@ -55,7 +56,7 @@ ERASED = ""  # what an erased answer becomes
 KEPT_KINDS = frozenset({"radios", "checkboxes"})
 
 
-class DataProtectionError(Exception):
+class DataProtectionError(DomainError):
     """An erasure that cannot be done, with a message to show."""
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..errors import DomainError
 from ..models import AnswerPage, Application, OutboxMessage, Round
 from ..outbox import composes, queue_email
 from ..rounds import LONDON
@@ -27,24 +28,30 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 REFERENCE_LENGTH = 6
 
 
-class RoundClosed(Exception):
+ROUND_CLOSED = "This call has closed, so answers can no longer be changed or sent."
+
+
+class RoundClosed(DomainError):
     """The round's closing time has passed: drafts can be read but not changed or sent."""
 
+    def __init__(self) -> None:
+        super().__init__(ROUND_CLOSED)
 
-class NoLongerADraft(Exception):
+
+class NoLongerADraft(DomainError):
     """The application was sent, withdrawn or merged by staff while this change was being made:
     the change is refused whole (the caller rolls back). `status` is what it is now."""
 
     def __init__(self, status: str) -> None:
-        super().__init__(f"application is {status}")
+        super().__init__("This application is no longer a draft, so it cannot be changed.")
         self.status = status
 
 
-class NotReady(Exception):
+class NotReady(DomainError):
     """The application cannot be sent yet; `pages` lists what is missing."""
 
     def __init__(self, pages: list[Page]) -> None:
-        super().__init__("application incomplete")
+        super().__init__("Answer every question before you send the application.")
         self.pages = pages
 
 

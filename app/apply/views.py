@@ -43,6 +43,7 @@ from ..applications.questions import (
     previous_page,
 )
 from ..applications.services import (
+    ROUND_CLOSED,
     NoLongerADraft,
     NotReady,
     RoundClosed,
@@ -52,6 +53,7 @@ from ..applications.services import (
     start_application,
     submit_application,
 )
+from ..errors import commit_or_show
 from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
 from ..rounds import current_round, format_london, text, word_limit
@@ -65,7 +67,6 @@ CSRF_EXPIRED = (
     "This page was open for a long time, so for your security we could not save it. "
     "Your answers are still here: check them and select the button again."
 )
-ROUND_CLOSED = "This call has closed, so answers can no longer be changed or sent."
 
 
 def _round() -> Round:
@@ -319,9 +320,9 @@ def question_page(page_id: str) -> str | Response:
                     with suppress(TooManyEmails):
                         email_resume_link(db.session, application, email, link, now, per_address())
                 db.session.commit()
-            except RoundClosed:
+            except RoundClosed as error:
                 db.session.rollback()
-                messages.append(ROUND_CLOSED)
+                messages.append(str(error))
             except NoLongerADraft as changed:
                 # Sent from another tab, or withdrawn by staff, since this page was read.
                 db.session.rollback()
@@ -427,9 +428,9 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
         return redirect(url_for("apply.task_list"))
     try:
         submit_application(db.session, application, now)
-    except RoundClosed:
+    except RoundClosed as error:
         db.session.rollback()
-        messages.append(ROUND_CLOSED)
+        messages.append(str(error))
         return None
     except NotReady as not_ready:
         db.session.rollback()
@@ -483,15 +484,16 @@ def email_link() -> str | Response:
     if form.validate():
         address = form.email.data
         link = emailed_resume_link(session["token"], application, address)
-        try:
-            email_resume_link(db.session, application, address, link, utcnow(), per_address())
-        except TooManyEmails:
-            form.email.errors = [
-                "We have sent as many emails to this address as we can today. Check its inbox "
-                "and spam folder for your link, or try again tomorrow"
-            ]
-        else:
-            db.session.commit()
+        if commit_or_show(
+            form.email,
+            email_resume_link,
+            db.session,
+            application,
+            address,
+            link,
+            utcnow(),
+            per_address(),
+        ):
             flash("We have emailed your link. It can take a few minutes to arrive.", "success")
             return redirect(url_for("apply.task_list"))
     messages = [CSRF_EXPIRED] if "csrf_token" in form.errors else []

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import record
+from ..errors import DomainError
 from ..models import ROLES, OutboxMessage, SignInFailure, User, UserToken, utcnow
 from ..outbox import composes, queue_email
 from ..urls import external_url
@@ -31,7 +33,7 @@ MAX_DEVICE_FAILURES = 5
 TOKEN_LIFETIME = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A domain error whose message can be shown to the person."""
 
 
@@ -182,7 +184,10 @@ def invite_user(
         raise AccountError("There is already an account with this email address")
     user = User(email=email, name=name.strip(), role=role, nation=nation or None, created_at=now)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # invited by someone else at the same moment
+        raise AccountError("There is already an account with this email address") from error
     token = _new_token(session, user, "invite", now)
     record(session, by, "user.invited", "user", user.id, role=role)
     link = link_for(token)  # type: ignore[operator]

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import History, record
+from ..errors import DomainError
 from ..models import (
     Application,
     Assignment,
@@ -27,13 +29,22 @@ from .rubric import RUBRIC, SCORES
 STATUS_LABELS = {"not-started": "Not started", "draft": "Draft", "submitted": "Submitted"}
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A domain error whose message can be shown to the reviewer."""
 
 
 class ReviewingClosed(ReviewError):
     def __init__(self) -> None:
         super().__init__("Reviewing has closed. You can no longer change your review.")
+
+
+class SavedElsewhere(ReviewError):
+    """The same review was saved at the same moment (another tab): the database kept one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your review was saved from somewhere else at the same time. Check it and save again."
+        )
 
 
 class IncompleteReview(ReviewError):
@@ -191,7 +202,10 @@ def save_review(
     if submit:
         review.status = "submitted"
         review.submitted_at = review.submitted_at or now
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # the unique (application, reviewer) kept one of two saves
+        raise SavedElsewhere() from error
     # ``submit`` is true for every later save of a submitted review.
     if first_submission:
         action = "review.submitted"

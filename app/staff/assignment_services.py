@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import History, record
+from ..errors import DomainError
 from ..models import (
     Application,
     Assignment,
@@ -31,11 +32,11 @@ MODERATED_MIN, MODERATED_MAX = Decimal(1), Decimal(5)
 DISAGREEMENT = 2  # max - min on one criterion among submitted reviews
 
 
-class AssignmentError(Exception):
+class AssignmentError(DomainError):
     """A domain error whose message can be shown to staff."""
 
 
-class ModerationError(Exception):
+class ModerationError(DomainError):
     """A domain error whose message can be shown to staff."""
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app
     from selection import QuotaTable
 
 from ..audit import History, record
+from ..errors import DomainError
 from ..models import (
     Application,
     ApplicationEvent,
@@ -107,7 +108,7 @@ OUTCOME_KIND = "outcome"
 DEFAULT_RESERVES = 10
 
 
-class RunError(Exception):
+class RunError(DomainError):
     """A problem with a run request whose message can be shown to staff as it is."""
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
 from ..applications.questions import PAGES
 from ..applications.services import hash_token, new_token
 from ..audit import History, record
+from ..errors import DomainError
 from ..models import (
     AnswerPage,
     Application,
@@ -80,7 +81,7 @@ _DIMENSION_OPTIONS = {
 }
 
 
-class StaffError(Exception):
+class StaffError(DomainError):
     """A request staff cannot make as it stands; the message can be shown to them as it is."""
 
 
