@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -1033,7 +1034,7 @@ def outcome_email(
     else:
         subject = "Your expression of interest: not selected"
         opening = f"We are sorry to tell you that {name} has not been selected this time."
-    body = f"{opening}\n\nWhy: {reason}\n\nThank you for your interest in working with us.\n"
+    body = render_template("emails/outcome.txt", opening=opening, reason=reason)
     return subject, body
 
 
