@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from ..apply.forms import strip
 from ..audit import ACTIONS, RECORD_TYPES
+from ..forms import strip
 from ..staff.forms import parse_date
 from ..urls import whole_number_or_none
 from .audit_log_services import AuditFilters

@@ -9,7 +9,7 @@ from wtforms import PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from ..apply.forms import ChoiceRadioField, strip
+from ..forms import ChoiceRadioField, strip
 from ..models import ROLES
 from .passwords import MAX_LENGTH, password_problem
 

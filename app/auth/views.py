@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..access import roles_required
+from ..errors import commit_or_show
 from ..extensions import db, limiter
 from ..models import User, utcnow
 from ..rounds import format_london
@@ -25,7 +26,6 @@ from .forms import (
     SignInForm,
 )
 from .services import (
-    AccountError,
     change_role,
     end_sessions,
     find_token,
@@ -153,25 +153,20 @@ def users() -> str:
 def invite() -> str | Response:
     form = InviteForm()
     message = None
-    if form.validate_on_submit():
-        try:
-            invite_user(
-                db.session,
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                nation=form.nation.data,
-                link_for=lambda token: external_url("auth.set_password", token=token),
-                now=utcnow(),
-                by=current_user,
-            )
-        except AccountError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash("Invitation sent.", "success")
-            return redirect(url_for("auth.users"))
+    if form.validate_on_submit() and commit_or_show(
+        form.email,
+        invite_user,
+        db.session,
+        email=form.email.data,
+        name=form.name.data,
+        role=form.role.data,
+        nation=form.nation.data,
+        link_for=lambda token: external_url("auth.set_password", token=token),
+        now=utcnow(),
+        by=current_user,
+    ):
+        flash("Invitation sent.", "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/invite.html", form=form, message=message)
 
 

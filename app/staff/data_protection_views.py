@@ -13,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from ..access import roles_required
-from ..apply.forms import CheckboxesField, ChoiceRadioField
 from ..audit import record
 from ..data_protection import (
     ERASURE_REASONS,
@@ -23,6 +22,7 @@ from ..data_protection import (
 )
 from ..exports import safe_filename
 from ..extensions import db
+from ..forms import CheckboxesField, ChoiceRadioField
 from ..models import Application, utcnow
 from ..outbox import remove_file_copies
 from . import bp

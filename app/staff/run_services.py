@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,7 +40,8 @@ if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app
 
     from selection import QuotaTable
 
-from ..audit import record
+from ..audit import History, record
+from ..errors import DomainError
 from ..models import (
     Application,
     ApplicationEvent,
@@ -107,7 +109,7 @@ OUTCOME_KIND = "outcome"
 DEFAULT_RESERVES = 10
 
 
-class RunError(Exception):
+class RunError(DomainError):
     """A problem with a run request whose message can be shown to staff as it is."""
 
 
@@ -695,16 +697,6 @@ def compare_runs(session: Session, first: SelectionRun, second: SelectionRun) ->
 # --- Sharing and confirming ----------------------------------------------------------------
 
 
-def _event(
-    session: Session, application_id: int, user: User, now: datetime, kind: str, detail: str
-) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=application_id, user_id=user.id, at=now, kind=kind, detail=detail
-        )
-    )
-
-
 def set_shared(session: Session, run: SelectionRun, shared: bool, by: User | None = None) -> None:
     if run.status != "done":
         raise RunError("Only a finished run can be shared with the panel.")
@@ -858,8 +850,6 @@ def record_override(
     )
     session.add(override)
     detail = f"Run {run.id}: {effect.add['id']} selected in place of {effect.remove['id']}."
-    _event(session, remove_id, user, now, "selection-override", detail)
-    _event(session, add_id, user, now, "selection-override", detail)
     session.flush()
     record(
         session,
@@ -868,6 +858,10 @@ def record_override(
         "run",
         run.id,
         run.round_id,
+        history=[
+            History(remove_id, "selection-override", detail, now),
+            History(add_id, "selection-override", detail, now),
+        ],
         override_id=override.id,
         removed_application_id=remove_id,
         added_application_id=add_id,
@@ -995,8 +989,6 @@ def accept_replacement(
     detail = (
         f"Run {run.id}: withdrew from the selection, replaced by {proposal.replacement_reference}."
     )
-    _event(session, withdrawn_id, user, now, "selection-withdrawal", detail)
-    _event(session, replacement_id, user, now, "selection-replacement", detail)
     session.flush()
     record(
         session,
@@ -1005,6 +997,10 @@ def accept_replacement(
         "run",
         run.id,
         run.round_id,
+        history=[
+            History(withdrawn_id, "selection-withdrawal", detail, now),
+            History(replacement_id, "selection-replacement", detail, now),
+        ],
         override_id=override.id,
         removed_application_id=withdrawn_id,
         added_application_id=replacement_id,
@@ -1038,7 +1034,7 @@ def outcome_email(
     else:
         subject = "Your expression of interest: not selected"
         opening = f"We are sorry to tell you that {name} has not been selected this time."
-    body = f"{opening}\n\nWhy: {reason}\n\nThank you for your interest in working with us.\n"
+    body = render_template("emails/outcome.txt", opening=opening, reason=reason)
     return subject, body
 
 
@@ -1103,7 +1099,7 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
     reserves = {d.application_id: d.reserve_number for d in run.decisions}
     applications = list(session.scalars(select(Application).where(Application.id.in_(ids))))
     references = {app.reference for app in applications if app.reference}
-    queued = 0
+    history = []
     for app in applications:
         if app.id in done or app.id in withdrew or app.status != "submitted":
             continue
@@ -1123,10 +1119,19 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
             body=body,
             application_id=app.id,
         )
-        _event(session, app.id, user, now, "outcome-queued", f"Run {run.id}: {decision}.")
-        queued += 1
+        history.append(History(app.id, "outcome-queued", f"Run {run.id}: {decision}.", now))
+    queued = len(history)
     if queued:
-        record(session, user, "outcomes.queued", "run", run.id, run.round_id, messages=queued)
+        record(
+            session,
+            user,
+            "outcomes.queued",
+            "run",
+            run.id,
+            run.round_id,
+            history=history,
+            messages=queued,
+        )
     session.flush()
     return queued
 

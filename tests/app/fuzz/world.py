@@ -18,8 +18,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from app.apply.questions import PAGES
-from app.apply.services import save_page, start_application
+from app.applications.questions import PAGES
+from app.applications.services import save_page, start_application
 from app.auth.services import _new_token
 from app.extensions import db
 from app.models import Application, Assignment, SelectionDecision, User, utcnow
