@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from selection.optimise import Pool
+from selection.pool import Pool
 from selection.quotas import QuotaBound, QuotaTable
 
 

@@ -62,7 +62,7 @@ def test_equal_score_pools_presolve_refused_are_selected(seed: int, band: float 
 
 
 def _unsolvable_floor(real: object) -> object:
-    """``optimise._with_floor`` asking for far more than the stage's total: the solver, with or
+    """``optimise.with_floor`` asking for far more than the stage's total: the solver, with or
     without presolve, then finds the tie-break stage infeasible, as a failing HiGHS would."""
 
     def floor(model: object, values: np.ndarray, total: int) -> object:
@@ -88,7 +88,7 @@ def _small_case() -> tuple[pd.DataFrame, pd.DataFrame, int]:
 
 def test_a_tie_break_stage_the_solver_cannot_solve_keeps_the_best_total_and_says_so() -> None:
     apps, quotas, k = _small_case()
-    with patch.object(optimise, "_with_floor", _unsolvable_floor(optimise._with_floor)):
+    with patch.object(optimise, "with_floor", _unsolvable_floor(optimise.with_floor)):
         result = select(apps, quotas, k)
     chosen = selected_positions(result.decisions, apps)
     assert int(points(apps)[chosen].sum()) == brute_force(apps, quotas, k).best
