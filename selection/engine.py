@@ -27,7 +27,7 @@ from selection.inputs import (
     parse_ratings,
     weighted_score,
 )
-from selection.optimise import Pool, Solution, descending_order, solve
+from selection.optimise import Solution, solve
 from selection.options import (
     CRITERIA,
     Replacement,
@@ -35,6 +35,7 @@ from selection.options import (
     SelectionResult,
     __version__,
 )
+from selection.pool import Pool, descending_order
 from selection.quotas import QuotaTable, align_quotas, check_quotas, read_quotas
 from selection.resolution import Points, to_points
 from selection.scoring import compute_scores, flag_text

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from selection.errors import SelectionError
-from selection.optimise import Pool, Solution, best_totals_with, solve
+from selection.optimise import Solution, best_totals_with, solve
 from selection.options import TOP_SCORE, SelectionOptions
+from selection.pool import Pool
 from selection.quotas import QuotaTable
 
 _NAMED_SITES = 5

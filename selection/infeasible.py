@@ -3,7 +3,8 @@
 An elastic model gives every bound an integer slack.  Lowering a minimum costs more than raising a
 maximum, and lowering a small minimum costs most of all, because a small minimum usually protects
 a group that would otherwise be left out entirely.  A deletion filter then names a minimal set of
-bounds that cannot all hold together.
+bounds that cannot all hold together.  Both solve through :func:`selection.solver.milp_solution`,
+as the optimiser does, so a false "infeasible" from HiGHS's presolve is asked again without it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 
-from selection.optimise import Pool
+from selection.pool import Pool
 from selection.quotas import QuotaBound, QuotaTable
+from selection.solver import milp_solution
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,17 @@ def _feasible(pool: Pool, caps: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> b
     """Whether some profile counts meet k and the given bounds (a relaxation if organisations
     must differ across profiles, exact otherwise)."""
     n_prof = pool.n_profiles
-    res = milp(
+    counts = milp_solution(
         np.zeros(n_prof),
-        integrality=np.ones(n_prof),
-        bounds=Bounds(np.zeros(n_prof), caps.astype(float)),
-        constraints=[
+        np.ones(n_prof),
+        Bounds(np.zeros(n_prof), caps.astype(float)),
+        [
             LinearConstraint(np.ones((1, n_prof)), pool.k, pool.k),
             LinearConstraint(pool.membership, lo, hi),
         ],
+        recheck=True,
     )
-    return bool(res.status == 0)
+    return counts is not None
 
 
 def advise(pool: Pool, quotas: QuotaTable) -> Advice:
@@ -87,22 +90,18 @@ def advise(pool: Pool, quotas: QuotaTable) -> Advice:
             sparse.hstack([pool.membership, sparse.csr_array((n_b, n_b)), -eye]), -np.inf, hi
         ),
     ]
-    res = milp(
-        cost,
-        integrality=np.ones(len(cost)),
-        bounds=Bounds(np.zeros(len(cost)), upper),
-        constraints=rows,
-        options={"mip_rel_gap": 0.0},
+    relaxed = milp_solution(
+        cost, np.ones(len(cost)), Bounds(np.zeros(len(cost)), upper), rows, recheck=True
     )
     sentences: list[str] = []
     changes: list[dict[str, object]] = []
-    if res.status != 0 or res.x is None:
+    if relaxed is None:
         sentences.append(
             f"Even without any quotas there are not {k} eligible applications from different "
             "organisations: lower the number of sites or allow more than one site per organisation."
         )
         return Advice(sentences, [])
-    x = np.rint(res.x).astype(np.int64)
+    x = np.rint(relaxed).astype(np.int64)
     n_counts = np.asarray(pool.membership @ caps, dtype=np.int64)
     for b, bound in enumerate(bounds):
         label = quotas.label(bound)

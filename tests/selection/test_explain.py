@@ -18,6 +18,7 @@ from selection import (
     optimise,
     replace,
     select,
+    solver,
 )
 from tests.selection.pools import (
     SCALE,
@@ -68,10 +69,10 @@ def _bound_named(case: Case, reason: str, side: str) -> tuple[str, str]:
 def test_reasons_hold_when_checked_by_re_solving(case: Case, via_lp: bool) -> None:
     # Small models are solved directly; the LP path used for big pools is checked here too.
     # Column generation (for big LPs) is switched on for every LP of the LP path.
-    limit = 0 if via_lp else optimise.COLUMN_GENERATION_LIMIT
+    limit = 0 if via_lp else solver.COLUMN_GENERATION_LIMIT
     with (
         patch.object(optimise, "DIRECT_LIMIT", -1 if via_lp else optimise.DIRECT_LIMIT),
-        patch.object(optimise, "COLUMN_GENERATION_LIMIT", limit),
+        patch.object(solver, "COLUMN_GENERATION_LIMIT", limit),
     ):
         result = _solve(case)
     event("feasible" if result is not None else "infeasible")

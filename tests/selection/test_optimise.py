@@ -17,6 +17,7 @@ from selection import (
     SelectionOptions,
     optimise,
     select,
+    solver,
 )
 from tests.selection.pools import (
     Case,
@@ -46,10 +47,10 @@ def _run(case: Case, options: SelectionOptions = FAST) -> pd.DataFrame | None:
 def test_optimum_equals_brute_force_and_agrees_on_infeasibility(case: Case, via_lp: bool) -> None:
     # Small models are solved directly; the reduced-cost path used for big pools is checked too.
     # Column generation (for big LPs) is switched on for every LP of the LP path.
-    limit = 0 if via_lp else optimise.COLUMN_GENERATION_LIMIT
+    limit = 0 if via_lp else solver.COLUMN_GENERATION_LIMIT
     with (
         patch.object(optimise, "DIRECT_LIMIT", -1 if via_lp else optimise.DIRECT_LIMIT),
-        patch.object(optimise, "COLUMN_GENERATION_LIMIT", limit),
+        patch.object(solver, "COLUMN_GENERATION_LIMIT", limit),
     ):
         _check_against_brute_force(case)
 

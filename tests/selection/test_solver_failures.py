@@ -4,17 +4,29 @@ HiGHS's presolve called some tie-break models infeasible although the previous s
 selection met every row (about one in six small equal-score pools on scipy 1.17, reported as
 "The tie-break lost the optimum").  Such a stage is asked again without presolve; if it still
 fails, the previous stage's selection is kept and the run says the tie-break stopped there.
+The advice for infeasible quotas solves through the same helper, so it is asked again too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import OptimizeResult
 
-from selection import CRITERIA, SelectionError, SelectionOptions, optimise, select
+from selection import (
+    CRITERIA,
+    InfeasibleQuotasError,
+    SelectionError,
+    SelectionOptions,
+    optimise,
+    select,
+    solver,
+)
 from tests.selection.pools import brute_force, points, selected_positions
 
 
@@ -62,7 +74,7 @@ def test_equal_score_pools_presolve_refused_are_selected(seed: int, band: float 
 
 
 def _unsolvable_floor(real: object) -> object:
-    """``optimise._with_floor`` asking for far more than the stage's total: the solver, with or
+    """``optimise.with_floor`` asking for far more than the stage's total: the solver, with or
     without presolve, then finds the tie-break stage infeasible, as a failing HiGHS would."""
 
     def floor(model: object, values: np.ndarray, total: int) -> object:
@@ -88,7 +100,7 @@ def _small_case() -> tuple[pd.DataFrame, pd.DataFrame, int]:
 
 def test_a_tie_break_stage_the_solver_cannot_solve_keeps_the_best_total_and_says_so() -> None:
     apps, quotas, k = _small_case()
-    with patch.object(optimise, "_with_floor", _unsolvable_floor(optimise._with_floor)):
+    with patch.object(optimise, "with_floor", _unsolvable_floor(optimise.with_floor)):
         result = select(apps, quotas, k)
     chosen = selected_positions(result.decisions, apps)
     assert int(points(apps)[chosen].sum()) == brute_force(apps, quotas, k).best
@@ -112,3 +124,46 @@ def test_a_price_of_balance_re_solve_that_fails_leaves_its_cost_blank_and_the_ru
     assert result.selected_ids == plain.selected_ids
     assert result.bounds["cost"].isna().all()
     assert any("could not work out what these quotas cost" in w for w in result.warnings)
+
+
+def _presolve_says_infeasible(real: Callable[..., OptimizeResult], asked: list[bool]) -> object:
+    """``scipy.optimize.milp`` as a failing HiGHS: with presolve it calls every model infeasible
+    (as it did some tie-break models); without presolve it answers as ``real`` does."""
+
+    def milp(*args: object, **kwargs: Any) -> OptimizeResult:
+        presolve = bool((kwargs.get("options") or {}).get("presolve", True))
+        asked.append(presolve)
+        if presolve:
+            return OptimizeResult(status=2, x=None, message="presolve: infeasible (test)")
+        return real(*args, **kwargs)
+
+    return milp
+
+
+def test_the_advice_for_infeasible_quotas_is_asked_again_without_presolve() -> None:
+    # Region x has two applications for a minimum of 3, so the run goes straight to the advice,
+    # whose models are the only ones solved.  With x lowered to 2 (a, b), size l's minimum of 2
+    # is met by b and e: lowering x is the whole advice, and the x minimum alone conflicts.
+    apps, _, _ = _small_case()
+    apps["size"] = ["s", "l", "s", "s", "l"]
+    quotas = pd.DataFrame(
+        [
+            {"dimension": "region", "category": "x", "min": 3, "max": None},
+            {"dimension": "size", "category": "l", "min": 2, "max": None},
+        ]
+    )
+    asked: list[bool] = []
+    with (
+        patch.object(solver, "milp", _presolve_says_infeasible(solver.milp, asked)),
+        pytest.raises(InfeasibleQuotasError) as raised,
+    ):
+        select(apps, quotas, 3)
+    assert False in asked, "the advice's models were not asked again without presolve"
+    assert raised.value.advice == [
+        "x needs at least 3 sites but only 2 eligible applications in x exist: "
+        "lower the x minimum to 2."
+    ]
+    assert raised.value.changes == [
+        {"dimension": "region", "category": "x", "side": "min", "old": 3, "new": 2}
+    ]
+    assert raised.value.conflicting == ["at least 3 in x"]

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import LinearConstraint
 
-from selection import SelectionOptions, engine, explain, optimise
+from selection import SelectionOptions, engine, explain, optimise, solver
+from selection.model import build_model, fill, objective_over, solve_model
 from selection.quotas import read_quotas
 from tests.selection.pools import SCALE, Case, brute_force, cases
 
@@ -44,9 +45,9 @@ def test_column_generation_reaches_the_whole_lp_optimum_and_its_duals(seed: int,
     cost = -rng.integers(0, 20, n).astype(float)
     lb, ub = np.zeros(n), rng.integers(1, 3, n).astype(float)
     priority = rng.permutation(n)
-    with patch.object(optimise, "COLUMN_GENERATION_LIMIT", 0):
-        generated = optimise._linear_program(matrix, row_lo, row_hi, cost, lb, ub, priority, 2)
-    whole = optimise._linear_program(matrix, row_lo, row_hi, cost, lb, ub, priority, n + 1)
+    with patch.object(solver, "COLUMN_GENERATION_LIMIT", 0):
+        generated = solver.linear_program(matrix, row_lo, row_hi, cost, lb, ub, priority, 2)
+    whole = solver.linear_program(matrix, row_lo, row_hi, cost, lb, ub, priority, n + 1)
     assert generated is not None and whole is not None
     assert abs(generated.fun - whole.fun) < 1e-6
     # The duals prove optimality: complementary slackness, and the dual objective equals the LP's.
@@ -70,21 +71,21 @@ def test_column_generation_reaches_the_whole_lp_optimum_and_its_duals(seed: int,
 def test_milp_over_groups_of_identical_candidates_has_the_models_optimum(case: Case) -> None:
     prepared = _prepared(case)
     pool = prepared.pool
-    model = optimise._build(pool, pool.lo, pool.hi, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    model = build_model(pool, pool.lo, pool.hi, np.zeros(0, np.int64), np.zeros(0, np.int64))
     if model is None or len(model.cand) == 0:
         return
-    objective = optimise._objective(model, pool.points)
-    grouped = optimise._run(model, objective)
+    objective = objective_over(model, pool.points)
+    grouped = solve_model(model, objective)
     # Any extra row sends the model, count variables and all, to HiGHS as it is.
     no_op = LinearConstraint(np.zeros((1, len(objective))), -np.inf, np.inf)
-    plain = optimise._run(model, objective, (no_op,))
+    plain = solve_model(model, objective, (no_op,))
     assert (grouped is None) == (plain is None)
     if grouped is None or plain is None:
         return
     assert round(float(objective @ grouped)) == round(float(objective @ plain))
     counts = grouped[len(model.cand) :]
     assert np.allclose(counts, np.rint(counts))
-    chosen = optimise._fill(pool, model, grouped)
+    chosen = fill(pool, model, grouped)
     assert pool.feasible(chosen)
     assert int(pool.points[chosen].sum()) == round(float(objective @ plain))
 
@@ -96,7 +97,7 @@ def test_points_needed_settled_by_a_swap_equals_the_forced_re_solve(case: Case) 
     pool = prepared.pool
     with (
         patch.object(optimise, "DIRECT_LIMIT", -1),
-        patch.object(optimise, "COLUMN_GENERATION_LIMIT", 0),
+        patch.object(solver, "COLUMN_GENERATION_LIMIT", 0),
     ):
         solution = optimise.solve(pool)
         if solution is None:
