@@ -32,8 +32,7 @@ from .models import AnswerPage, Application, Assignment, Conflict, OutboxMessage
 from .panel.rubric import RUBRIC
 from .panel.services import declare_conflict, save_review
 from .rounds import LONDON, create_round, demo_closing_time, options
-from .staff.assignment_services import auto_assign, record_moderation
-from .staff.services import (
+from .staff.applications.services import (
     check_quota_rows,
     merge_applications,
     record_page_entered,
@@ -43,6 +42,7 @@ from .staff.services import (
     start_assisted_application,
     withdraw_application,
 )
+from .staff.assignment.services import auto_assign, record_moderation
 
 DEFAULT_SEED = 2027
 DEFAULT_APPLICATIONS = 300

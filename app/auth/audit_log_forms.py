@@ -10,7 +10,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from ..apply.forms import strip
 from ..audit import ACTIONS, RECORD_TYPES
-from ..staff.forms import parse_date
+from ..staff.applications.forms import parse_date
 from ..urls import whole_number_or_none
 from .audit_log_services import AuditFilters
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..access import roles_required
 from ..extensions import db
 from ..models import Application, Conflict, Round, SelectionDecision, SelectionRun
-from ..staff.runs import shortlist_context
+from ..staff.runs.views import shortlist_context
 from . import bp
 
 PANEL = ("reviewer", "staff", "admin")

@@ -89,4 +89,6 @@ def erase(application_id: int) -> str | Response:
                 "success",
             )
             return redirect(url_for("staff.application", application_id=application.id))
-    return render_template("staff/erase.html", form=form, application=application, message=message)
+    return render_template(
+        "staff/applications/erase.html", form=form, application=application, message=message
+    )

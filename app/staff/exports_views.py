@@ -14,7 +14,7 @@ from ..exports import csv_stream_response, xlsx_response
 from ..extensions import db
 from ..models import Round, utcnow
 from . import bp
-from .application_exports import export_frame, export_frames
+from .applications.exports import export_frame, export_frames
 
 STAFF = ("staff", "admin")
 

@@ -23,8 +23,8 @@ from app.apply.services import save_page, start_application
 from app.auth.services import _new_token
 from app.extensions import db
 from app.models import Application, Assignment, SelectionDecision, User, utcnow
-from app.staff.run_services import confirm_run, start_run
-from app.staff.services import start_assisted_application, withdraw_application
+from app.staff.applications.services import start_assisted_application, withdraw_application
+from app.staff.runs.services import confirm_run, start_run
 from tests.app.apply.journey import ELIGIBILITY_IDS, VALID
 from tests.app.runs.conftest import build_pool
 

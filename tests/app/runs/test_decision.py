@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutboxMessage, Override, SelectionRun, User, utcnow
-from app.staff import run_services
-from app.staff.run_services import (
+from app.staff.runs import services as run_services
+from app.staff.runs.services import (
     accept_replacement,
     applicant_reason,
     propose_replacement,

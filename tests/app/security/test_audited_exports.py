@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, utcnow
-from app.staff.run_services import start_run
+from app.staff.runs.services import start_run
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
 from tests.app.runs.conftest import build_pool

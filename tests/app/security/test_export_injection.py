@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AnswerPage, Review, utcnow
-from app.staff.run_services import confirm_run, start_run
-from app.staff.services import screen_application
+from app.staff.applications.services import screen_application
+from app.staff.runs.services import confirm_run, start_run
 from selection import FORMULA_TRIGGERS
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, download

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..apply.questions import SECTIONS, Question
-from ..models import Application, Round
-from ..rounds import london, option_label
-from .run_services import MIX_COLUMNS, MIX_LABELS, category_label
+from ...apply.questions import SECTIONS, Question
+from ...models import Application, Round
+from ...rounds import london, option_label
+from ..runs.services import MIX_COLUMNS, MIX_LABELS, category_label
 from .services import CHANNEL_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
 
 if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts

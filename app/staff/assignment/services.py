@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..audit import record
-from ..models import (
+from ...audit import record
+from ...models import (
     Application,
     ApplicationEvent,
     Assignment,
@@ -26,7 +26,7 @@ from ..models import (
     Round,
     User,
 )
-from ..panel.rubric import BY_ID, RUBRIC
+from ...panel.rubric import BY_ID, RUBRIC
 
 MODERATED_MIN, MODERATED_MAX = Decimal(1), Decimal(5)
 DISAGREEMENT = 2  # max - min on one criterion among submitted reviews

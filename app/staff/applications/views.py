@@ -9,10 +9,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..access import roles_required
-from ..apply.forms import page_form_class
-from ..apply.questions import PAGES, SECTIONS, applicable_pages
-from ..apply.services import (
+from ...access import roles_required
+from ...apply.forms import page_form_class
+from ...apply.questions import PAGES, SECTIONS, applicable_pages
+from ...apply.services import (
     NoLongerADraft,
     NotReady,
     RoundClosed,
@@ -22,10 +22,10 @@ from ..apply.services import (
     save_page,
     submit_application,
 )
-from ..extensions import db
-from ..models import Application, Round, User, utcnow
-from ..rounds import word_limit
-from . import bp
+from ...extensions import db
+from ...models import Application, Round, User, utcnow
+from ...rounds import word_limit
+from .. import bp
 from .forms import (
     CRITERION_LABELS,
     AssistedStartForm,
@@ -107,7 +107,7 @@ def _application(application_id: int) -> Application:
 @bp.get("/")
 @roles_required(*STAFF)
 def home() -> str:
-    return render_template("staff/home.html", summaries=round_summaries(db.session))
+    return render_template("staff/rounds/home.html", summaries=round_summaries(db.session))
 
 
 # --- The applications list and page ---------------------------------------------------------
@@ -125,7 +125,7 @@ def applications(round_id: int) -> str:
         return url_for("staff.applications", round_id=round_.id, page=page, **args)
 
     return render_template(
-        "staff/applications.html",
+        "staff/applications/applications.html",
         round=round_,
         filters=filters,
         choices=filter_choices(round_),
@@ -159,7 +159,7 @@ def application(application_id: int) -> str:
     merged_into = db.session.get(Application, app_.merged_into_id) if app_.merged_into_id else None
     entered_by = db.session.get(User, app_.entered_by_id) if app_.entered_by_id else None
     return render_template(
-        "staff/application.html",
+        "staff/applications/application.html",
         application=app_,
         round=app_.round,
         rows=answer_rows(app_.round, app_.answers),
@@ -209,7 +209,7 @@ def screening(application_id: int) -> str | Response:
             f"{app_.reference} is now marked {SCREENING_LABELS[app_.screening].lower()}.", "success"
         )
         return redirect(url_for("staff.application", application_id=app_.id))
-    return render_template("staff/screening.html", form=form, application=app_)
+    return render_template("staff/applications/screening.html", form=form, application=app_)
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
@@ -225,7 +225,7 @@ def withdraw(application_id: int) -> str | Response:
         db.session.commit()
         flash(f"{app_.reference or 'The draft'} has been withdrawn.", "success")
         return redirect(url_for("staff.application", application_id=app_.id))
-    return render_template("staff/withdraw.html", form=form, application=app_)
+    return render_template("staff/applications/withdraw.html", form=form, application=app_)
 
 
 @bp.route("/applications/<int:application_id>/merge", methods=["GET", "POST"])
@@ -254,7 +254,7 @@ def merge(application_id: int) -> str | Response:
                 flash(f"{duplicate.reference} is merged into {keep.reference}.", "success")
                 return redirect(url_for("staff.application", application_id=keep.id))
     return render_template(
-        "staff/merge.html",
+        "staff/applications/merge.html",
         form=form,
         application=app_,
         duplicates=possible_duplicates(db.session, app_),
@@ -282,7 +282,7 @@ def assisted_start(round_id: int) -> str | Response:
             db.session.commit()
             return redirect(url_for("staff.assisted", application_id=app_.id))
     return render_template(
-        "staff/assisted_start.html",
+        "staff/applications/assisted_start.html",
         form=form,
         round=round_,
         message=message,
@@ -316,7 +316,7 @@ def _render_assisted(app_: Application, missing: list[Any], messages: list[str])
         for section in SECTIONS
     ]
     return render_template(
-        "staff/assisted.html",
+        "staff/applications/assisted.html",
         application=app_,
         round=app_.round,
         sections=sections,
@@ -367,7 +367,7 @@ def assisted_page(application_id: int, page_id: str) -> str | Response:
     else:
         form = form_class(data=answers.get(page.id, {}))
     return render_template(
-        "staff/assisted_page.html",
+        "staff/applications/assisted_page.html",
         form=form,
         page=page,
         application=app_,
@@ -436,7 +436,7 @@ def settings(round_id: int) -> str | Response:
         flash("The round's settings are saved.", "success")
         return redirect(url_for("staff.settings", round_id=round_.id))
     return render_template(
-        "staff/settings.html",
+        "staff/rounds/settings.html",
         form=form,
         round=round_,
         text_keys=TEXT_KEYS,
@@ -470,7 +470,7 @@ def _render_quotas(
         shown_row = cell is not None and 2 <= cell[0] <= len(shown) + 1
         links.append((f"#q{cell[0]}-{cell[1]}" if cell and shown_row else "", problem))
     return render_template(
-        "staff/quotas.html",
+        "staff/rounds/quotas.html",
         round=round_,
         rows=shown,
         problem_links=links,

@@ -14,9 +14,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from selection import CRITERIA
 
-from ..apply.forms import ChoiceRadioField, no_control_characters, strip
-from ..models import Round
-from ..rounds import LONDON, london, text
+from ...apply.forms import ChoiceRadioField, no_control_characters, strip
+from ...models import Round
+from ...rounds import LONDON, london, text
 from .services import (
     ASSISTED_CHANNELS,
     CHANNEL_LABELS,

@@ -39,8 +39,8 @@ if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app
 
     from selection import QuotaTable
 
-from ..audit import record
-from ..models import (
+from ...audit import record
+from ...models import (
     Application,
     ApplicationEvent,
     Moderation,
@@ -53,8 +53,8 @@ from ..models import (
     SelectionRun,
     User,
 )
-from ..outbox import queue_email
-from ..rounds import option_label
+from ...outbox import queue_email
+from ...rounds import option_label
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from selection import CRITERIA, QuotaError
 if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
     from selection import QuotaTable
 
-from ..apply.questions import PAGES
-from ..apply.services import hash_token, new_token
-from ..audit import record
-from ..models import (
+from ...apply.questions import PAGES
+from ...apply.services import hash_token, new_token
+from ...audit import record
+from ...models import (
     AnswerPage,
     Application,
     ApplicationEvent,
@@ -33,9 +33,9 @@ from ..models import (
     Round,
     User,
 )
-from ..rounds import DEFAULT_SETTINGS, options
-from ..urls import whole_number_or_none
-from .run_services import (  # SCREENING_REASONS: defined there, where a run's reasons use it
+from ...rounds import DEFAULT_SETTINGS, options
+from ...urls import whole_number_or_none
+from ..runs.services import (  # SCREENING_REASONS: defined there, where a run's reasons use it
     MIX_COLUMNS,
     MIX_LABELS,
     SCREENING_REASONS,

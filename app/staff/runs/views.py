@@ -9,16 +9,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..access import roles_required
-from ..audit import record
-from ..exports import csv_response, xlsx_response
-from ..extensions import db
-from ..models import Round, SelectionRun, User, utcnow
-from ..rounds import options
-from ..urls import whole_number_or_none
-from . import bp
-from .run_forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
-from .run_services import (
+from ...access import roles_required
+from ...audit import record
+from ...exports import csv_response, xlsx_response
+from ...extensions import db
+from ...models import Round, SelectionRun, User, utcnow
+from ...rounds import options
+from ...urls import whole_number_or_none
+from .. import bp
+from .forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
+from .services import (
     CRITERION_LABELS,
     DECISION_LABELS,
     MIX_LABELS,
@@ -139,7 +139,10 @@ def shortlist_context(
 def runs(round_id: int) -> str:
     round_ = _round(round_id)
     return render_template(
-        "staff/runs.html", round=round_, runs=round_runs(db.session, round_), form=StartRunForm()
+        "staff/runs/runs.html",
+        round=round_,
+        runs=round_runs(db.session, round_),
+        form=StartRunForm(),
     )
 
 
@@ -150,7 +153,7 @@ def start(round_id: int) -> str | Response | tuple[str, int]:
     form = StartRunForm()
     if not form.validate_on_submit():
         return render_template(
-            "staff/runs.html", round=round_, runs=round_runs(db.session, round_), form=form
+            "staff/runs/runs.html", round=round_, runs=round_runs(db.session, round_), form=form
         ), 400
     seed = form.seed.data if form.seed.data is not None else new_seed()
     try:
@@ -181,7 +184,7 @@ def run(run_id: int) -> str:
     context = shortlist_context(round_, run)
     overrides = run_overrides(db.session, run)
     return render_template(
-        "staff/run.html",
+        "staff/runs/run.html",
         **context,
         overrides=overrides,
         other_runs=[i for i in round_run_ids(db.session, round_) if i != run.id],
@@ -201,7 +204,7 @@ def compare(round_id: int) -> str:
     if first not in runs_ or second not in runs_:
         abort(404)
     return render_template(
-        "staff/run_compare.html",
+        "staff/runs/run_compare.html",
         round=round_,
         first=runs_[first],
         second=runs_[second],
@@ -305,7 +308,7 @@ def override(run_id: int) -> str | Response | tuple[str, int]:
     selected, others = _selected_choices(run)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "staff/run_override.html",
+        "staff/runs/run_override.html",
         round=round_,
         run=run,
         form=form,
@@ -359,7 +362,7 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
     selected, _others = _selected_choices(run)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "staff/run_replace.html",
+        "staff/runs/run_replace.html",
         round=round_,
         run=run,
         form=form,
