@@ -13,6 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from ..audit import record
+from ..labels import REVIEW_STATUS_LABELS
 from ..models import (
     Application,
     ApplicationEvent,
@@ -24,8 +25,6 @@ from ..models import (
     User,
 )
 from .rubric import RUBRIC, SCORES
-
-STATUS_LABELS = {"not-started": "Not started", "draft": "Draft", "submitted": "Submitted"}
 
 
 class ReviewError(Exception):
@@ -52,7 +51,7 @@ class AssignedItem:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return REVIEW_STATUS_LABELS[self.status]
 
 
 def _no_conflict(reviewer_id: int) -> object:

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import data_protection_views, exports_views  # noqa: E402,F401
 from .applications import views as applications_views  # noqa: E402,F401
 from .assignment import views as assignment_views  # noqa: E402,F401
+from .rounds import views as rounds_views  # noqa: E402,F401
 from .runs import views as runs_views  # noqa: E402,F401

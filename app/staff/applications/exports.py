@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ...apply.questions import SECTIONS, Question
+from ...labels import CHANNEL_LABELS, MIX_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
 from ...models import Application, Round
 from ...rounds import london, option_label
-from ..runs.services import MIX_COLUMNS, MIX_LABELS, category_label
-from .services import CHANNEL_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
+from ..runs.engine_input import MIX_COLUMNS, category_label
 
 if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts
     import pandas as pd

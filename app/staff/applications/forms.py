@@ -1,38 +1,17 @@
-"""Staff forms: screening, withdrawal, merging, assisted applications and round settings."""
+"""Staff forms for applications: screening, withdrawal, merging, staff entry and erasure."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time
 from typing import Any
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import Field, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from selection import CRITERIA
-
-from ...apply.forms import ChoiceRadioField, no_control_characters, strip
-from ...models import Round
-from ...rounds import LONDON, london, text
-from .services import (
-    ASSISTED_CHANNELS,
-    CHANNEL_LABELS,
-    SCREENING_LABELS,
-    SCREENING_REASONS,
-    TEXT_KEYS,
-    TEXT_LABELS,
-    round_weights,
-)
-
-CRITERION_LABELS = {
-    "difference": "Difference",
-    "inequalities": "Inequalities",
-    "resources": "Resources",
-    "evidence": "Evidence",
-}
+from ...apply.forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
+from ...labels import CHANNEL_LABELS, ERASURE_REASONS, SCREENING_LABELS, SCREENING_REASONS
+from .services import ASSISTED_CHANNELS
 
 
 def _choices(pairs: Any) -> list[SelectChoice]:
@@ -44,8 +23,8 @@ class ScreeningForm(FlaskForm):
         "Is this application eligible?",
         choices=_choices(
             [
-                ("eligible", "Eligible"),
-                ("ineligible", "Not eligible"),
+                ("eligible", SCREENING_LABELS["eligible"]),
+                ("ineligible", SCREENING_LABELS["ineligible"]),
                 ("unscreened", SCREENING_LABELS["unscreened"] + " (undo screening)"),
             ]
         ),
@@ -116,216 +95,16 @@ class SendForm(FlaskForm):
     """Only the CSRF token: sending an assisted application."""
 
 
-# --- Round settings -------------------------------------------------------------------------
-
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
-TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
-
-
-def parse_date(value: str) -> date | None:
-    """A date typed as day/month/year (or year-month-day), between 2000 and 2100."""
-    for fmt in DATE_FORMATS:
-        try:
-            day = datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-        return day if 2000 <= day.year <= 2100 else None
-    return None
-
-
-def parse_time(value: str) -> time | None:
-    match = TIME.match(value.strip())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-def _date_field(label: str, what: str) -> StringField:
-    def valid(form: FlaskForm, field: Field) -> None:
-        if field.data and parse_date(field.data) is None:
-            raise ValidationError(f"Enter the {what} date as day/month/year, like 24/3/2027")
-
-    return StringField(
-        label,
-        validators=[
-            DataRequired(message=f"Enter the {what} date"),
-            Length(max=20, message=f"Enter the {what} date as day/month/year, like 24/3/2027"),
-            valid,
-        ],
-        filters=[strip],
+class EraseForm(FlaskForm):
+    reason = ChoiceRadioField(
+        "Why is the personal data being erased?",
+        choices=[SelectChoice(code, label) for code, label in ERASURE_REASONS.items()],
+        validators=[DataRequired(message="Select why the personal data is being erased")],
+        invalid_message="Select why the personal data is being erased",
     )
-
-
-def _time_field(label: str, what: str) -> StringField:
-    def valid(form: FlaskForm, field: Field) -> None:
-        if field.data and parse_time(field.data) is None:
-            raise ValidationError(
-                f"Enter the {what} time on the 24-hour clock, like 09:00 or 14:30"
-            )
-
-    return StringField(
-        label,
-        validators=[
-            DataRequired(message=f"Enter the {what} time"),
-            Length(max=10, message=f"Enter the {what} time on the 24-hour clock, like 14:30"),
-            valid,
-        ],
-        filters=[strip],
+    confirm = CheckboxesField(
+        "Confirm",
+        choices=[SelectChoice("yes", "I understand that this cannot be undone")],
+        validators=[DataRequired(message="Confirm that you understand this cannot be undone")],
+        invalid_message="Confirm that you understand this cannot be undone",
     )
-
-
-def number(text_value: str | None) -> float | None:
-    try:
-        value = float((text_value or "").strip())
-    except ValueError:
-        return None
-    return value if value == value and abs(value) != float("inf") else None
-
-
-def whole_number(text_value: str | None) -> int | None:
-    value = (text_value or "").strip()
-    return int(value) if value.isdecimal() and len(value) < 7 else None
-
-
-def _whole_field(label: str, what: str, low: int, high: int) -> StringField:
-    message = f"Enter {what} as a whole number from {low} to {high}"
-
-    def valid(form: FlaskForm, field: Field) -> None:
-        value = whole_number(field.data)
-        if field.data and (value is None or not low <= value <= high):
-            raise ValidationError(message)
-
-    return StringField(
-        label,
-        validators=[DataRequired(message=f"Enter {what}"), Length(max=10, message=message), valid],
-        filters=[strip],
-    )
-
-
-def _weight_field(criterion: str) -> StringField:
-    label = CRITERION_LABELS[criterion]
-    message = f"Enter the weight for {label} as a number more than 0, like 1 or 1.5"
-
-    def valid(form: FlaskForm, field: Field) -> None:
-        value = number(field.data)
-        if field.data and (value is None or value <= 0 or value > 1000):
-            raise ValidationError(message)
-
-    return StringField(
-        f"{label} weight",
-        validators=[
-            DataRequired(message=f"Enter the weight for {label}"),
-            Length(max=20, message=message),
-            valid,
-        ],
-        filters=[strip],
-    )
-
-
-BAND_MESSAGE = (
-    "Enter the lottery band as a number of points from 0 to 100, like 0.25, or leave it blank "
-    "for no lottery"
-)
-
-
-def _valid_band(form: FlaskForm, field: Field) -> None:
-    value = number(field.data)
-    if field.data and (value is None or value < 0 or value > 100):
-        raise ValidationError(BAND_MESSAGE)
-
-
-def _text_field(key: str) -> TextAreaField:
-    label = TEXT_LABELS[key]
-    return TextAreaField(
-        label,
-        validators=[
-            DataRequired(message=f"Enter the text for ‘{label}’"),
-            Length(max=3000, message=f"‘{label}’ must be 3,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
-
-
-class RoundSettingsForm(FlaskForm):
-    title = StringField(
-        "Title",
-        validators=[
-            DataRequired(message="Enter the round's title"),
-            Length(max=200, message="The title must be 200 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
-    text_who_for = _text_field("who_for")
-    text_offer = _text_field("offer")
-    text_ask = _text_field("ask")
-    text_time_needed = _text_field("time_needed")
-    text_next_steps = _text_field("next_steps")
-    opens_date = _date_field("Opening date", "opening")
-    opens_time = _time_field("Opening time (UK time)", "opening")
-    closes_date = _date_field("Closing date", "closing")
-    closes_time = _time_field("Closing time (UK time)", "closing")
-    sites_wanted = _whole_field("Number of sites wanted", "the number of sites", 1, 1000)
-    weight_difference = _weight_field("difference")
-    weight_inequalities = _weight_field("inequalities")
-    weight_resources = _weight_field("resources")
-    weight_evidence = _weight_field("evidence")
-    reviews_required = _whole_field(
-        "Reviews needed for each application", "the number of reviews", 1, 20
-    )
-    lottery_band = StringField(
-        "Lottery band (optional)",
-        validators=[Optional(), Length(max=20, message=BAND_MESSAGE), _valid_band],
-        filters=[strip],
-    )
-
-    def validate_closes_time(self, field: Field) -> None:
-        opens, closes = self.opens_at(), self.closes_at()
-        if opens is not None and closes is not None and closes <= opens:
-            raise ValidationError("The closing time must be after the opening time")
-
-    def _at(self, day: str | None, clock: str | None) -> datetime | None:
-        d, t = parse_date(day or ""), parse_time(clock or "")
-        if d is None or t is None:
-            return None
-        return datetime.combine(d, t, tzinfo=LONDON)
-
-    def opens_at(self) -> datetime | None:
-        return self._at(self.opens_date.data, self.opens_time.data)
-
-    def closes_at(self) -> datetime | None:
-        return self._at(self.closes_date.data, self.closes_time.data)
-
-    def weights(self) -> dict[str, float]:
-        return {c: float(number(self[f"weight_{c}"].data) or 0) for c in CRITERIA}
-
-    def texts(self) -> dict[str, str]:
-        return {key: self[f"text_{key}"].data for key in TEXT_KEYS}
-
-
-def settings_data(round_: Round) -> dict[str, Any]:
-    """The form's starting values from the round (times in UK time)."""
-    opens, closes = london(round_.opens_at), london(round_.closes_at)
-    data: dict[str, Any] = {
-        "title": round_.title,
-        "opens_date": f"{opens.day}/{opens.month}/{opens.year}",
-        "opens_time": opens.strftime("%H:%M"),
-        "closes_date": f"{closes.day}/{closes.month}/{closes.year}",
-        "closes_time": closes.strftime("%H:%M"),
-        "sites_wanted": str(round_.sites_wanted),
-        "reviews_required": str(round_.reviews_required),
-        "lottery_band": "" if round_.lottery_band is None else f"{round_.lottery_band:g}",
-    }
-    for criterion, weight in round_weights(round_).items():
-        data[f"weight_{criterion}"] = f"{weight:g}"
-    for key in TEXT_KEYS:
-        data[f"text_{key}"] = text(round_, key)
-    return data
-
-
-class QuotaUploadForm(FlaskForm):
-    file = FileField("Upload a quota table (CSV file)")

@@ -14,9 +14,9 @@ from wtforms.fields.choices import SelectChoice
 
 from ...access import roles_required
 from ...extensions import db
+from ...labels import REVIEW_STATUS_LABELS
 from ...models import Application, Round, User, utcnow
 from ...panel.rubric import BY_ID, RUBRIC
-from ...panel.services import STATUS_LABELS
 from ...rounds import option_label
 from .. import bp
 from .forms import ActionForm, AssignForm, AutoAssignForm, ModerationForm
@@ -185,7 +185,7 @@ def assignment_application(application_id: int) -> str | Response:
         active=active,
         conflicts=[(c, reviewers[c.reviewer_id]) for c in conflicts],
         reviews=reviews,
-        status_labels=STATUS_LABELS,
+        status_labels=REVIEW_STATUS_LABELS,
         nation=lambda value: _nation(application.round, value),
     )
 
@@ -258,5 +258,5 @@ def moderation_application(application_id: int) -> str | Response:
         moderations=moderations(db.session, application),
         rubric=RUBRIC,
         criteria=BY_ID,
-        status_labels=STATUS_LABELS,
+        status_labels=REVIEW_STATUS_LABELS,
     )

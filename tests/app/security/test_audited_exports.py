@@ -26,8 +26,8 @@ AUDITED = {
     "staff.rationale_csv": ("/staff/runs/{run}", "{page}/rationale.csv"),
     "staff.rationale_xlsx": ("/staff/runs/{run}", "{page}/rationale.xlsx"),
     "staff.subject_access": ("/staff/applications/{application}", "{page}/everything.json"),
-    "auth.audit_log_csv": ("/admin/audit", "{page}.csv"),
-    "auth.audit_log_xlsx": ("/admin/audit", "{page}.xlsx"),
+    "admin.audit_log_csv": ("/admin/audit", "{page}.csv"),
+    "admin.audit_log_xlsx": ("/admin/audit", "{page}.xlsx"),
 }
 
 
