@@ -4,17 +4,24 @@ Services call ``record`` next to the change, in the same transaction (it adds, n
 The detail may hold only codes, numbers, booleans and lists of those, such as the names of the
 fields that changed: ``record`` refuses free text, so answers, names, email addresses, phone
 numbers and postcodes cannot reach the log by accident. Applicants' own actions are not logged
-here; an application's history (``ApplicationEvent``) stays on its staff page.
+here.
+
+``record`` is also the one writer of an application's history (``ApplicationEvent``, read on its
+staff page): a change that belongs there passes ``history`` rows, written by the same actor in
+the same transaction as the audit event, so the two never disagree. The history's text is for
+staff and may name things; it never goes to the audit log.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, utcnow
+from .models import ApplicationEvent, AuditEvent, utcnow
 
 # Action code -> what admins read in the log. Grouped by the record they change.
 ACTIONS: dict[str, str] = {
@@ -71,6 +78,16 @@ class Actor(Protocol):
     role: str
 
 
+class History(NamedTuple):
+    """One row of an application's history: which application, what kind of change, the words
+    staff read, and when."""
+
+    application_id: int
+    kind: str
+    text: str
+    at: datetime
+
+
 def _checked(key: str, value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
@@ -93,10 +110,13 @@ def record(
     record_type: str,
     record_id: int | None,
     round_id: int | None = None,
+    *,
+    history: Iterable[History] = (),
     **detail: Any,
 ) -> AuditEvent:
-    """Add one audit event to the session (the caller commits). ``actor`` is None for the
-    command line or the system. Raises ValueError for an unknown action or prose in the detail.
+    """Add one audit event to the session, and the ``history`` rows of the applications it
+    changed (the caller commits). ``actor`` is None for the command line or the system.
+    Raises ValueError for an unknown action or prose in the detail.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to app.audit.ACTIONS")
@@ -118,4 +138,14 @@ def record(
         detail=clean,
     )
     session.add(event)
+    session.add_all(
+        ApplicationEvent(
+            application_id=row.application_id,
+            user_id=actor.id if actor is not None else None,
+            at=row.at,
+            kind=row.kind,
+            detail=row.text,
+        )
+        for row in history
+    )
     return event

@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from .apply.questions import PAGES
-from .audit import Actor, record
+from .applications.questions import PAGES
+from .audit import Actor, History, record
+from .errors import DomainError
 from .labels import ERASURE_REASONS
 from .models import (
     Application,
@@ -50,7 +51,7 @@ ERASED = ""  # what an erased answer becomes
 KEPT_KINDS = frozenset({"radios", "checkboxes"})
 
 
-class DataProtectionError(Exception):
+class DataProtectionError(DomainError):
     """An erasure that cannot be done, with a message to show."""
 
 
@@ -309,15 +310,7 @@ def erase_application(
                     for row in rows
                 ],
             }
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=actor.id if actor is not None else None,
-            at=now,
-            kind="erased",
-            detail=f"Personal data erased: {ERASURE_REASONS[reason].lower()}",
-        )
-    )
+    erased = f"Personal data erased: {ERASURE_REASONS[reason].lower()}"
     record(
         session,
         actor,
@@ -325,6 +318,7 @@ def erase_application(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "erased", erased, now)],
         reason=reason,
     )
     session.flush()

@@ -23,8 +23,8 @@ from flask import Config
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .apply.questions import ELIGIBILITY
-from .apply.services import save_page, start_application, submit_application
+from .applications.questions import ELIGIBILITY
+from .applications.services import save_page, start_application, submit_application
 from .auth.passwords import password_problem
 from .auth.services import create_user
 from .demo_profiles import REVIEW_COMMENTS, DemoRefused, Profile, pick

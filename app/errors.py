@@ -1,4 +1,9 @@
-"""One place that turns errors into friendly pages; the log gets an error id, never the data."""
+"""One place that turns errors into friendly pages; the log gets an error id, never the data.
+
+`DomainError` is the base of every error a service raises for a request a person cannot make as
+it stands; its message says what to do. `commit_or_show` is the one way a view runs such a
+service: commit, or roll back and show the message on the page being re-rendered.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import math
 import secrets
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -16,11 +23,35 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.wrappers import Response
+from wtforms import Field
 
-from .apply.questions import PAGES as APPLY_PAGES
+from .applications.questions import PAGES as APPLY_PAGES
 from .extensions import db, limiter, login_manager
 
 log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A request a person cannot make as it stands (a rule of the service, or a change made by
+    someone else at the same moment). The message is plain English saying what to do, shown to
+    them as it is: it never quotes anyone's answers."""
+
+
+def commit_or_show(
+    field: Field, service: Callable[..., object], /, *args: Any, **kwargs: Any
+) -> bool:
+    """Call `service(*args, **kwargs)` and commit; True if it was committed. On a DomainError,
+    roll back and show its message as an error on `field`, so the view re-renders its form with
+    every value kept."""
+    try:
+        service(*args, **kwargs)
+    except DomainError as error:
+        db.session.rollback()
+        field.errors = [*field.errors, str(error)]
+        return False
+    db.session.commit()
+    return True
+
 
 PAGES = {
     400: ("Sorry, there is a problem with that request", "errors/400.html"),

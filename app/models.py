@@ -99,8 +99,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     declaration_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     link_emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # SHA-256 of the email address the applicant has shown is theirs, by opening the link
-    # emailed to it (app/apply/confirmed_email.py): the confirmation's copy of the answers goes
-    # only to that address. None until then.
+    # emailed to it (app/applications/confirmed_email.py): the confirmation's copy of the
+    # answers goes only to that address. None until then.
     confirmed_email_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

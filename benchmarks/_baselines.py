@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from benchmarks._pools import CRITERIA, Problem
+from benchmarks._pools import CRITERIA, POINTS_PER_SCORE, REVIEWERS_PER_APPLICATION, Problem
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,9 @@ def plain_milp(problem: Problem, time_limit: float, subset: np.ndarray | None = 
 class PublishedKey:
     """The engine's published order, recomputed here from its definition (not from its code).
 
-    ``points`` is the equal-weight score in whole thousandths (the engine's default
-    ``score_decimals=3``), ``evidence`` the evidence mean likewise, ``draw`` the seeded draw:
+    ``points`` is the equal-weight score and ``evidence`` the evidence mean, both exact (the
+    engine compares scores exactly): the pools' criterion means are thirds, so the score is a
+    whole number of twelfths and the evidence of thirds.  ``draw`` is the seeded draw:
     ``numpy.random.default_rng(seed).permutation(n)`` dealt to the applications in id order,
     larger wins.  A selection is better when its total points are higher, then its total
     evidence, then its total draw.
@@ -77,16 +78,23 @@ class PublishedKey:
     draw: np.ndarray
 
 
-def published_key(apps: pd.DataFrame, seed: int, decimals: int = 3) -> PublishedKey:
+def published_key(apps: pd.DataFrame, seed: int) -> PublishedKey:
     """The engine's tie-break key for every application of ``apps`` (all eligible)."""
-    scale = 10**decimals
     values = apps[list(CRITERIA)].to_numpy(dtype=float)
-    points = np.rint(values.sum(axis=1) / len(CRITERIA) * scale).astype(np.int64)
-    evidence = np.rint(apps["evidence"].to_numpy(dtype=float) * scale).astype(np.int64)
+    points = _whole(values.sum(axis=1) / len(CRITERIA) * POINTS_PER_SCORE)
+    evidence = _whole(apps["evidence"].to_numpy(dtype=float) * REVIEWERS_PER_APPLICATION)
     order = np.argsort(apps["id"].to_numpy(dtype=str), kind="stable")
     draw = np.empty(len(apps), dtype=np.int64)
     draw[order] = np.random.default_rng(seed).permutation(len(apps))
     return PublishedKey(points, evidence, draw)
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """``values`` as whole numbers; they must be whole for the key to be exact."""
+    whole = np.rint(values)
+    if not np.allclose(values, whole, rtol=0, atol=1e-6):
+        raise ValueError("The scores are not whole twelfths: the key would not be exact.")
+    return whole.astype(np.int64)
 
 
 def plain_milp_tie_break(problem: Problem, key: PublishedKey, time_limit: float) -> MilpRun:

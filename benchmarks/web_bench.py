@@ -157,7 +157,7 @@ def bench_app(database_url: str, instance: Path) -> Iterator[Any]:
 
 def seed_drafts(database_url: str, instance: Path, count: int, first: int) -> list[str]:
     """Complete drafts, ready to send, made with the app's services; returns their tokens."""
-    from app.apply.services import save_page, start_application
+    from app.applications.services import save_page, start_application
     from app.extensions import db
     from app.models import Round, utcnow
 

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as with_changes
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from selection.options import (
     __version__,
 )
 from selection.quotas import QuotaTable, align_quotas, check_quotas, read_quotas
+from selection.resolution import Points, to_points
 from selection.scoring import compute_scores, flag_text
 
 
@@ -50,7 +52,8 @@ class Prepared:
     pool: Pool
     eligible_pos: np.ndarray
     quotas: QuotaTable
-    scale: int
+    points: Points
+    """The eligible applications' points before any lottery band pools them."""
     lottery: np.ndarray
     options: SelectionOptions
     weights: dict[str, float]
@@ -197,13 +200,15 @@ def prepare(
                 "One site per organisation needs an 'organisation' column.", column="organisation"
             )
         table["organisation"] = category_values(applications["organisation"]).to_numpy()
-    pool, positions, lottery = _build_pool(table, ids.order, quotas, categories, k, options)
+    pool, positions, lottery, points = _build_pool(
+        table, ids.order, quotas, categories, k, options, w, exact=not use_calibrated
+    )
     return Prepared(
         table,
         pool,
         positions,
         quotas,
-        10**options.score_decimals,
+        points,
         lottery,
         options,
         w,
@@ -219,13 +224,22 @@ def _build_pool(
     categories: Mapping[str, Categories],
     k: int,
     options: SelectionOptions,
-) -> tuple[Pool, np.ndarray, np.ndarray]:
-    """The optimiser's view of the eligible applications, in id order."""
+    weights: Mapping[str, float],
+    *,
+    exact: bool,
+) -> tuple[Pool, np.ndarray, np.ndarray, Points]:
+    """The optimiser's view of the eligible applications, in id order, and their points."""
     eligible = table["eligible"].to_numpy(dtype=bool)
     positions = id_order[eligible[id_order]]
-    scale = 10**options.score_decimals
-    points = np.rint(table["score"].to_numpy(dtype=float)[positions] * scale).astype(np.int64)
-    secondary = np.rint(table["evidence"].to_numpy(dtype=float)[positions] * scale).astype(np.int64)
+    exact_points = to_points(
+        table[list(CRITERIA)].to_numpy(dtype=float)[positions],
+        np.array([weights[c] for c in CRITERIA], dtype=float),
+        table["score"].to_numpy(dtype=float)[positions],
+        table["evidence"].to_numpy(dtype=float)[positions],
+        options.score_decimals,
+        exact=exact,
+    )
+    points, secondary = exact_points.points, exact_points.evidence
     rng = np.random.default_rng(options.seed)
     draw = rng.permutation(len(positions)).astype(np.int64)
     lottery = np.zeros(len(positions), dtype=bool)
@@ -233,7 +247,8 @@ def _build_pool(
         # Applications too close to tell apart at the cut-off share one score for the optimiser,
         # and the seeded draw orders them: the evidence tie-break is switched off among them.
         cut = int(np.sort(points)[::-1][k - 1])
-        band = round(float(options.lottery_band) * scale)
+        # The band in points, exactly: the shortest decimal that gives the band's float.
+        band = math.floor(Fraction(repr(float(options.lottery_band))) * exact_points.scale)
         lottery = np.abs(points - cut) <= band
         points = np.where(lottery, cut, points)
         secondary = np.where(lottery, 0, secondary)
@@ -263,7 +278,7 @@ def _build_pool(
         shared = (counts[inverse] > 1) & (names != "")
         org = np.where(shared, inverse, -1).astype(np.int64)
     pool = Pool(points, secondary, draw, profile, org, membership, lo, hi, k)
-    return pool, positions, lottery
+    return pool, positions, lottery, exact_points
 
 
 def _profiles(coded: list[Categories], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -315,7 +330,14 @@ def _result(
     pool_scores = table["score"].to_numpy(dtype=float)[prepared.eligible_pos]
     reasons = with_changes(options, explain=False, price_bounds=False) if decide_only else options
     explained = explain.explain(
-        prepared.pool, solution, prepared.quotas, reasons, prepared.scale, ids, pool_scores
+        prepared.pool,
+        solution,
+        prepared.quotas,
+        reasons,
+        prepared.points.scale,
+        ids,
+        pool_scores,
+        prepared.points.points,
     )
     n = len(table)
     pos = prepared.eligible_pos
@@ -335,14 +357,14 @@ def _result(
     reserve = pd.arrays.IntegerArray(reserve_values, reserve_values == 0)
     # Rank 1 is the best score among eligible applications (evidence, then the draw, break ties).
     scores = table["score"].to_numpy(dtype=float)[pos]
-    scale = prepared.scale
+    scale = prepared.points.scale
     rank_values = np.zeros(n, dtype=np.int64)
     if options.lottery_band is None:
         rank_values[pos] = prepared.pool.rank + 1  # the pool ranks by this very order
     else:  # the pool's points are pooled within the band; ranks use the scores themselves
-        pts = np.rint(scores * scale).astype(np.int64)
-        ev = np.rint(table["evidence"].to_numpy(dtype=float)[pos] * scale).astype(np.int64)
-        order = descending_order(pts, ev, prepared.pool.draw)
+        order = descending_order(
+            prepared.points.points, prepared.points.evidence, prepared.pool.draw
+        )
         rank_values[pos[order]] = np.arange(1, len(order) + 1)
     rank = pd.arrays.IntegerArray(rank_values, rank_values == 0)
     out = pd.DataFrame({"id": table["id"], "decision": decision, "rank": rank})
@@ -404,11 +426,37 @@ def _result(
         "version": __version__,
         "scipy_version": scipy.__version__,
         "score_resolution": 1 / scale,
+        "scores_compared": (
+            "exactly"
+            if prepared.points.exact
+            else f"rounded to {options.score_decimals} decimal places"
+        ),
         "tie_break": "total score, then total evidence mean, then a draw seeded by 'seed'",
         "rounding_notes": list(prepared.quotas.rounding_notes),
     }
+    if solution.tie_break_stopped is not None:
+        audit["tie_break_stopped_before"] = solution.tie_break_stopped
+    warnings = (*prepared.warnings, *_tie_break_note(solution), *explained.notes)
     context = _Context(prepared, solution)
-    return SelectionResult(out, bounds, summary, audit, prepared.warnings, context)
+    return SelectionResult(out, bounds, summary, audit, warnings, context)
+
+
+def _tie_break_note(solution: Solution) -> tuple[str, ...]:
+    """A warning when the solver could not finish the tie-break (see :func:`solve`)."""
+    if solution.tie_break_stopped == "evidence":
+        return (
+            "The tie-break stopped early. This selection has the highest total score possible "
+            "under the quotas, but the solver could not finish choosing between selections with "
+            "that same total by their evidence scores and the seeded draw.",
+        )
+    if solution.tie_break_stopped == "draw":
+        return (
+            "The tie-break stopped early. This selection has the highest total score possible "
+            "under the quotas and, among those, the highest total evidence score, but the solver "
+            "could not finish choosing between selections with those same totals by the seeded "
+            "draw.",
+        )
+    return ()
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:

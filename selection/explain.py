@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from selection.errors import SelectionError
 from selection.optimise import Pool, Solution, best_totals_with, solve
 from selection.options import TOP_SCORE, SelectionOptions
 from selection.quotas import QuotaTable
@@ -32,6 +33,8 @@ class Explained:
     points_needed: np.ndarray
     can_replace: np.ndarray
     bounds: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    """Warnings about reasons that could not be worked out in full."""
 
 
 def explain(
@@ -42,10 +45,17 @@ def explain(
     scale: int,
     ids: np.ndarray,
     scores: np.ndarray,
+    real_points: np.ndarray | None = None,
 ) -> Explained:
-    """Decisions and reasons for the eligible applications of one solved run."""
+    """Decisions and reasons for the eligible applications of one solved run.
+
+    ``scale`` is points per unit of score; ``real_points`` the points before a lottery band
+    pooled them (``pool.points`` when None).
+    """
     k, n = pool.k, pool.n
     decimals = options.score_decimals
+    real_points = pool.points if real_points is None else real_points
+    unrounded = scores
     # Rounded once, so every sentence shows the same figure as the decisions' score column.
     scores = np.round(scores, decimals)
     selected = np.zeros(n, dtype=bool)
@@ -58,12 +68,10 @@ def explain(
 
     counts = pool.counts(solution.selected)
     priced = price_bounds(pool, solution, quotas, options)
+    notes = list(priced.notes)
     at_min, at_max = priced.at_min, priced.at_max
     # Claims about single quotas are only made when the re-solves used the published tie-break.
     without = priced.without if options.explain else {}
-
-    def fmt(points: float) -> str:
-        return f"{points / scale:.{decimals}f}"
 
     def label(b: int) -> str:
         return quotas.label(quotas.bounds[b])
@@ -189,17 +197,27 @@ def explain(
         None if j < 0 else solution.total - int(pool.points[j]) + int(pool.points[i])
         for i, j in zip(window.tolist(), swap_with.tolist(), strict=True)
     ]
-    forced = best_totals_with(pool, solution, window.tolist(), known)
+    try:
+        forced = best_totals_with(pool, solution, window.tolist(), known)
+    except SelectionError:  # the solver stopped: these get the cheaper statement below
+        notes.append(
+            "The solver could not work out exactly how many more points the applications "
+            "nearest the cut-off needed; their reasons name the lowest selected site they "
+            "could have replaced instead."
+        )
+        window, forced = window[:0], []
     for i, forced_total in zip(window.tolist(), forced, strict=True):
         if forced_total is None:
             code[i] = "cannot_fit"
             reason[i] = "Not selected: no selection that includes it can meet every quota."
             continue
-        needed = solution.total - forced_total + 1
-        points_needed[i] = needed / scale
+        # The lowest shown score above its own plus the points it lacked: strictly above, as
+        # a tie at that total goes to the selected sites.
+        lacked = int(real_points[i]) + solution.total - forced_total
+        enough = (lacked * 10**decimals // scale + 1) / 10**decimals
+        points_needed[i] = round(enough - scores[i], decimals)
         code[i] = "below_cutoff_exact"
-        target = scores[i] + needed / scale
-        if round(target, decimals) > TOP_SCORE and not options.calibrate:
+        if enough > TOP_SCORE and not options.calibrate:
             # A score no one can be given is not a useful target: say so instead.
             reason[i] = (
                 f"Not selected: it scored {scores[i]:.{decimals}f} and cannot get in on score "
@@ -208,9 +226,9 @@ def explain(
             )
             continue
         reason[i] = (
-            f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed {fmt(needed)} "
-            f"more points (a score of at least {target:.{decimals}f}) to be "
-            "selected, found by re-solving with it included."
+            f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed "
+            f"{points_needed[i]:.{decimals}f} more points (a score of at least "
+            f"{enough:.{decimals}f}) to be selected, found by re-solving with it included."
         )
     rest = np.flatnonzero(code == "")
     partner = _lowest_partners(pool, rest, sel_idx, swaps, org_holder)
@@ -219,8 +237,25 @@ def explain(
     # are few such pairs: each sentence is written once (at 100,000 applications a sentence per
     # application is the slow part).
     reason[rest] = _below_cutoff_sentences(scores, rest, partner, ids, decimals)
+    # Where a shown score ties with the selected site it could have replaced, say what decided.
+    behind = np.flatnonzero(np.isin(code, ("reserve", "below_cutoff", "below_cutoff_exact")))
+    ahead = _lowest_partners(pool, behind, sel_idx, swaps, org_holder)
+    tied = ahead >= 0
+    behind, ahead = behind[tied], ahead[tied]
+    tied = scores[behind] == scores[ahead]
+    for i, j in zip(behind[tied].tolist(), ahead[tied].tolist(), strict=True):
+        why = _tie_sentence(pool, solution, options, i, j, ids, unrounded)
+        if why:
+            reason[i] = f"{reason[i]} {why}"
     return Explained(
-        decision, code, reason, reserve_number, points_needed, can_replace, priced.table
+        decision,
+        code,
+        reason,
+        reserve_number,
+        points_needed,
+        can_replace,
+        priced.table,
+        tuple(notes),
     )
 
 
@@ -228,13 +263,15 @@ def explain(
 class PricedBounds:
     """The quota table with pool and selected counts, which bounds bind, and what each costs.
 
-    ``without[b]`` marks the selection re-solved with binding bound ``b`` dropped.
+    ``without[b]`` marks the selection re-solved with binding bound ``b`` dropped (when that
+    re-solve applied the whole tie-break); ``notes`` say what could not be priced.
     """
 
     table: pd.DataFrame
     at_min: np.ndarray
     at_max: np.ndarray
     without: dict[int, np.ndarray]
+    notes: tuple[str, ...] = ()
 
 
 def price_bounds(
@@ -258,6 +295,7 @@ def price_bounds(
     binding = at_min | at_max
     cost = np.full(len(quotas.bounds), np.nan)
     without: dict[int, np.ndarray] = {}
+    unpriced: list[str] = []
     if options.price_bounds or options.explain:
         for b in np.flatnonzero(binding).tolist():
             lo, hi = pool.lo.copy(), pool.hi.copy()
@@ -265,19 +303,81 @@ def price_bounds(
                 lo[b] = 0.0
             if at_max[b]:
                 hi[b] = np.inf
-            relaxed = solve(pool, lo=lo, hi=hi, tie_break=options.explain)
-            if relaxed is None:  # cannot happen: dropping a bound only enlarges the feasible set
+            try:
+                relaxed = solve(pool, lo=lo, hi=hi, tie_break=options.explain)
+            except SelectionError:  # the solver stopped: this bound goes unpriced, the run goes on
+                relaxed = None
+            if relaxed is None:  # dropping a bound only enlarges the feasible set
+                unpriced.append(quotas.label(quotas.bounds[b]))
                 continue
             cost[b] = relaxed.total - solution.total
-            mask = np.zeros(pool.n, dtype=bool)
-            mask[relaxed.selected] = True
-            without[b] = mask
+            if relaxed.tie_break_stopped is None:  # claims need the published tie-break
+                mask = np.zeros(pool.n, dtype=bool)
+                mask[relaxed.selected] = True
+                without[b] = mask
     table = quotas.to_frame()
     table["pool"] = pool_counts.astype(np.int64)
     table["selected"] = counts.astype(np.int64)
     table["binding"] = binding
     table["cost"] = cost
-    return PricedBounds(table, at_min, at_max, without)
+    notes: tuple[str, ...] = ()
+    if unpriced:
+        notes = (
+            "The solver could not work out what these quotas cost, so their cost is left blank: "
+            + "; ".join(unpriced)
+            + ". The selection itself is not affected.",
+        )
+    return PricedBounds(table, at_min, at_max, without, notes)
+
+
+def _tie_sentence(
+    pool: Pool,
+    solution: Solution,
+    options: SelectionOptions,
+    i: int,
+    j: int,
+    ids: np.ndarray,
+    scores: np.ndarray,
+) -> str:
+    """How not-selected ``i`` came behind selected ``j`` when their shown scores are the same.
+
+    The keys are the optimiser's own (a lottery band pools scores and drops evidence), and
+    ``i`` could take ``j``'s place, so the published order put ``j`` first.
+    """
+    decimals = options.score_decimals
+    shown = f"{scores[j]:.{decimals}f}"
+    if pool.points[i] < pool.points[j]:
+        places = next(
+            (p for p in range(decimals + 1, 16) if f"{scores[i]:.{p}f}" != f"{scores[j]:.{p}f}"),
+            16,
+        )
+        return (
+            f"Its score and that of {ids[j]} are both shown as {shown}, but before rounding "
+            f"{ids[j]} scored higher ({scores[j]:.{places}f} against {scores[i]:.{places}f})."
+        )
+    if pool.points[i] != pool.points[j]:
+        return ""
+    if solution.tie_break_stopped == "evidence":
+        return (
+            f"It tied with {ids[j]} on score ({shown}); the tie-break could not be finished "
+            "(see the warnings)."
+        )
+    if pool.secondary[i] < pool.secondary[j]:
+        return (
+            f"It tied with {ids[j]} on score ({shown}), and ties are broken by the evidence "
+            f"score, where {ids[j]} scored higher."
+        )
+    if pool.secondary[i] != pool.secondary[j]:
+        return ""
+    if solution.tie_break_stopped == "draw":
+        return (
+            f"It tied with {ids[j]} on score ({shown}) and on evidence; the tie-break could not "
+            "be finished (see the warnings)."
+        )
+    return (
+        f"It tied with {ids[j]} on score ({shown}) and on evidence, so the random draw (seed "
+        f"{options.seed}) decided, and it put {ids[j]} first."
+    )
 
 
 def filled_text(n: int, value: str) -> np.ndarray:

@@ -155,6 +155,9 @@ class Solution:
     total: int
     secondary_total: int
     basis: _Basis | None = field(default=None, repr=False, compare=False)
+    tie_break_stopped: str | None = None
+    """The tie-break key (``"evidence"`` or ``"draw"``) the solver could not apply, if any: the
+    selection then has the best total, and is best by each key before that one."""
 
 
 @dataclass
@@ -209,9 +212,10 @@ def solve(
         model, x, best = full, relaxed.x, round(relaxed.bound)
     while relaxed.counts is None:
         model = _compress(relaxed.fix(full, gap))
-        found = _run(model, _objective(model, pool.points))
+        # Only an answer that ends the search needs an 'infeasible' checked (see _milp).
+        found = _run(model, _objective(model, pool.points), recheck=not relaxed.fixes_any(gap))
         if found is not None:
-            x, best = found, _value(model, pool.points, found)
+            x, best = found, _value(pool, model, pool.points, found)
             if relaxed.bound - best <= gap:
                 break
             gap = max(2.0 * gap, relaxed.bound - best + 1.0)
@@ -220,6 +224,7 @@ def solve(
         else:
             gap *= 4.0
     basis = _Basis(full, relaxed)
+    stopped = None
     if tie_break:
         # Lexicographic tie-break: evidence points, then the seeded draw, each solved over the
         # optimal selections of the stage before.  When that stage's LP bound is attained, its
@@ -230,33 +235,71 @@ def solve(
         values_by_stage = (pool.points, pool.secondary, pool.draw_rank)
         stage_lp: _Relaxation | None = relaxed
         source = full
+        held: list[tuple[IntArray, int]] = []
         for stage in (0, 1):
             values = values_by_stage[stage]
-            value = best if stage == 0 else _value(model, values, x)
+            held.append((values, best if stage == 0 else _value(pool, model, values, x)))
             next_values = values_by_stage[stage + 1]
             x_next = None
             next_lp: _Relaxation | None = None
-            if stage_lp is not None and _attained(stage_lp.bound, value):
+            if stage_lp is not None and _attained(stage_lp.bound, held[-1][1]):
                 face = _compress(stage_lp.face(source))
-                next_lp = _relaxation(face, next_values)
+                try:
+                    next_lp = _relaxation(face, next_values)
+                except SolverStopped:
+                    next_lp = None
                 if next_lp is not None and next_lp.counts is not None:
                     x_next = next_lp.x
                 else:
-                    x_next = _run(face, _objective(face, next_values))
-            if x_next is None:  # bound not attained, or numerically doubtful: hold the total
-                face = _with_floor(model, values, value)
+                    x_next = _stage(face, next_values)
+            if x_next is None or not _keeps(pool, face, x_next, held):
+                # Bound not attained, or numerically doubtful: a row holds the stage's total.
+                face = _with_floor(model, values, held[-1][1])
                 next_lp = None
-                x_next = _run(face, _objective(face, next_values))
-            if x_next is None:
-                raise SelectionError("The tie-break lost the optimum; please report this input.")
+                x_next = _stage(face, next_values)
+            if x_next is None or not _keeps(pool, face, x_next, held):
+                stopped = TIE_BREAK_KEYS[stage + 1]
+                break
             model, x = face, x_next
             stage_lp, source = next_lp, face
             if stage_lp is None and stage == 0:
-                stage_lp = _relaxation(model, next_values)
+                try:
+                    stage_lp = _relaxation(model, next_values)
+                except SolverStopped:
+                    stage_lp = None
     selected = _fill(pool, model, x)
     return Solution(
-        selected, int(pool.points[selected].sum()), int(pool.secondary[selected].sum()), basis
+        selected,
+        int(pool.points[selected].sum()),
+        int(pool.secondary[selected].sum()),
+        basis,
+        stopped,
     )
+
+
+TIE_BREAK_KEYS = ("total score", "evidence", "draw")
+"""What each stage of the tie-break maximises; :attr:`Solution.tie_break_stopped` names one."""
+
+
+def _stage(model: _Model, values: IntArray) -> np.ndarray | None:
+    """A tie-break stage's optimum, or None when the solver gives none.
+
+    The stage's model holds an earlier stage's optimum, so it is never truly infeasible: a
+    failure here is the solver's, and the caller keeps the earlier stage's selection.
+    """
+    try:
+        return _run(model, _objective(model, values), recheck=True)
+    except SolverStopped:
+        return None
+
+
+def _keeps(pool: Pool, model: _Model, x: np.ndarray, held: list[tuple[IntArray, int]]) -> bool:
+    """Whether a tie-break stage's answer keeps every earlier stage's total exactly.
+
+    HiGHS meets each row only up to its tolerance; this check in whole numbers makes sure a
+    stage can never give up the best total (or evidence) for a better draw.
+    """
+    return all(_value(pool, model, values, x) == total for values, total in held)
 
 
 def _attained(bound: float, value: int) -> bool:
@@ -334,9 +377,9 @@ def _best_total_with(
         fixed = relaxed.fix(basis.model, gap)
         fixed.lb[col] = fixed.ub[col] = 1.0
         model = _compress(fixed)
-        x = _run(model, _objective(model, pool.points))
+        x = _run(model, _objective(model, pool.points), recheck=gap > largest)
         if x is not None:
-            value = _value(model, pool.points, x)
+            value = _value(pool, model, pool.points, x)
             if ceiling - value <= gap:
                 return value, ceiling - value
             gap = max(2.0 * gap, ceiling - value + 1.0)
@@ -348,19 +391,28 @@ def _best_total_with(
 
 def _solve_directly(pool: Pool, model: _Model, tie_break: bool) -> Solution | None:
     """Small models: one MILP per stage, each stage's optimum held by a row in the next."""
-    x = _run(model, _objective(model, pool.points))
+    x = _run(model, _objective(model, pool.points), recheck=True)
     if x is None:
         return None
+    stopped = None
     if tie_break:
         stages = (pool.points, pool.secondary, pool.draw_rank)
-        for values, next_values in itertools.pairwise(stages):
-            model = _with_floor(model, values, _value(model, values, x))
-            x_next = _run(model, _objective(model, next_values))
-            if x_next is None:
-                raise SelectionError("The tie-break lost the optimum; please report this input.")
-            x = x_next
+        held: list[tuple[IntArray, int]] = []
+        for stage, (values, next_values) in enumerate(itertools.pairwise(stages)):
+            held.append((values, _value(pool, model, values, x)))
+            face = _with_floor(model, values, held[-1][1])
+            x_next = _stage(face, next_values)
+            if x_next is None or not _keeps(pool, face, x_next, held):
+                stopped = TIE_BREAK_KEYS[stage + 1]
+                break
+            model, x = face, x_next
     selected = _fill(pool, model, x)
-    return Solution(selected, int(pool.points[selected].sum()), int(pool.secondary[selected].sum()))
+    return Solution(
+        selected,
+        int(pool.points[selected].sum()),
+        int(pool.secondary[selected].sum()),
+        tie_break_stopped=stopped,
+    )
 
 
 def _objective(model: _Model, values: IntArray) -> np.ndarray:
@@ -368,9 +420,14 @@ def _objective(model: _Model, values: IntArray) -> np.ndarray:
     return np.concatenate([values[model.cand], np.zeros(model.n_profiles)]).astype(float)
 
 
-def _value(model: _Model, values: IntArray, x: np.ndarray) -> int:
-    """The total of ``values`` over a model solution, counting the applications fixed in."""
-    return round(float(_objective(model, values) @ x)) + int(values[model.forced].sum())
+def _value(pool: Pool, model: _Model, values: IntArray, x: np.ndarray) -> int:
+    """The total of ``values`` over the selection a model solution gives (fixed-in included).
+
+    Counted in whole numbers over the filled selection rather than read from ``x``, whose
+    entries are only as exact as the solver's tolerances.  At a stage's optimum the two agree:
+    each profile's best are at least as good as any of its members.
+    """
+    return int(values[_fill(pool, model, x)].sum())
 
 
 @dataclass(frozen=True)
@@ -523,7 +580,9 @@ def _linear_program(
     price_tol = 1e-9 * max(1.0, float(np.max(np.abs(cost), initial=0.0)))
     while True:
         cols = np.flatnonzero(active)
-        solved = _restricted_lp(matrix, row_lo, row_hi, cost, lb, ub, cols)
+        solved = _restricted_lp(
+            matrix, row_lo, row_hi, cost, lb, ub, cols, recheck=len(cols) == n_cols
+        )
         if solved is None:
             if len(cols) == n_cols:
                 return None
@@ -566,8 +625,11 @@ def _restricted_lp(
     lb: np.ndarray,
     ub: np.ndarray,
     cols: IntArray,
+    *,
+    recheck: bool,
 ) -> tuple[np.ndarray, float, np.ndarray] | None:
-    """One HiGHS LP over ``cols`` (the rest at their lower bounds): x, optimum and row duals."""
+    """One HiGHS LP over ``cols`` (the rest at their lower bounds): x, optimum and row duals;
+    ``recheck`` as for :func:`_milp`."""
     rest = np.ones(matrix.shape[1], dtype=bool)
     rest[cols] = False
     held = matrix @ np.where(rest, lb, 0.0)
@@ -580,19 +642,23 @@ def _restricted_lp(
     a_ub = sparse.vstack([sub[up_rows], -sub[low_rows]], format="csr")
     b_ub = np.concatenate([hi[upper], -lo[lower]])
     has_ub, has_eq = len(b_ub) > 0, len(eq_rows) > 0
-    res = linprog(
-        cost[cols],
-        A_ub=a_ub if has_ub else None,
-        b_ub=b_ub if has_ub else None,
-        A_eq=sub[eq_rows] if has_eq else None,
-        b_eq=lo[eq_rows] if has_eq else None,
-        bounds=np.column_stack([lb[cols], ub[cols]]),
-        method="highs",
-    )
+    for presolve in (True, False):  # presolve's answer is checked as in _milp
+        res = linprog(
+            cost[cols],
+            A_ub=a_ub if has_ub else None,
+            b_ub=b_ub if has_ub else None,
+            A_eq=sub[eq_rows] if has_eq else None,
+            b_eq=lo[eq_rows] if has_eq else None,
+            bounds=np.column_stack([lb[cols], ub[cols]]),
+            method="highs",
+            options={"presolve": presolve},
+        )
+        if res.status == 0 or (res.status == 2 and not recheck):
+            break
     if res.status == 2:
         return None
     if res.status != 0:
-        raise SelectionError(f"The solver stopped without an optimal answer: {res.message}")
+        raise SolverStopped(f"The solver stopped without an optimal answer: {res.message}")
     row_dual = np.zeros(len(row_lo))
     if has_ub:
         marginals = np.asarray(res.ineqlin.marginals, dtype=float)
@@ -859,9 +925,14 @@ def _duplicated(values: IntArray, keep_all: bool = False) -> np.ndarray:
 
 
 def _run(
-    model: _Model, objective: np.ndarray, extra: Sequence[LinearConstraint] = ()
+    model: _Model,
+    objective: np.ndarray,
+    extra: Sequence[LinearConstraint] = (),
+    *,
+    recheck: bool = False,
 ) -> np.ndarray | None:
     """Maximise ``objective`` over the model plus ``extra`` rows; the solution vector or None.
+    ``recheck`` as for :func:`_milp`.
 
     When every candidate is interchangeable with the others of its profile and value (no
     organisation or floor rows), the MILP is solved over the substituted model with one integer
@@ -873,40 +944,71 @@ def _run(
     if not extra and n_c and not model.integer_cand.any():
         sub = _substitute(model)
         if not sub.own_rows.any():
-            return _run_grouped(model, objective, sub)
+            return _run_grouped(model, objective, sub, recheck)
     integrality = np.concatenate(
         [model.integer_cand.astype(int), np.ones(model.n_profiles, dtype=int)]
     )
-    res = milp(
+    return _milp(
         -objective,
-        integrality=integrality,
-        bounds=Bounds(model.lb, model.ub),
-        constraints=[LinearConstraint(model.matrix, model.row_lo, model.row_hi), *extra],
-        options={"mip_rel_gap": 0.0, "presolve": True},
+        integrality,
+        Bounds(model.lb, model.ub),
+        [LinearConstraint(model.matrix, model.row_lo, model.row_hi), *extra],
+        recheck,
     )
+
+
+class SolverStopped(SelectionError):
+    """HiGHS stopped without an optimal answer or a proof that there is none."""
+
+
+def _milp(
+    cost: np.ndarray,
+    integrality: np.ndarray,
+    bounds: Bounds,
+    constraints: Sequence[LinearConstraint],
+    recheck: bool,
+) -> np.ndarray | None:
+    """HiGHS's exact minimum of ``cost``: its solution vector, or None when there is none.
+
+    HiGHS's presolve can call a feasible model infeasible (seen after a tie-break row, where the
+    previous stage's solution met every row), so a failure is asked again without presolve,
+    which decides on the model as written.  With ``recheck`` off, an "infeasible" is taken as
+    it is: for the searches that only widen their model after one (an "infeasible" that ends
+    a search is always rechecked), so a false one costs time, never the answer.
+    """
+    for presolve in (True, False):
+        res = milp(
+            cost,
+            integrality=integrality,
+            bounds=bounds,
+            constraints=constraints,
+            options={"mip_rel_gap": 0.0, "presolve": presolve},
+        )
+        if res.status == 0 and res.x is not None:
+            return np.asarray(res.x, dtype=float)
+        if res.status == 2 and not recheck:
+            break
     if res.status == 2:
         return None
-    if res.status != 0 or res.x is None:
-        raise SelectionError(f"The solver stopped without an optimal answer: {res.message}")
-    return np.asarray(res.x, dtype=float)
+    raise SolverStopped(f"The solver stopped without an optimal answer: {res.message}")
 
 
-def _run_grouped(model: _Model, objective: np.ndarray, sub: _Substituted) -> np.ndarray | None:
+def _run_grouped(
+    model: _Model, objective: np.ndarray, sub: _Substituted, recheck: bool
+) -> np.ndarray | None:
     """:func:`_run` over groups of identical candidates (see there); a point of ``model``."""
     n_c = len(model.cand)
     group, reps, sizes = _identical_columns(model, objective[:n_c], sub.own_rows == 0)
-    res = milp(
+    x = _milp(
         -objective[reps],
-        integrality=np.ones(len(reps), dtype=np.uint8),
-        bounds=Bounds(model.lb[reps] * sizes, model.ub[reps] * sizes),
-        constraints=[LinearConstraint(sparse.csc_array(sub.rows)[:, reps], sub.row_lo, sub.row_hi)],
-        options={"mip_rel_gap": 0.0, "presolve": True},
+        np.ones(len(reps), dtype=np.uint8),
+        Bounds(model.lb[reps] * sizes, model.ub[reps] * sizes),
+        [LinearConstraint(sparse.csc_array(sub.rows)[:, reps], sub.row_lo, sub.row_hi)],
+        recheck,
     )
-    if res.status == 2:
+    if x is None:
         return None
-    if res.status != 0 or res.x is None:
-        raise SelectionError(f"The solver stopped without an optimal answer: {res.message}")
-    x_cand = np.asarray(res.x, dtype=float)[group] / sizes[group]
+    x_cand = x[group] / sizes[group]
     counts = np.bincount(model.cand_profile, x_cand, minlength=model.n_profiles) - sub.link_rhs
     return np.concatenate([x_cand, np.rint(counts)])
 

@@ -10,10 +10,10 @@ from wtforms import Field, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..apply.forms import ChoiceRadioField, strip
 from ..audit import ACTIONS, RECORD_TYPES
 from ..auth.forms import EMAIL_FORMAT
 from ..dates import parse_date
+from ..forms import ChoiceRadioField, strip
 from ..labels import NATION_LABELS, ROLE_LABELS
 from ..models import ROLES
 from ..urls import whole_number_or_none

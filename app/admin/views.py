@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 
 from ..access import roles_required
 from ..audit import ACTIONS, RECORD_TYPES, record
-from ..auth.services import AccountError, invite_user
+from ..auth.services import invite_user
+from ..errors import commit_or_show
 from ..exports import csv_stream_response, xlsx_response
 from ..extensions import db
 from ..labels import ROLE_LABELS
@@ -147,25 +148,20 @@ def users() -> str:
 def invite() -> str | Response:
     form = InviteForm()
     message = None
-    if form.validate_on_submit():
-        try:
-            invite_user(
-                db.session,
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                nation=form.nation.data,
-                link_for=lambda token: external_url("auth.set_password", token=token),
-                now=utcnow(),
-                by=current_user,
-            )
-        except AccountError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash("Invitation sent.", "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and commit_or_show(
+        form.email,
+        invite_user,
+        db.session,
+        email=form.email.data,
+        name=form.name.data,
+        role=form.role.data,
+        nation=form.nation.data,
+        link_for=lambda token: external_url("auth.set_password", token=token),
+        now=utcnow(),
+        by=current_user,
+    ):
+        flash("Invitation sent.", "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form, message=message)
 
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from ..applications.confirmed_email import address_proof, confirm_address, proven_address
+from ..applications.services import find_by_token
 from ..extensions import db
 from ..models import Application, utcnow
 from ..rounds import format_london
 from ..urls import external_url
 from . import bp
-from .confirmed_email import address_proof, confirm_address, proven_address
-from .services import find_by_token
 
 # What a browser holds of an applicant's journey (the private token, the eligibility answers,
 # the value the first page's fill-time stamp is signed with), cleared by "Forget this device".

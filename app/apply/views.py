@@ -23,15 +23,16 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from ..extensions import db, limiter
-from ..models import Application, Round, utcnow
-from ..rounds import current_round, format_london, text, word_limit
-from ..security import handles_own_csrf
-from ..urls import external_url
-from . import bp
-from .confirmed_email import TooManyEmails, is_confirmed
-from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class, page_form_class
-from .questions import (
+from ..applications.answers import (
+    AnswerRow,
+    answer_rows,
+    eligibility_complete,
+    missing_pages,
+    section_statuses,
+)
+from ..applications.confirmed_email import TooManyEmails, is_confirmed
+from ..applications.forms import page_form_class
+from ..applications.questions import (
     ELIGIBILITY,
     ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
@@ -41,28 +42,31 @@ from .questions import (
     next_page,
     previous_page,
 )
-from .resume_views import copy_expired, copy_expired_page, emailed_resume_link, per_address
-from .services import (
-    AnswerRow,
+from ..applications.services import (
+    ROUND_CLOSED,
     NoLongerADraft,
     NotReady,
     RoundClosed,
-    answer_rows,
-    eligibility_complete,
     email_resume_link,
     find_by_token,
-    missing_pages,
     save_page,
-    section_statuses,
     start_application,
     submit_application,
 )
+from ..errors import commit_or_show
+from ..extensions import db, limiter
+from ..models import Application, Round, utcnow
+from ..rounds import current_round, format_london, text, word_limit
+from ..security import handles_own_csrf
+from ..urls import external_url
+from . import bp
+from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class
+from .resume_views import copy_expired, copy_expired_page, emailed_resume_link, per_address
 
 CSRF_EXPIRED = (
     "This page was open for a long time, so for your security we could not save it. "
     "Your answers are still here: check them and select the button again."
 )
-ROUND_CLOSED = "This call has closed, so answers can no longer be changed or sent."
 
 
 def _round() -> Round:
@@ -316,9 +320,9 @@ def question_page(page_id: str) -> str | Response:
                     with suppress(TooManyEmails):
                         email_resume_link(db.session, application, email, link, now, per_address())
                 db.session.commit()
-            except RoundClosed:
+            except RoundClosed as error:
                 db.session.rollback()
-                messages.append(ROUND_CLOSED)
+                messages.append(str(error))
             except NoLongerADraft as changed:
                 # Sent from another tab, or withdrawn by staff, since this page was read.
                 db.session.rollback()
@@ -424,9 +428,9 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
         return redirect(url_for("apply.task_list"))
     try:
         submit_application(db.session, application, now)
-    except RoundClosed:
+    except RoundClosed as error:
         db.session.rollback()
-        messages.append(ROUND_CLOSED)
+        messages.append(str(error))
         return None
     except NotReady as not_ready:
         db.session.rollback()
@@ -480,15 +484,16 @@ def email_link() -> str | Response:
     if form.validate():
         address = form.email.data
         link = emailed_resume_link(session["token"], application, address)
-        try:
-            email_resume_link(db.session, application, address, link, utcnow(), per_address())
-        except TooManyEmails:
-            form.email.errors = [
-                "We have sent as many emails to this address as we can today. Check its inbox "
-                "and spam folder for your link, or try again tomorrow"
-            ]
-        else:
-            db.session.commit()
+        if commit_or_show(
+            form.email,
+            email_resume_link,
+            db.session,
+            application,
+            address,
+            link,
+            utcnow(),
+            per_address(),
+        ):
             flash("We have emailed your link. It can take a few minutes to arrive.", "success")
             return redirect(url_for("apply.task_list"))
     messages = [CSRF_EXPIRED] if "csrf_token" in form.errors else []

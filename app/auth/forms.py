@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..apply.forms import strip
+from ..forms import strip
 from .passwords import MAX_LENGTH, password_problem
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"

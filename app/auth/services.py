@@ -15,10 +15,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import render_template
 from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import record
+from ..errors import DomainError
 from ..models import ROLES, OutboxMessage, SignInFailure, User, UserToken, utcnow
 from ..outbox import composes, queue_email
 from ..urls import external_url
@@ -31,7 +34,7 @@ MAX_DEVICE_FAILURES = 5
 TOKEN_LIFETIME = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A domain error whose message can be shown to the person."""
 
 
@@ -182,7 +185,10 @@ def invite_user(
         raise AccountError("There is already an account with this email address")
     user = User(email=email, name=name.strip(), role=role, nation=nation or None, created_at=now)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # invited by someone else at the same moment
+        raise AccountError("There is already an account with this email address") from error
     token = _new_token(session, user, "invite", now)
     record(session, by, "user.invited", "user", user.id, role=role)
     link = link_for(token)  # type: ignore[operator]
@@ -191,20 +197,9 @@ def invite_user(
         kind="invitation",
         to_address=email,
         subject="You have been invited to Partner Select",
-        body=(
-            f"Hello {user.name},\n\nYou have been invited to Partner Select as {role}.\n\n"
-            f"Set your password with this link, within 7 days:\n\n{link}\n\n"
-            "The link works once. If you did not expect this email, you can ignore it.\n"
-        ),
+        body=render_template("emails/invitation.txt", name=user.name, role=role, link=link),
     )
     return user
-
-
-def _reset_body(link: str) -> str:
-    return (
-        f"Use this link within 1 hour to choose a new password:\n\n{link}\n\n"
-        "If you did not ask for this, ignore this email: your password has not changed.\n"
-    )
 
 
 RESET_SUBJECT = "Reset your Partner Select password"
@@ -234,7 +229,8 @@ def compose_password_reset(session: Session, message: OutboxMessage) -> bool:
         return False
     token, token_hash = _make_token()
     _store_token(session, user, "reset", token_hash, utcnow())
-    message.body = _reset_body(external_url("auth.set_password", token=token))
+    link = external_url("auth.set_password", token=token)
+    message.body = render_template("emails/password_reset.txt", link=link)
     return True
 
 

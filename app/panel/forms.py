@@ -9,7 +9,7 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..apply.forms import ChoiceRadioField, no_control_characters, strip
+from ..forms import ChoiceRadioField, no_control_characters, strip
 from .rubric import RUBRIC
 
 COMMENT_MAX = 5000

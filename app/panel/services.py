@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..audit import record
+from ..audit import History, record
+from ..errors import DomainError
 from ..labels import REVIEW_STATUS_LABELS
 from ..models import (
     Application,
-    ApplicationEvent,
     Assignment,
     Conflict,
     Review,
@@ -27,13 +28,22 @@ from ..models import (
 from .rubric import RUBRIC, SCORES
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A domain error whose message can be shown to the reviewer."""
 
 
 class ReviewingClosed(ReviewError):
     def __init__(self) -> None:
         super().__init__("Reviewing has closed. You can no longer change your review.")
+
+
+class SavedElsewhere(ReviewError):
+    """The same review was saved at the same moment (another tab): the database kept one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your review was saved from somewhere else at the same time. Check it and save again."
+        )
 
 
 class IncompleteReview(ReviewError):
@@ -131,16 +141,8 @@ def declare_conflict(
         application_id=application.id, reviewer_id=reviewer.id, note=note, declared_at=now
     )
     session.add(conflict)
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=reviewer.id,
-            at=now,
-            kind="conflict_declared",
-            detail=f"Reviewer {reviewer.id} declared a conflict of interest",
-        )
-    )
     session.flush()
+    declared = f"Reviewer {reviewer.id} declared a conflict of interest"
     record(
         session,
         reviewer,
@@ -148,6 +150,7 @@ def declare_conflict(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "conflict_declared", declared, now)],
         conflict_id=conflict.id,
         note_given=bool(note.strip()),
         review_status=review.status if review is not None else None,
@@ -198,22 +201,22 @@ def save_review(
     if submit:
         review.status = "submitted"
         review.submitted_at = review.submitted_at or now
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=reviewer.id,
-            at=now,
-            kind="review_submitted" if first_submission else "review_saved",
-            detail=f"Reviewer {reviewer.id} "
-            + ("submitted a review" if first_submission else f"saved a {review.status} review"),
-        )
-    )
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # the unique (application, reviewer) kept one of two saves
+        raise SavedElsewhere() from error
     # ``submit`` is true for every later save of a submitted review.
     if first_submission:
         action = "review.submitted"
     else:
         action = "review.changed" if submit else "review.draft_saved"
+    saved = History(
+        application.id,
+        "review_submitted" if first_submission else "review_saved",
+        f"Reviewer {reviewer.id} "
+        + ("submitted a review" if first_submission else f"saved a {review.status} review"),
+        now,
+    )
     record(
         session,
         reviewer,
@@ -221,6 +224,7 @@ def save_review(
         "application",
         application.id,
         application.round_id,
+        history=[saved],
         review_id=review.id,
         scores_given=sum(1 for c in RUBRIC if scores.get(c.id) is not None),
     )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ..access import roles_required
-from ..apply.services import answer_rows
+from ..applications.answers import answer_rows
+from ..errors import commit_or_show
 from ..extensions import db
 from ..labels import REVIEW_STATUS_LABELS
 from ..models import Application, utcnow
@@ -53,20 +53,15 @@ def home() -> str:
 def conflict(application_id: int) -> str | Response:
     application = _visible_or_404(application_id)
     form = ConflictForm()
-    if form.validate_on_submit():
-        try:
-            declare_conflict(db.session, application, current_user, form.note.data, utcnow())
-        except ReviewError as error:
-            db.session.rollback()
-            form.note.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(
-                f"You declared a conflict of interest with {application.reference}. It is no "
-                "longer in your list, and staff will ask someone else to review it.",
-                "success",
-            )
-            return redirect(url_for("panel.home"))
+    if form.validate_on_submit() and commit_or_show(
+        form.note, declare_conflict, db.session, application, current_user, form.note.data, utcnow()
+    ):
+        flash(
+            f"You declared a conflict of interest with {application.reference}. It is no "
+            "longer in your list, and staff will ask someone else to review it.",
+            "success",
+        )
+        return redirect(url_for("panel.home"))
     return render_template("panel/conflict.html", application=application, form=form)
 
 
@@ -100,18 +95,9 @@ def review(application_id: int) -> str | Response:
                 form[f"{criterion_id}_score"].errors.append(
                     f"Select a score for “{BY_ID[criterion_id].title}” to submit your review"
                 )
-        except ReviewingClosed as error:
+        except ReviewError as error:  # reviewing closed, or saved from another tab meanwhile
             db.session.rollback()
             flash(str(error), "warning")
-            return redirect(here)
-        except IntegrityError:
-            # The same review saved at the same moment (another tab): the database kept one.
-            db.session.rollback()
-            flash(
-                "Your review was saved from somewhere else at the same time. Check it and save "
-                "again.",
-                "warning",
-            )
             return redirect(here)
         else:
             db.session.commit()

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from app.apply.services import save_page, start_application
+from app.applications.services import save_page, start_application
 from app.auth.services import invite_user
 from app.extensions import db
 from app.models import Application, User, utcnow

@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from app.apply.services import save_page, start_application, submit_application
+from app.applications.services import save_page, start_application, submit_application
 from app.extensions import db
 from app.models import Application, Round, utcnow
 from app.rounds import create_round

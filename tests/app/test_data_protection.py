@@ -269,7 +269,7 @@ def test_erasure_blanks_personal_data_and_keeps_the_decision_record(
 
 
 def test_the_resume_link_stops_working_after_erasure(app: Flask, make_user: Any) -> None:
-    from app.apply.services import save_page, start_application
+    from app.applications.services import save_page, start_application
     from app.data_protection import erase_application
 
     round_ = make_round()
@@ -295,7 +295,7 @@ def run_retention(app: Flask, *args: str, **config: Any) -> str:
 def closed(app: Flask) -> dict[str, Any]:
     """A round closed 40 days ago and decided 400 days ago... (it ran long ago), with one sent
     application and one draft; and an open round with a draft."""
-    from app.apply.services import save_page, start_application
+    from app.applications.services import save_page, start_application
 
     now = utcnow()
     old = make_round("old-round")

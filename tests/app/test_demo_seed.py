@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app.apply.forms import page_form_class
-from app.apply.questions import PAGES
+from app.applications.forms import page_form_class
+from app.applications.questions import PAGES
 from app.demo import DEFAULT_APPLICATIONS, DEMO_REVIEWER_EMAIL, LEFT_FOR_DEMO_REVIEWER
 from app.extensions import db
 from app.models import (

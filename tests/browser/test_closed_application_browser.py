@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.apply.services import save_page, start_application
+from app.applications.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, utcnow
 from tests.app.apply.journey import VALID

@@ -68,9 +68,13 @@ def cases(draw: st.DrawFn, max_n: int = 22, with_orgs: bool = False, ties: bool 
     return Case(apps, quotas, k)
 
 
-def points(apps: pd.DataFrame) -> np.ndarray:
-    """Score points exactly as the issue defines them: the mean criterion score, x1000, rounded."""
-    return np.rint(apps[list(CRITERIA)].mean(axis=1).to_numpy() * SCALE).astype(np.int64)
+def points(apps: pd.DataFrame, scale: int = SCALE) -> np.ndarray:
+    """The mean criterion score in whole points of 1 / ``scale``; the engine compares scores
+    exactly, so the reference refuses a pool whose scores are not whole at this scale."""
+    scaled = apps[list(CRITERIA)].mean(axis=1).to_numpy() * scale
+    whole = np.rint(scaled)
+    assert np.allclose(scaled, whole, rtol=0, atol=1e-6), "scores are not whole points"
+    return whole.astype(np.int64)
 
 
 def evidence_points(apps: pd.DataFrame) -> np.ndarray:

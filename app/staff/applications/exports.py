@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ...apply.questions import SECTIONS, Question
+from ...applications.questions import SECTIONS, Question
 from ...labels import CHANNEL_LABELS, MIX_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
 from ...models import Application, Round
 from ...rounds import london, option_label

@@ -9,7 +9,7 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ...apply.forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
+from ...forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
 from ...labels import CHANNEL_LABELS, ERASURE_REASONS, SCREENING_LABELS, SCREENING_REASONS
 from .services import ASSISTED_CHANNELS
 

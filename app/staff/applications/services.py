@@ -17,9 +17,10 @@ from selection import CRITERIA
 if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
     pass
 
-from ...apply.questions import PAGES
-from ...apply.services import hash_token, new_token
-from ...audit import record
+from ...applications.questions import PAGES
+from ...applications.services import hash_token, new_token
+from ...audit import History, record
+from ...errors import DomainError
 from ...labels import (
     CHANNEL_LABELS,
     SCREENING_LABELS,
@@ -45,27 +46,8 @@ ASSISTED_CHANNELS = ("phone", "post", "email")
 PER_PAGE = 50
 
 
-class StaffError(Exception):
+class StaffError(DomainError):
     """A request staff cannot make as it stands; the message can be shown to them as it is."""
-
-
-def record_event(
-    session: Session,
-    application: Application,
-    user: User | None,
-    now: datetime,
-    kind: str,
-    detail: str,
-) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            user_id=user.id if user is not None else None,
-            at=now,
-            kind=kind,
-            detail=detail,
-        )
-    )
 
 
 # --- The applications list ------------------------------------------------------------------
@@ -359,7 +341,6 @@ def screen_application(
         detail += f": {SCREENING_REASONS[reason]}"
     if note:
         detail += f". Note: {note}"
-    record_event(session, application, user, now, "screened", detail)
     record(
         session,
         user,
@@ -367,6 +348,7 @@ def screen_application(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "screened", detail, now)],
         screening=decision,
         reason=application.screening_reason,
         note_given=bool(note),
@@ -390,12 +372,12 @@ def withdraw_application(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "withdrawn", f"Withdrawn: {reason.strip()}", now)],
         previous_status=application.status,
     )
     application.status = "withdrawn"
     application.withdrawn_reason = reason.strip()
     application.updated_at = now
-    record_event(session, application, user, now, "withdrawn", f"Withdrawn: {reason.strip()}")
     session.flush()
 
 
@@ -426,12 +408,6 @@ def merge_applications(
     duplicate.status = "merged"
     duplicate.merged_into_id = keep.id
     duplicate.updated_at = now
-    record_event(
-        session, duplicate, user, now, "merged", f"Merged into {keep.reference} as a duplicate"
-    )
-    record_event(
-        session, keep, user, now, "merged", f"{duplicate.reference} merged into this application"
-    )
     record(
         session,
         user,
@@ -439,6 +415,10 @@ def merge_applications(
         "application",
         duplicate.id,
         duplicate.round_id,
+        history=[
+            History(duplicate.id, "merged", f"Merged into {keep.reference} as a duplicate", now),
+            History(keep.id, "merged", f"{duplicate.reference} merged into this application", now),
+        ],
         merged_into=keep.id,
     )
     session.flush()
@@ -468,14 +448,6 @@ def start_assisted_application(
     )
     session.add(application)
     session.flush()
-    record_event(
-        session,
-        application,
-        staff_user,
-        now,
-        "created",
-        f"Started by staff for an expression of interest received by {channel}",
-    )
     record(
         session,
         staff_user,
@@ -483,6 +455,14 @@ def start_assisted_application(
         "application",
         application.id,
         round_.id,
+        history=[
+            History(
+                application.id,
+                "created",
+                f"Started by staff for an expression of interest received by {channel}",
+                now,
+            )
+        ],
         channel=channel,
     )
     session.flush()
@@ -492,7 +472,6 @@ def start_assisted_application(
 def record_page_entered(
     session: Session, application: Application, page_id: str, user: User, now: datetime
 ) -> None:
-    record_event(session, application, user, now, "answers", f"Entered “{PAGES[page_id].title}”")
     record(
         session,
         user,
@@ -500,6 +479,7 @@ def record_page_entered(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "answers", f"Entered “{PAGES[page_id].title}”", now)],
         page=page_id,
     )
     session.flush()
@@ -508,14 +488,9 @@ def record_page_entered(
 def record_sent_by_staff(
     session: Session, application: Application, user: User, now: datetime
 ) -> None:
-    record_event(
-        session,
-        application,
-        user,
-        now,
-        "submitted",
+    sent = (
         f"Sent by staff ({CHANNEL_LABELS[application.channel].lower()}); "
-        f"reference {application.reference}",
+        f"reference {application.reference}"
     )
     record(
         session,
@@ -524,6 +499,7 @@ def record_sent_by_staff(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "submitted", sent, now)],
         channel=application.channel,
     )
     session.flush()

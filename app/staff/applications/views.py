@@ -13,15 +13,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ...access import roles_required
-from ...apply.forms import page_form_class
-from ...apply.questions import PAGES, SECTIONS, applicable_pages
-from ...apply.services import (
+from ...applications.answers import answer_rows, missing_pages, page_complete
+from ...applications.forms import page_form_class
+from ...applications.questions import PAGES, SECTIONS, applicable_pages
+from ...applications.services import (
     NoLongerADraft,
     NotReady,
     RoundClosed,
-    answer_rows,
-    missing_pages,
-    page_complete,
     save_page,
     submit_application,
 )

@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...audit import record
+from ...audit import History, record
+from ...errors import DomainError
 from ...models import (
     Application,
-    ApplicationEvent,
     Assignment,
     Conflict,
     Moderation,
@@ -32,26 +32,12 @@ MODERATED_MIN, MODERATED_MAX = Decimal(1), Decimal(5)
 DISAGREEMENT = 2  # max - min on one criterion among submitted reviews
 
 
-class AssignmentError(Exception):
+class AssignmentError(DomainError):
     """A domain error whose message can be shown to staff."""
 
 
-class ModerationError(Exception):
+class ModerationError(DomainError):
     """A domain error whose message can be shown to staff."""
-
-
-def _event(
-    session: Session, application_id: int, user: User | None, kind: str, detail: str, now: datetime
-) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=application_id,
-            user_id=user.id if user else None,
-            at=now,
-            kind=kind,
-            detail=detail,
-        )
-    )
 
 
 def eligible_applications(session: Session, round_: Round) -> list[Application]:
@@ -220,6 +206,9 @@ def _assigned(
 ) -> None:
     """After a new assignment is flushed: resolve the conflicts it settles, and audit both."""
     resolved = _resolve_conflicts(session, application, now)
+    assigned = f"Assigned to reviewer {reviewer.id}" + (
+        " automatically" if method == "automatic" else ""
+    )
     record(
         session,
         by,
@@ -227,6 +216,7 @@ def _assigned(
         "application",
         application.id,
         application.round_id,
+        history=[History(application.id, "reviewer_assigned", assigned, now)],
         reviewer_id=reviewer.id,
         method=method,
         conflicts_resolved=resolved,
@@ -253,9 +243,6 @@ def assign(
         application_id=application.id, reviewer_id=reviewer.id, assigned_by_id=by.id, created_at=now
     )
     session.add(assignment)
-    _event(
-        session, application.id, by, "reviewer_assigned", f"Assigned to reviewer {reviewer.id}", now
-    )
     session.flush()
     _assigned(session, application, reviewer, by, "manual", now)
     session.flush()
@@ -289,16 +276,13 @@ def unassign(
         "application",
         application.id,
         application.round_id,
+        history=[
+            History(
+                application.id, "reviewer_unassigned", f"Unassigned reviewer {reviewer.id}", now
+            )
+        ],
         reviewer_id=reviewer.id,
         review_status=review.status if review is not None else None,
-    )
-    _event(
-        session,
-        application.id,
-        by,
-        "reviewer_unassigned",
-        f"Unassigned reviewer {reviewer.id}",
-        now,
     )
     session.flush()
 
@@ -358,14 +342,6 @@ def auto_assign(
                     assigned_by_id=by.id,
                     created_at=now,
                 )
-            )
-            _event(
-                session,
-                application.id,
-                by,
-                "reviewer_assigned",
-                f"Assigned to reviewer {reviewer.id} automatically",
-                now,
             )
             taken.add(reviewer.id)
             load[reviewer.id] += 1
@@ -519,14 +495,6 @@ def record_moderation(
         at=now,
     )
     session.add(moderation)
-    _event(
-        session,
-        application.id,
-        by,
-        "moderated",
-        f"Moderated score {score} for {criterion}",
-        now,
-    )
     session.flush()
     record(
         session,
@@ -535,6 +503,9 @@ def record_moderation(
         "application",
         application.id,
         application.round_id,
+        history=[
+            History(application.id, "moderated", f"Moderated score {score} for {criterion}", now)
+        ],
         moderation_id=moderation.id,
         criterion=criterion,
     )

@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from selection import CRITERIA
 
-from ...apply.forms import no_control_characters, strip
 from ...dates import parse_date, parse_time
+from ...forms import no_control_characters, strip
 from ...labels import CRITERION_LABELS, TEXT_LABELS
 from ...models import Round
 from ...rounds import LONDON, london, text

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
     from selection import QuotaTable
 
 from ...audit import record
+from ...errors import DomainError
 from ...labels import (
     MIX_LABELS,
 )
@@ -41,7 +42,7 @@ _DIMENSION_OPTIONS = {
 }
 
 
-class RoundError(Exception):
+class RoundError(DomainError):
     """A change to a round that cannot be made, with a message to show."""
 
 

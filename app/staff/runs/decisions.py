@@ -19,9 +19,8 @@ from selection import (
     InfeasibleQuotasError,
 )
 
-from ...audit import record
+from ...audit import History, record
 from ...models import (
-    ApplicationEvent,
     Override,
     SelectionRun,
     User,
@@ -29,16 +28,6 @@ from ...models import (
 from .engine_input import run_engine
 from .services import RunError
 from .shortlist import final_decisions, run_overrides
-
-
-def add_event(
-    session: Session, application_id: int, user: User, now: datetime, kind: str, detail: str
-) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=application_id, user_id=user.id, at=now, kind=kind, detail=detail
-        )
-    )
 
 
 def confirm_run(session: Session, run: SelectionRun, user: User, now: datetime) -> None:
@@ -184,8 +173,6 @@ def record_override(
     )
     session.add(override)
     detail = f"Run {run.id}: {effect.add['id']} selected in place of {effect.remove['id']}."
-    add_event(session, remove_id, user, now, "selection-override", detail)
-    add_event(session, add_id, user, now, "selection-override", detail)
     session.flush()
     record(
         session,
@@ -194,6 +181,10 @@ def record_override(
         "run",
         run.id,
         run.round_id,
+        history=[
+            History(remove_id, "selection-override", detail, now),
+            History(add_id, "selection-override", detail, now),
+        ],
         override_id=override.id,
         removed_application_id=remove_id,
         added_application_id=add_id,
@@ -321,8 +312,6 @@ def accept_replacement(
     detail = (
         f"Run {run.id}: withdrew from the selection, replaced by {proposal.replacement_reference}."
     )
-    add_event(session, withdrawn_id, user, now, "selection-withdrawal", detail)
-    add_event(session, replacement_id, user, now, "selection-replacement", detail)
     session.flush()
     record(
         session,
@@ -331,6 +320,10 @@ def accept_replacement(
         "run",
         run.id,
         run.round_id,
+        history=[
+            History(withdrawn_id, "selection-withdrawal", detail, now),
+            History(replacement_id, "selection-replacement", detail, now),
+        ],
         override_id=override.id,
         removed_application_id=withdrawn_id,
         added_application_id=replacement_id,

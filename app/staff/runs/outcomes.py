@@ -6,10 +6,11 @@ import re
 from collections.abc import Collection
 from datetime import datetime
 
+from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...audit import record
+from ...audit import History, record
 from ...models import (
     Application,
     ApplicationEvent,
@@ -19,7 +20,7 @@ from ...models import (
     User,
 )
 from ...outbox import queue_email
-from .decisions import add_event, lock_run
+from .decisions import lock_run
 from .services import RunError
 from .shortlist import final_decisions, run_overrides
 
@@ -47,7 +48,7 @@ def outcome_email(
     else:
         subject = "Your expression of interest: not selected"
         opening = f"We are sorry to tell you that {name} has not been selected this time."
-    body = f"{opening}\n\nWhy: {reason}\n\nThank you for your interest in working with us.\n"
+    body = render_template("emails/outcome.txt", opening=opening, reason=reason)
     return subject, body
 
 
@@ -112,7 +113,7 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
     reserves = {d.application_id: d.reserve_number for d in run.decisions}
     applications = list(session.scalars(select(Application).where(Application.id.in_(ids))))
     references = {app.reference for app in applications if app.reference}
-    queued = 0
+    history = []
     for app in applications:
         if app.id in done or app.id in withdrew or app.status != "submitted":
             continue
@@ -132,10 +133,19 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
             body=body,
             application_id=app.id,
         )
-        add_event(session, app.id, user, now, "outcome-queued", f"Run {run.id}: {decision}.")
-        queued += 1
+        history.append(History(app.id, "outcome-queued", f"Run {run.id}: {decision}.", now))
+    queued = len(history)
     if queued:
-        record(session, user, "outcomes.queued", "run", run.id, run.round_id, messages=queued)
+        record(
+            session,
+            user,
+            "outcomes.queued",
+            "run",
+            run.id,
+            run.round_id,
+            history=history,
+            messages=queued,
+        )
     session.flush()
     return queued
 

@@ -24,6 +24,7 @@ from selection import (
 )
 
 from ...audit import record
+from ...errors import DomainError
 from ...labels import DECISION_LABELS
 from ...models import (
     Application,
@@ -40,7 +41,7 @@ STALE_AFTER = timedelta(hours=1)
 DEFAULT_RESERVES = 10
 
 
-class RunError(Exception):
+class RunError(DomainError):
     """A problem with a run request whose message can be shown to staff as it is."""
 
 

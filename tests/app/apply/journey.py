@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.apply.services import save_page, start_application
+from app.applications.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, OutboxMessage, Round
 from tests.app.helpers import Client, deliver_emails

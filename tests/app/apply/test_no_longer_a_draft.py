@@ -14,13 +14,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from app.apply import services
-from app.apply.services import (
-    NoLongerADraft,
-    find_by_token,
-    save_page,
-    submit_application,
-)
+from app.applications import services
+from app.applications.services import NoLongerADraft, find_by_token, save_page, submit_application
 from app.extensions import db
 from app.models import AnswerPage, Application, OutboxMessage, Round, utcnow
 from tests.app.apply.journey import (

@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select, update
 
-import app.apply.services as services
+import app.applications.services as services
 from app.extensions import db
 from app.models import Application, OutboxMessage, Round, utcnow
 from tests.app.apply.journey import TEXT, VALID, complete_application, confirm_contact_email, send

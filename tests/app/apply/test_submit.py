@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.apply import services
-from app.apply.services import (
+from app.applications import services
+from app.applications.services import (
     NotReady,
     RoundClosed,
     find_by_token,

@@ -17,8 +17,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app.apply.forms import PageForm, page_form_class
-from app.apply.questions import PAGES
+from app.applications.forms import PageForm, page_form_class
+from app.applications.questions import PAGES
 from app.extensions import db
 from app.models import AnswerPage, Application, Round, utcnow
 from app.rounds import create_round, default_settings

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from app.audit import ACTIONS, record
+from app.audit import ACTIONS, History, record
 from app.extensions import db
-from app.models import AuditEvent, Round, utcnow
+from app.models import ApplicationEvent, AuditEvent, Round, utcnow
 from tests.app.apply.journey import VALID
 from tests.app.audit.conftest import applicant_data, leaks
+from tests.app.factories import submitted_application
 
 
 def count() -> int:
@@ -52,6 +54,38 @@ def test_record_adds_one_row_in_the_callers_transaction_and_never_commits(
     assert before <= stored.occurred_at <= utcnow()
     assert stored.occurred_at.tzinfo is not None
     db.session.rollback()  # the caller decides: nothing was committed
+    assert count() == 0
+
+
+def test_record_writes_the_applications_history_with_the_audit_event(
+    round_: Round, staff: Any
+) -> None:
+    """One call, one writer: the history rows (which may name things, for staff) go in with the
+    audit event, by the same actor, and a rollback takes back both."""
+    first, second = submitted_application(round_), submitted_application(round_)
+    at = datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+    event = record(
+        db.session,
+        staff,
+        "application.merged",
+        "application",
+        second.id,
+        round_.id,
+        history=[
+            History(second.id, "merged", "Merged into EOI-1 as a duplicate", at),
+            History(first.id, "merged", "EOI-2 merged into this application", at),
+        ],
+        merged_into=first.id,
+    )
+    db.session.flush()
+    rows = db.session.scalars(select(ApplicationEvent).order_by(ApplicationEvent.id)).all()
+    assert [(r.application_id, r.user_id, r.at, r.kind, r.detail) for r in rows] == [
+        (second.id, staff.id, at, "merged", "Merged into EOI-1 as a duplicate"),
+        (first.id, staff.id, at, "merged", "EOI-2 merged into this application"),
+    ]
+    assert event.detail == {"merged_into": first.id}  # the history's words stay out of the log
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(ApplicationEvent.id))) == 0
     assert count() == 0
 
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.auth.services import AccountError, invite_user
 from app.extensions import db
 from app.models import OutboxMessage, User, UserToken, utcnow
 from tests.app.conftest import PASSWORD, sign_in_as, sign_out
@@ -165,6 +166,25 @@ def test_inviting_an_existing_email_says_so_and_keeps_the_answers(
     )
     assert "already an account" in errors_of(page)
     assert page.select_one("#name")["value"] == "Someone"
+
+
+def test_two_invitations_of_one_address_at_once_keep_one_account(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]
+    """The other invitation was written after this one looked for the address (simulated by a
+    row the look-up cannot see): the unique address refuses the second, with the message."""
+    admin = make_user("admin")
+    db.session.add(User(email="race@example.org", name="First", role="staff", created_at=utcnow()))
+    with db.session.no_autoflush, pytest.raises(AccountError, match="already an account"):
+        invite_user(
+            db.session,
+            email="race@example.org",
+            name="Second",
+            role="reviewer",
+            nation=None,
+            link_for=lambda token: token,
+            now=utcnow(),
+            by=admin,
+        )
+    db.session.rollback()
 
 
 def test_forgot_password_answers_the_same_for_unknown_emails(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
-from app.apply.questions import PAGES
-from app.apply.services import save_page, start_application
+from app.applications.confirmed_email import address_proof
+from app.applications.questions import PAGES
+from app.applications.services import save_page, start_application
 from app.auth.services import _new_token
 from app.extensions import db
 from app.models import Application, Assignment, SelectionDecision, User, utcnow
@@ -55,6 +56,7 @@ class World:
     other_id: int
     withdrawn_id: int
     invite_token: str
+    emailed_link: str  # the draft's resume link as emailed, with the proof of its address
 
 
 _built: dict[str, tuple[Path, World]] = {}
@@ -146,6 +148,8 @@ def _build(make_user: Any) -> World:
         other_id=others[0],
         withdrawn_id=withdrawn.id,
         invite_token=invite_token,
+        emailed_link=f"/resume/{draft_token}/"
+        + address_proof(current_app.secret_key or "", draft.id, VALID["contact"]["email"]),
     )
 
 
@@ -191,6 +195,13 @@ CASES: list[Case] = [
         "apply.email_link",
         "applicant",
         _one(lambda w: "/application/email-link"),
+        source=lambda w, url: "/application",
+    ),
+    Case("apply.resume_confirm", None, _one(lambda w: w.emailed_link)),
+    Case(
+        "apply.forget_device",
+        "applicant",
+        _one(lambda w: "/application/forget-device"),
         source=lambda w, url: "/application",
     ),
     # Accounts.

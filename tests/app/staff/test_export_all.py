@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from app.apply.questions import PAGES
-from app.apply.services import save_page, start_application
+from app.applications.questions import PAGES
+from app.applications.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, Round, utcnow
 from app.rounds import options

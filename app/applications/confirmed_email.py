@@ -16,13 +16,20 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..errors import DomainError
 from ..models import Application, OutboxMessage
 
 SALT = "resume-link-address"
 
 
-class TooManyEmails(Exception):
+class TooManyEmails(DomainError):
     """This address has had as many emails from the service as it may in a day."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "We have sent as many emails to this address as we can today. Check its inbox "
+            "and spam folder for your link, or try again tomorrow"
+        )
 
 
 def address_hash(address: str) -> str:
