@@ -17,8 +17,8 @@ from ..access import roles_required
 from ..extensions import db
 from ..labels import WITHHELD_REASONS
 from ..models import Application, Conflict, Round, SelectionDecision, SelectionRun
-from ..staff.runs.shortlist import shortlist_context
-from ..urls import this_page, whole_number_or_none
+from ..staff.runs.shortlist import shortlist_context, shortlist_query
+from ..urls import this_page
 from . import bp
 
 PANEL = ("reviewer", "staff", "admin")
@@ -99,9 +99,7 @@ def shortlist(run_id: int) -> str:
         db.session,
         round_,
         run,
-        decision=request.args.get("decision", ""),
-        nation=request.args.get("nation", ""),
-        page=whole_number_or_none(request.args.get("page")) or 1,
+        **shortlist_query(request.args),
         link=this_page,
         hidden=conflicts,
     )

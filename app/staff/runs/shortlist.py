@@ -4,7 +4,7 @@ the request-free presenter the staff and panel shortlist pages both show."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from ...models import (
     SelectionRun,
 )
 from ...rounds import options
+from ...urls import whole_number_or_none
 from .engine_input import category_label
 
 
@@ -185,6 +186,16 @@ def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
             }
         )
     return list(sections.values())
+
+
+def shortlist_query(query: Mapping[str, str]) -> dict[str, Any]:
+    """The decision, nation and page a shortlist link asks for, as ``shortlist_context`` takes
+    them (a page that is not a whole number is the first)."""
+    return {
+        "decision": query.get("decision", ""),
+        "nation": query.get("nation", ""),
+        "page": whole_number_or_none(query.get("page")) or 1,
+    }
 
 
 def shortlist_context(

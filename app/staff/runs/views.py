@@ -38,7 +38,7 @@ from .services import (
     set_shared,
     start_run,
 )
-from .shortlist import run_overrides, shortlist, shortlist_context
+from .shortlist import run_overrides, shortlist, shortlist_context, shortlist_query
 
 STAFF = ("staff", "admin")
 
@@ -58,19 +58,6 @@ def _name(user_id: int | None) -> str:
 
 def _int_arg(name: str) -> int | None:
     return whole_number_or_none(request.values.get(name))
-
-
-def _shortlist(round_: Round, run: SelectionRun) -> dict[str, Any]:
-    """The shortlist as the query string filters it, for the run's page."""
-    return shortlist_context(
-        db.session,
-        round_,
-        run,
-        decision=request.args.get("decision", ""),
-        nation=request.args.get("nation", ""),
-        page=whole_number_or_none(request.args.get("page")) or 1,
-        link=this_page,
-    )
 
 
 def _runs_page(round_: Round, form: StartRunForm) -> str:
@@ -123,7 +110,8 @@ def start(round_id: int) -> str | Response | tuple[str, int]:
 def run(run_id: int) -> str:
     run = _run(run_id)
     round_ = _round(run.round_id)
-    context = _shortlist(round_, run)
+    query = shortlist_query(request.args)
+    context = shortlist_context(db.session, round_, run, **query, link=this_page)
     overrides = run_overrides(db.session, run)
     return render_template(
         "staff/runs/run.html",
