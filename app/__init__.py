@@ -101,12 +101,13 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     _logging(app)
 
+    from .admin import bp as admin_bp
     from .apply import bp as apply_bp
     from .auth import bp as auth_bp
     from .panel import bp as panel_bp
     from .staff import bp as staff_bp
 
-    for blueprint in (apply_bp, auth_bp, staff_bp, panel_bp):
+    for blueprint in (apply_bp, auth_bp, admin_bp, staff_bp, panel_bp):
         app.register_blueprint(blueprint)
 
     from .templating import init_templating

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from .applications.questions import PAGES
 from .audit import Actor, History, record
 from .errors import DomainError
+from .labels import ERASURE_REASONS
 from .models import (
     Application,
     ApplicationEvent,
@@ -45,12 +46,6 @@ from .models import (
     User,
 )
 
-# Why personal data is erased: the code is kept in the audit log, the label in the history.
-ERASURE_REASONS: dict[str, str] = {
-    "subject-request": "The organisation asked for its data to be erased",
-    "retention": "The retention period has ended",
-    "entered-in-error": "The application was entered in error or is a test",
-}
 ERASED = ""  # what an erased answer becomes
 # Answers kept after erasure: the choices (mix attributes, topics, bands) hold no personal data.
 KEPT_KINDS = frozenset({"radios", "checkboxes"})

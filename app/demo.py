@@ -12,7 +12,6 @@ range 07700 900xxx) is fictional. These functions add and flush; the command com
 from __future__ import annotations
 
 import random
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,21 +27,22 @@ from .applications.questions import ELIGIBILITY
 from .applications.services import save_page, start_application, submit_application
 from .auth.passwords import password_problem
 from .auth.services import create_user
+from .demo_profiles import REVIEW_COMMENTS, DemoRefused, Profile, pick
+from .demo_profiles import profile as make_profile
 from .models import AnswerPage, Application, Assignment, Conflict, OutboxMessage, Round, User
 from .panel.rubric import RUBRIC
 from .panel.services import declare_conflict, save_review
-from .rounds import LONDON, create_round, demo_closing_time, options
-from .staff.assignment_services import auto_assign, record_moderation
-from .staff.services import (
-    check_quota_rows,
+from .rounds import LONDON, create_round, demo_closing_time
+from .staff.applications.services import (
     merge_applications,
     record_page_entered,
     record_sent_by_staff,
-    save_quotas,
     screen_application,
     start_assisted_application,
     withdraw_application,
 )
+from .staff.assignment.services import auto_assign, record_moderation
+from .staff.rounds.services import check_quota_rows, save_quotas
 
 DEFAULT_SEED = 2027
 DEFAULT_APPLICATIONS = 300
@@ -105,10 +105,6 @@ DEMO_QUOTAS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-class DemoRefused(Exception):
-    """The demo data must not be added here; the message says why."""
-
-
 def refuse_in_production(config: Config | Mapping[str, Any]) -> None:
     """Demo accounts have published passwords: never in an app configured for production."""
     if config.get("ENV_NAME") == "production":
@@ -129,214 +125,6 @@ class DemoSummary:
     drafts: int
     reviews: int
     left_for_demo_reviewer: int
-
-
-# --- Fictional names ----------------------------------------------------------------------------
-
-_PLACE_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "england": (
-        ("Ash", "Thorn", "Brack", "Mill", "Hollow", "Fern", "Elm", "Hart", "Marl", "Rook", "Wyn"),
-        ("ford", "ley", "bury", "wick", "stead", "combe", "ham", "field", "thorpe", "worth"),
-    ),
-    "scotland": (
-        ("Glen", "Kil", "Strath", "Inver", "Auch", "Bal", "Dun", "Kin"),
-        ("morrow", "brae", "linnie", "carran", "duie", "achan", "ellan", "torran"),
-    ),
-    "wales": (
-        ("Llan", "Aber", "Cwm", "Pen", "Tre", "Bryn", "Nant", "Pont"),
-        ("derwen", "gwynant", "afonydd", "celynen", "maesog", "dulais", "eithin", "rhedyn"),
-    ),
-    "northern-ireland": (
-        ("Bally", "Derry", "Drum", "Lis", "Carrick", "Knock", "Tully"),
-        ("keeran", "naghan", "morran", "bragh", "fergal", "lurgan", "cashel"),
-    ),
-}
-
-_ORGANISATION_NAMES: dict[str, tuple[str, ...]] = {
-    "care-provider": (
-        "{place} Home Care",
-        "{place} Supported Living",
-        "{place} Care Partnership",
-        "{place} House Residential Care",
-        "{place} Enablement Service",
-    ),
-    "community-voluntary": (
-        "{place} Community Association",
-        "Friends of {place} Day Centre",
-        "{place} Good Neighbours",
-        "{place} Age Well Group",
-        "{place} Lunch Club and Befriending",
-    ),
-    "user-led": (
-        "{place} Disabled People's Forum",
-        "{place} People First",
-        "{place} Independent Living Network",
-        "{place} Mental Health Voices",
-    ),
-    "carer-led": (
-        "{place} Carers' Network",
-        "{place} Carers Together",
-        "{place} Young Adult Carers",
-        "{place} Dementia Carers' Circle",
-    ),
-    "social-enterprise": (
-        "{place} Care Cooperative",
-        "{place} Wellbeing CIC",
-        "{place} Community Catering CIC",
-    ),
-    "public-body": (
-        "{place} Council Adult Social Care",
-        "{place} Health and Social Care Partnership",
-    ),
-    "other": (
-        "{place} Housing Association",
-        "{place} Interfaith Forum",
-    ),
-}
-_OTHER_TYPES = {
-    "{place} Housing Association": "Housing association",
-    "{place} Interfaith Forum": "Faith-based network",
-}
-
-_FIRST_NAMES = (
-    "Amira", "Ben", "Catrin", "Dev", "Eilidh", "Fergus", "Grace", "Hamza", "Iona", "Jack",
-    "Kiran", "Lowri", "Mairead", "Niall", "Olu", "Priya", "Rhys", "Saoirse", "Tomasz", "Una",
-    "Wen", "Yusuf", "Zoe", "Aled", "Bronagh", "Chloe", "Declan", "Esther", "Farah", "Hollie",
-)  # fmt: skip
-_SURNAMES = (
-    "Adeyemi", "Bell", "Campbell", "Davies", "Evans", "Fraser", "Gallagher", "Hughes", "Iqbal",
-    "Jones", "Kaur", "Lewis", "McAllister", "Nowak", "O'Neill", "Patel", "Quinn", "Reid",
-    "Stewart", "Thomas", "Walsh", "Williams", "Young", "Begum", "Morgan", "Okafor",
-)  # fmt: skip
-_ROLES = (
-    "Chief executive",
-    "Manager",
-    "Service manager",
-    "Coordinator",
-    "Development worker",
-    "Chair of trustees",
-    "Registered manager",
-    "Volunteer coordinator",
-    "Operations director",
-)
-
-# --- Answers to the four questions ---------------------------------------------------------------
-
-_DIFFERENCE = {
-    "prevention": (
-        "Older people living alone in {place} would get help earlier, before a fall or a "
-        "hospital stay turns into a crisis."
-    ),
-    "assets-based": (
-        "People who draw on care in {place} would plan their support around what matters to "
-        "them, using the groups, skills and places already in their community."
-    ),
-    "carers": (
-        "Unpaid carers in {place} would get short breaks and someone to talk to, so they can "
-        "keep caring without harming their own health."
-    ),
-    "workforce": (
-        "Care workers in {place} would have protected time to learn and to shape how support "
-        "is organised, which should help us keep good staff."
-    ),
-    "other": (
-        "People in {place} who fall between health, housing and care services would have one "
-        "person to go to."
-    ),
-}
-_DIFFERENCE_MORE = (
-    "We would design the work with the people it is for from the first meeting.",
-    "Last winter {n} people told us they had nobody to ask until things went wrong.",
-    "Success would mean fewer emergency calls and more people saying they have a say in "
-    "their care.",
-    "The change would outlast the project because volunteers and staff would keep running it.",
-    "Families have asked us for this for years and the local authority supports the idea.",
-)
-_GROUPS = {
-    "england": (
-        "people on low incomes",
-        "people from Black and minority ethnic communities",
-        "Deaf people who use British Sign Language",
-        "older LGBT+ people",
-        "Gypsy, Roma and Traveller families",
-    ),
-    "scotland": (
-        "Gaelic speakers on the islands",
-        "people in villages with no bus service",
-        "people on low incomes",
-        "older men caring for a partner",
-    ),
-    "wales": (
-        "Welsh speakers who want support in Welsh",
-        "people in former mining villages",
-        "people on low incomes",
-        "young adult carers",
-    ),
-    "northern-ireland": (
-        "people in rural townlands far from services",
-        "older men caring for a partner",
-        "people on low incomes",
-        "people with learning disabilities",
-    ),
-}
-_INEQUALITIES_MORE = (
-    "They are less likely to be offered an assessment and more likely to reach us in crisis.",
-    "Our own records show they make up {pct} per cent of the people we support, far below "
-    "their share of the local population.",
-    "We would reach them through the groups they already trust rather than expect them to "
-    "come to us.",
-    "Two members of our steering group have lived experience of this and would lead the outreach.",
-)
-_RESOURCES = (
-    "We could commit {staff} for {days} a week, {volunteers} volunteers and a room in our "
-    "{space} at no cost.",
-    "We would release {staff} for {days} a week and share transport with a neighbouring "
-    "organisation.",
-    "Our {space} is free on weekday mornings, and {volunteers} volunteers have offered to help.",
-)
-_RESOURCES_MORE = (
-    "The funding would pay for backfill so that frontline staff can take part.",
-    "We already have a small grant for refreshments and travel costs for people with lived "
-    "experience.",
-    "We would keep the meetings going after the project with our own budget.",
-    "A local college has offered two student placements each year.",
-)
-_EVIDENCE = (
-    "Last year we ran a {pilot} with {n} people and wrote up what changed.",
-    "We have supported around {n} people a year for {years} years and keep careful records.",
-    "Our {pilot} was evaluated by a university partner, who found it reduced isolation.",
-)
-_EVIDENCE_MORE = (
-    "People who used it told us they felt listened to for the first time.",
-    "We have a track record of delivering projects on time and within budget.",
-    "We collect feedback after every session and change what we do because of it.",
-    "This would be our first project of this kind, but our team has done similar work elsewhere.",
-)
-_PILOTS = ("peer support pilot", "befriending scheme", "carers' café", "hospital discharge pilot")
-_SPACES = ("community hub", "day centre", "church hall", "office", "community café")
-_ADJUSTMENTS = (
-    "Large print papers, please.",
-    "Meetings after 10am because of my caring responsibilities.",
-    "A British Sign Language interpreter for meetings.",
-    "Step-free access to any meeting venue.",
-)
-_REVIEW_COMMENTS = {
-    "low": (
-        "Not enough detail to judge.",
-        "Hard to see who would benefit.",
-        "The plan is vague on this point.",
-    ),
-    "mid": (
-        "A reasonable case, with some gaps.",
-        "Plausible, but how it would happen is not clear.",
-        "Some good points; would like more detail.",
-    ),
-    "high": (
-        "A clear and specific case.",
-        "Convincing, and built with the people affected.",
-        "Strong and well evidenced.",
-    ),
-}
 
 
 # --- Seeding ------------------------------------------------------------------------------------
@@ -438,184 +226,13 @@ def _accounts(session: Session) -> list[User]:
     return users
 
 
-def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def _name(rng: random.Random, nation: str, org_type: str, taken: set[str]) -> tuple[str, str]:
-    """(place, name template): an organisation name not used yet in this round."""
-    first, second = _PLACE_PARTS[nation]
-    for attempt in range(1000):
-        place = rng.choice(first) + rng.choice(second)
-        if attempt >= 50:  # many applications: a part of town makes the name unique
-            place += " " + rng.choice(("North", "South", "East", "West", "Central", "Upper"))
-        template = rng.choice(_ORGANISATION_NAMES[org_type])
-        if template.format(place=place) not in taken:
-            taken.add(template.format(place=place))
-            return place, template
-    raise DemoRefused("Too many applications for the demo's fictional names.")
-
-
-def _words(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-@dataclass(frozen=True)
-class _Profile:
-    """One fictional organisation and how strong its application is (for the review scores)."""
-
-    answers: dict[str, dict[str, Any]]
-    quality: float
-
-
-_TYPE_LED_BY: dict[str, dict[str, float]] = {
-    "user-led": {"user-led": 8, "both": 2},
-    "carer-led": {"carer-led": 8, "both": 2},
-}
-_TYPE_STAFF: dict[str, dict[str, float]] = {
-    "care-provider": {"10-49": 4, "50-249": 4, "250+": 2},
-    "community-voluntary": {"none": 3, "1-9": 5, "10-49": 2},
-    "user-led": {"none": 3, "1-9": 6, "10-49": 1},
-    "carer-led": {"none": 2, "1-9": 6, "10-49": 2},
-    "social-enterprise": {"1-9": 5, "10-49": 4, "50-249": 1},
-    "public-body": {"50-249": 3, "250+": 7},
-    "other": {"1-9": 3, "10-49": 4, "50-249": 3},
-}
-_STAFF_INCOME: dict[str, dict[str, float]] = {
-    "none": {"under-10k": 6, "no-accounts": 4},
-    "1-9": {"10k-100k": 6, "100k-1m": 4},
-    "10-49": {"100k-1m": 6, "1m-10m": 4},
-    "50-249": {"1m-10m": 9, "over-10m": 1},
-    "250+": {"1m-10m": 3, "over-10m": 7},
-}
-_NATION_AREA: dict[str, dict[str, float]] = {
-    "england": {"urban": 5, "mixed": 3, "rural": 2, "remote": 0.3},
-    "scotland": {"urban": 3, "mixed": 2, "rural": 3, "remote": 2},
-    "wales": {"urban": 2, "mixed": 3, "rural": 4, "remote": 1},
-    "northern-ireland": {"urban": 3, "mixed": 3, "rural": 4, "remote": 0.5},
-}
-_REGIONS = {
-    "north-east": 6,
-    "north-west": 14,
-    "yorkshire-humber": 11,
-    "east-midlands": 9,
-    "west-midlands": 11,
-    "east": 10,
-    "london": 16,
-    "south-east": 14,
-    "south-west": 9,
-}
-
-
-def _profile(rng: random.Random, round_: Round, index: int, taken: set[str]) -> _Profile:
-    """Answers to every page, as the journey's forms would store them (empty optional as None)."""
-    nation = _pick(rng, {"england": 70, "scotland": 12, "wales": 10, "northern-ireland": 8})
-    region = _pick(rng, _REGIONS) if nation == "england" else None
-    area = "urban" if region == "london" else _pick(rng, _NATION_AREA[nation])
-    org_type = _pick(
-        rng,
-        {
-            "care-provider": 22,
-            "community-voluntary": 25,
-            "user-led": 12,
-            "carer-led": 12,
-            "social-enterprise": 12,
-            "public-body": 9,
-            "other": 8,
-        },
-    )
-    led_by = _pick(
-        rng, _TYPE_LED_BY.get(org_type, {"neither": 17, "user-led": 1, "carer-led": 1, "both": 1})
-    )
-    staff_band = _pick(rng, _TYPE_STAFF[org_type])
-    place, template = _name(rng, nation, org_type, taken)
-    topics = [v for v, _ in options(round_, "topics") if v != "other"]
-    chosen = sorted(rng.sample(topics, rng.choice((1, 1, 2, 2, 3))), key=topics.index)
-    topics_other = None
-    if rng.random() < 0.06:
-        chosen.append("other")
-        topics_other = rng.choice(("Housing and care", "Digital inclusion", "End of life care"))
-    prior = _pick(rng, {"never": 45, "once": 35, "several": 20})
-    first, last = rng.choice(_FIRST_NAMES), rng.choice(_SURNAMES)
-    domain = re.sub(r"[^a-z]", "", place.lower())
-    local = re.sub(r"[^a-z]", "", first.lower()) + "." + re.sub(r"[^a-z]", "", last.lower())
-    fill = {
-        "place": place,
-        "n": rng.randrange(12, 240),
-        "pct": rng.randrange(3, 12),
-        "staff": rng.choice(("one coordinator", "two coordinators", "our manager", "two staff")),
-        "days": rng.choice(("one day", "two days", "half a day")),
-        "volunteers": rng.randrange(2, 25),
-        "space": rng.choice(_SPACES),
-        "pilot": rng.choice(_PILOTS),
-        "years": rng.randrange(2, 30),
-    }
-    groups = _GROUPS[nation]
-    first_group, second_group = rng.sample(groups, 2)
-
-    def more(pool: tuple[str, ...], k: int) -> str:
-        return " ".join(rng.sample(pool, k))
-
-    difference = _DIFFERENCE[chosen[0]] + " " + more(_DIFFERENCE_MORE, rng.randrange(1, 4))
-    inequalities = (
-        f"{first_group[:1].upper()}{first_group[1:]} and {second_group} are less well served "
-        f"in {place} now. " + more(_INEQUALITIES_MORE, rng.randrange(1, 4))
-    )
-    resources = rng.choice(_RESOURCES) + " " + more(_RESOURCES_MORE, rng.randrange(1, 3))
-    evidence = rng.choice(_EVIDENCE) + " " + more(_EVIDENCE_MORE, rng.randrange(1, 3))
-    answers: dict[str, dict[str, Any]] = {
-        "organisation": {
-            "organisation_name": template.format(place=place),
-            "organisation_type": org_type,
-            "organisation_type_other": _OTHER_TYPES.get(template) if org_type == "other" else None,
-            "registered_number": None,
-        },
-        "leadership": {
-            "led_by": led_by,
-            "staff_band": staff_band,
-            "income_band": _pick(rng, _STAFF_INCOME[staff_band]),
-        },
-        "location": {"nation": nation, "postcode": None, "area_type": area},
-        "topics": {
-            "topics": chosen,
-            "topics_other": topics_other,
-            "work_mode": _pick(rng, {"embedded": 6, "network": 3, "not-sure": 1}),
-        },
-        "experience": {
-            "prior_participation": prior,
-            "pressures": _pick(rng, {"stable": 3, "stretched": 5, "struggling": 2, "": 1}) or None,
-        },
-        "difference": {"difference": _words(difference.format(**fill))},
-        "inequalities": {"inequalities": _words(inequalities.format(**fill))},
-        "resources": {"resources": _words(resources.format(**fill))},
-        "evidence": {"evidence": _words(evidence.format(**fill))},
-        "contact": {
-            "contact_name": f"{first} {last}",
-            "contact_role": rng.choice(_ROLES),
-            "email": f"{local}@{domain}.example.org",
-            "phone": f"07700 900{index % 1000:03d}" if rng.random() < 0.8 else None,
-            "preferred_contact": _pick(rng, {"email": 7, "phone": 2, "post": 1}),
-            "adjustments": rng.choice(_ADJUSTMENTS) if rng.random() < 0.1 else None,
-        },
-    }
-    if region is not None:
-        answers["region"] = {"region": region}
-    # Smaller and rural organisations score a little lower on average: less time to write.
-    quality = rng.gauss(3.3, 0.6)
-    if staff_band in ("none", "1-9"):
-        quality -= 0.3
-    if area in ("rural", "remote"):
-        quality -= 0.2
-    return _Profile(answers, quality)
-
-
 _ELIGIBILITY = {q.id: "yes" for q in ELIGIBILITY}
 
 
 def _send(
     session: Session,
     round_: Round,
-    profile: _Profile,
+    profile: Profile,
     sent_at: datetime,
     channel: str,
     staff: User,
@@ -657,12 +274,12 @@ def _sent_time(rng: random.Random, round_: Round) -> datetime:
 
 def _applications(
     session: Session, rng: random.Random, round_: Round, staff: User, count: int
-) -> list[tuple[Application, _Profile]]:
+) -> list[tuple[Application, Profile]]:
     taken: set[str] = set()
     result = []
     for index in range(count):
-        profile = _profile(rng, round_, index, taken)
-        channel = _pick(rng, {"online": 94, "phone": 3, "post": 2, "email": 1})
+        profile = make_profile(rng, round_, index, taken)
+        channel = pick(rng, {"online": 94, "phone": 3, "post": 2, "email": 1})
         application = _send(session, round_, profile, _sent_time(rng, round_), channel, staff)
         result.append((application, profile))
     return result
@@ -672,7 +289,7 @@ def _drafts(session: Session, rng: random.Random, round_: Round, count: int) -> 
     """Drafts that were started and never sent (the list shows them as drafts)."""
     taken: set[str] = set()
     for index in range(count):
-        profile = _profile(rng, round_, 900 + index, taken)
+        profile = make_profile(rng, round_, 900 + index, taken)
         started = _sent_time(rng, round_)
         application, _token = start_application(session, round_, _ELIGIBILITY, started)
         for page_id in list(profile.answers)[: rng.randrange(1, 5)]:
@@ -714,7 +331,7 @@ def _screen(
     session: Session,
     rng: random.Random,
     round_: Round,
-    sent: list[tuple[Application, _Profile]],
+    sent: list[tuple[Application, Profile]],
     staff: User,
     at: datetime,
 ) -> tuple[int, int]:
@@ -808,7 +425,7 @@ def _clip(value: float) -> int:
 
 def _comment(rng: random.Random, score: int) -> str:
     bucket = "low" if score <= 2 else ("mid" if score == 3 else "high")
-    return rng.choice(_REVIEW_COMMENTS[bucket])
+    return rng.choice(REVIEW_COMMENTS[bucket])
 
 
 def _reviews(

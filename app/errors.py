@@ -127,7 +127,11 @@ def retry_form() -> RetryForm:
         has_files = bool(request.files)
     except HTTPException:  # a body that cannot be read (too large, malformed): nothing to keep
         return RetryForm(action, resendable=False)
-    if has_files or request.blueprint == "auth" or any("password" in n for n, _ in posted):
+    if (
+        has_files
+        or request.blueprint in ("auth", "admin")
+        or any("password" in n for n, _ in posted)
+    ):
         return RetryForm(action, resendable=False)
     visible: dict[str, tuple[str, bool]] = {}
     if request.endpoint == "apply.question_page" and request.view_args:

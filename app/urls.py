@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and str.isdecimal()
 # takes "٣" (which int() reads as 3). Nine digits stay inside a database integer.
@@ -30,3 +30,9 @@ def whole_number_or_none(value: str | None) -> int | None:
     the session's user id), so a hand-edited link is a 404 or the first page, never an error."""
     text = (value or "").strip()
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+def this_page(**query: Any) -> str:
+    """This request's page (the same endpoint and path values) with ``query`` as its query
+    string: the link a page's filters and page numbers point to."""
+    return url_for(request.endpoint or "", **(request.view_args or {}), **query)

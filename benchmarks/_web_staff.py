@@ -157,7 +157,7 @@ def bench_staff(
     from app.auth.services import create_user
     from app.extensions import db
     from app.models import utcnow
-    from app.staff.run_services import start_run
+    from app.staff.runs.services import start_run
     from benchmarks.web_bench import bench_app
     from tests.load.http_journey import hidden_fields
 

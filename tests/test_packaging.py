@@ -56,8 +56,10 @@ def test_the_wheel_holds_the_code_and_every_template_stylesheet_and_migration(
         expected = {DATA_PREFIX + name for name in files_under(ROOT / folder)}
         assert expected, folder
         assert expected <= names, f"missing from the wheel: {sorted(expected - names)}"
-    modules = files_under(ROOT / "app") | files_under(ROOT / "selection")
-    assert {name for name in modules if name.endswith(".py")} <= names
+    # Every file of the packages: the modules and the data they read (the demo's canned text).
+    package_files = files_under(ROOT / "app") | files_under(ROOT / "selection")
+    assert "app/demo_data.json" in package_files
+    assert package_files <= names, f"missing from the wheel: {sorted(package_files - names)}"
 
 
 def test_an_installed_copy_runs_the_engine_migrates_and_serves(wheel: Path, tmp_path: Path) -> None:

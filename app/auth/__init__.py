@@ -1,7 +1,7 @@
-"""Sign-in, invitations, password set and reset, user administration and the audit log."""
+"""Sign-in and sign-out, setting a password from an invitation, and password reset."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import audit_log, views  # noqa: E402,F401
+from . import views  # noqa: E402,F401

@@ -276,16 +276,3 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
     session.add(user)
     session.flush()
     return user
-
-
-def change_role(session: Session, user: User, role: str, active: bool, by: User | None) -> None:
-    if role not in ROLES:
-        raise AccountError("Select a role")
-    if user.role != role:
-        record(session, by, "user.roles_changed", "user", user.id, old=user.role, new=role)
-        user.role = role
-    if user.active != active:
-        user.active = active
-        user.session_version += 1
-        record(session, by, "user.reactivated" if active else "user.suspended", "user", user.id)
-    session.flush()

@@ -1,35 +1,26 @@
-"""Sign-in, sign-out, set and reset password, and user administration (admins only)."""
+"""Sign-in, sign-out, and setting a password (from an invitation) or resetting it."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..access import roles_required
-from ..errors import commit_or_show
 from ..extensions import db, limiter
 from ..models import User, utcnow
 from ..rounds import format_london
-from ..urls import external_url
 from . import bp
 from .devices import trust_device, trusted_device
 from .forms import (
-    ROLE_LABELS,
     ForgotPasswordForm,
-    InviteForm,
     NewPasswordForm,
-    RoleForm,
     SignInForm,
 )
 from .services import (
-    change_role,
     end_sessions,
     find_token,
-    invite_user,
     request_password_reset,
     set_password,
 )
@@ -139,53 +130,6 @@ def set_password_page(token: str) -> str | Response:
     return render_template(
         "auth/set_password.html", form=form, user=user, invite=token_row.purpose == "invite"
     )
-
-
-@bp.get("/users")
-@roles_required("admin")
-def users() -> str:
-    people = db.session.scalars(select(User).order_by(User.role, User.name)).all()
-    return render_template("auth/users.html", users=people, role_labels=ROLE_LABELS)
-
-
-@bp.route("/users/invite", methods=["GET", "POST"])
-@roles_required("admin")
-def invite() -> str | Response:
-    form = InviteForm()
-    message = None
-    if form.validate_on_submit() and commit_or_show(
-        form.email,
-        invite_user,
-        db.session,
-        email=form.email.data,
-        name=form.name.data,
-        role=form.role.data,
-        nation=form.nation.data,
-        link_for=lambda token: external_url("auth.set_password", token=token),
-        now=utcnow(),
-        by=current_user,
-    ):
-        flash("Invitation sent.", "success")
-        return redirect(url_for("auth.users"))
-    return render_template("auth/invite.html", form=form, message=message)
-
-
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required("admin")
-def edit_user(user_id: int) -> str | Response:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    form = RoleForm(data={"role": user.role, "active": "yes" if user.active else "no"})
-    if form.validate_on_submit():
-        if user.id == current_user.id and (form.role.data != "admin" or form.active.data != "yes"):
-            form.role.errors.append("You cannot remove your own admin access")
-        else:
-            change_role(db.session, user, form.role.data, form.active.data == "yes", current_user)
-            db.session.commit()
-            flash("Account updated.", "success")
-            return redirect(url_for("auth.users"))
-    return render_template("auth/edit_user.html", form=form, user=user)
 
 
 @bp.get("/account")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import History, record
 from ..errors import DomainError
+from ..labels import REVIEW_STATUS_LABELS
 from ..models import (
     Application,
     Assignment,
@@ -25,8 +26,6 @@ from ..models import (
     User,
 )
 from .rubric import RUBRIC, SCORES
-
-STATUS_LABELS = {"not-started": "Not started", "draft": "Draft", "submitted": "Submitted"}
 
 
 class ReviewError(DomainError):
@@ -62,7 +61,7 @@ class AssignedItem:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return REVIEW_STATUS_LABELS[self.status]
 
 
 def _no_conflict(reviewer_id: int) -> object:

@@ -9,26 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import roles_required
 from ..extensions import db
+from ..labels import WITHHELD_REASONS
 from ..models import Application, Conflict, Round, SelectionDecision, SelectionRun
-from ..staff.runs import shortlist_context
+from ..staff.runs.shortlist import shortlist_context, shortlist_query
+from ..urls import this_page
 from . import bp
 
 PANEL = ("reviewer", "staff", "admin")
-
-# What a reviewer with a conflict in the run reads as each row's reason. The run's own reasons
-# compare applications with each other (a rank out of how many, the lowest selected score, the
-# sites a reserve can replace, a staff override), so any of them may describe the hidden one.
-WITHHELD_REASONS = {
-    "selected": "Selected.",
-    "reserve": "Reserve: can take the place of a selected site that withdraws.",
-    "not_selected": "Not selected.",
-}
 
 
 class UnrankedDecision:
@@ -102,7 +95,14 @@ def shortlist(run_id: int) -> str:
             .where(SelectionDecision.run_id == run.id, Conflict.reviewer_id == current_user.id)
         )
     )
-    context = shortlist_context(round_, run, hidden=conflicts)
+    context = shortlist_context(
+        db.session,
+        round_,
+        run,
+        **shortlist_query(request.args),
+        link=this_page,
+        hidden=conflicts,
+    )
     if conflicts:
         context = withhold_conflicts(context)
     return render_template("panel/shortlist.html", withheld=bool(conflicts), **context)

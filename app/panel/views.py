@@ -14,12 +14,12 @@ from ..access import roles_required
 from ..applications.answers import answer_rows
 from ..errors import commit_or_show
 from ..extensions import db
+from ..labels import REVIEW_STATUS_LABELS
 from ..models import Application, utcnow
 from . import bp
 from .forms import ConflictForm, ReviewForm, review_form_data
 from .rubric import BY_ID, RUBRIC
 from .services import (
-    STATUS_LABELS,
     IncompleteReview,
     ReviewError,
     ReviewingClosed,
@@ -118,7 +118,7 @@ def review(application_id: int) -> str | Response:
         form=form,
         review=saved,
         status=saved.status if saved else "not-started",
-        status_labels=STATUS_LABELS,
+        status_labels=REVIEW_STATUS_LABELS,
         is_open=is_open,
         rubric=RUBRIC,
     )

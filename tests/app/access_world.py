@@ -19,8 +19,8 @@ from app.auth.services import invite_user
 from app.extensions import db
 from app.models import Application, User, utcnow
 from app.panel.services import declare_conflict
-from app.staff.run_services import set_shared, start_run
-from app.staff.services import start_assisted_application
+from app.staff.applications.services import start_assisted_application
+from app.staff.runs.services import set_shared, start_run
 from tests.app.apply.journey import VALID
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client

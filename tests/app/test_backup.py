@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from app.backup import BackupError, find_pg_tool
 from app.extensions import db
 from app.models import Application, Review, Round, SelectionRun, User, utcnow
-from app.staff.run_services import start_run
+from app.staff.runs.services import start_run
 from tests.app.factories import make_round
 from tests.app.runs.conftest import build_pool
 from tests.app.tables import snapshot

@@ -31,7 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.outbox import FileTransport, send_due
-from app.staff.services import screen_application
+from app.staff.applications.services import screen_application
 from tests.app.apply.journey import TEXT, VALID
 from tests.app.conftest import sign_in_as
 from tests.app.factories import make_round, submitted_application

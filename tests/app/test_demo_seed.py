@@ -31,7 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.rounds import current_round
-from app.staff.assignment_services import moderation_queue
+from app.staff.assignment.services import moderation_queue
 from tests.app.helpers import Client, press
 from tests.app.runs.helpers import every_page, run_id_from
 

@@ -9,7 +9,7 @@ from typing import Any
 from app.auth.services import create_user
 from app.extensions import db
 from app.models import User, utcnow
-from app.staff.assignment_services import assign
+from app.staff.assignment.services import assign
 from tests.app.conftest import PASSWORD
 from tests.app.factories import submitted_application
 from tests.app.runs.conftest import add_review, build_pool

@@ -24,8 +24,9 @@ from app.applications.services import save_page, start_application
 from app.auth.services import _new_token
 from app.extensions import db
 from app.models import Application, Assignment, SelectionDecision, User, utcnow
-from app.staff.run_services import confirm_run, start_run
-from app.staff.services import start_assisted_application, withdraw_application
+from app.staff.applications.services import start_assisted_application, withdraw_application
+from app.staff.runs.decisions import confirm_run
+from app.staff.runs.services import start_run
 from tests.app.apply.journey import ELIGIBILITY_IDS, VALID
 from tests.app.runs.conftest import build_pool
 
@@ -213,12 +214,12 @@ CASES: list[Case] = [
     Case("auth.sign_out", "staff", _one(lambda w: "/sign-out"), source=lambda w, url: "/staff/"),
     Case("auth.forgot_password", None, _one(lambda w: "/forgot-password")),
     Case("auth.set_password", None, _one(lambda w: f"/set-password/{w.invite_token}")),
-    Case("auth.invite", "admin", _one(lambda w: "/users/invite")),
-    Case("auth.edit_user", "admin", _one(lambda w: f"/users/{w.reviewer.id}")),
+    Case("admin.invite", "admin", _one(lambda w: "/users/invite")),
+    Case("admin.edit_user", "admin", _one(lambda w: f"/users/{w.reviewer.id}")),
     # Downloads that are recorded on the audit log: buttons, never links.
     *(
         Case(
-            f"auth.audit_log_{kind}",
+            f"admin.audit_log_{kind}",
             "admin",
             _one(lambda w, k=kind: f"/admin/audit.{k}"),
             source=lambda w, url: "/admin/audit",

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Application, ApplicationEvent, Assignment, Conflict, User, utcnow
-from app.staff.assignment_services import auto_assign
+from app.staff.assignment.services import auto_assign
 from tests.app.helpers import errors_of
 from tests.app.panel.conftest import all_scores, assign_to, parse, post, quick_application, review
 
@@ -276,7 +276,7 @@ def test_staff_assign_and_unassign_a_reviewer_by_hand(
 
 
 def test_the_assign_service_refuses_a_conflicted_reviewer(round_, reviewer, staff) -> None:
-    from app.staff.assignment_services import AssignmentError, assign
+    from app.staff.assignment.services import AssignmentError, assign
 
     application = quick_application(round_)
     member = reviewer()

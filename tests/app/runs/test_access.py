@@ -27,7 +27,7 @@ DOWNLOADS = ["/staff/runs/{run}/rationale.csv", "/staff/runs/{run}/rationale.xls
 
 @pytest.fixture
 def finished_run(pool: Pool) -> SelectionRun:
-    from app.staff.run_services import start_run
+    from app.staff.runs.services import start_run
 
     run = start_run(db.session, pool.round, None, utcnow(), seed=7)
     db.session.commit()

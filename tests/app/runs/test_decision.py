@@ -14,13 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutboxMessage, Override, SelectionRun, User, utcnow
-from app.staff import run_services
-from app.staff.run_services import (
-    accept_replacement,
-    applicant_reason,
-    propose_replacement,
-    record_override,
-)
+from app.staff.runs import decisions as run_decisions
+from app.staff.runs.decisions import accept_replacement, propose_replacement, record_override
+from app.staff.runs.outcomes import applicant_reason
+from app.staff.runs.services import RunError
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
 from tests.app.runs.conftest import QUOTAS, SITES, Pool
@@ -201,14 +198,14 @@ def test_a_replacement_replays_the_engine_once_for_the_same_stored_run(
     confirm(client, run_id)
     gone = min(selected(pool, run_id), key=pool.score)
     replays = []
-    engine = run_services._run_engine
+    engine = run_decisions.run_engine
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         replays.append(1)
         return engine(*args, **kwargs)
 
-    monkeypatch.setattr(run_services, "_run_engine", counted)
-    monkeypatch.setattr(run_services, "_REPLAYS", run_services.OrderedDict())
+    monkeypatch.setattr(run_decisions, "run_engine", counted)
+    monkeypatch.setattr(run_decisions, "_REPLAYS", run_decisions.OrderedDict())
     run = db.session.get_one(SelectionRun, run_id)
     first = propose_replacement(db.session, run, gone.id)
     assert propose_replacement(db.session, run, gone.id) == first
@@ -217,7 +214,7 @@ def test_a_replacement_replays_the_engine_once_for_the_same_stored_run(
     applications = [dict(row) for row in run.parameters["applications"]]
     applications[0]["organisation"] = "Changed after the run"
     run.parameters = {**run.parameters, "applications": applications}
-    with pytest.raises(run_services.RunError, match="can no longer be replayed exactly"):
+    with pytest.raises(RunError, match="can no longer be replayed exactly"):
         propose_replacement(db.session, run, gone.id)
     assert len(replays) == 2
 

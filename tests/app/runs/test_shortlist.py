@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Conflict, SelectionRun
-from app.staff import runs
+from app.staff.runs import shortlist as runs
 from tests.app.conftest import sign_in_as, sign_out
 from tests.app.helpers import Client, download, press
 from tests.app.runs.conftest import QUOTAS, Pool

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.staff import runs
+from app.staff.runs import shortlist as runs
 from app.urls import whole_number_or_none
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, utcnow
-from app.staff.run_services import start_run
+from app.staff.runs.services import start_run
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
 from tests.app.runs.conftest import build_pool
@@ -26,8 +26,8 @@ AUDITED = {
     "staff.rationale_csv": ("/staff/runs/{run}", "{page}/rationale.csv"),
     "staff.rationale_xlsx": ("/staff/runs/{run}", "{page}/rationale.xlsx"),
     "staff.subject_access": ("/staff/applications/{application}", "{page}/everything.json"),
-    "auth.audit_log_csv": ("/admin/audit", "{page}.csv"),
-    "auth.audit_log_xlsx": ("/admin/audit", "{page}.xlsx"),
+    "admin.audit_log_csv": ("/admin/audit", "{page}.csv"),
+    "admin.audit_log_xlsx": ("/admin/audit", "{page}.xlsx"),
 }
 
 

@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AnswerPage, Review, utcnow
-from app.staff.run_services import confirm_run, start_run
-from app.staff.services import screen_application
+from app.staff.applications.services import screen_application
+from app.staff.runs.decisions import confirm_run
+from app.staff.runs.services import start_run
 from selection import FORMULA_TRIGGERS
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, download
@@ -137,8 +138,8 @@ DOWNLOADS: dict[str, Callable[[Pool], list[str]]] = {
     "staff.quotas_download": lambda p: [f"/staff/rounds/{p.round.id}/quotas.csv"],
     "staff.applications_csv": lambda p: [f"/staff/rounds/{p.round.id}/applications.csv"],
     "staff.applications_xlsx": lambda p: [f"/staff/rounds/{p.round.id}/applications.xlsx"],
-    "auth.audit_log_csv": lambda p: ["/admin/audit.csv"],
-    "auth.audit_log_xlsx": lambda p: ["/admin/audit.xlsx"],
+    "admin.audit_log_csv": lambda p: ["/admin/audit.csv"],
+    "admin.audit_log_xlsx": lambda p: ["/admin/audit.xlsx"],
 }
 
 

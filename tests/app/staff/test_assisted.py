@@ -130,7 +130,7 @@ def test_a_page_entered_after_a_colleague_withdrew_the_draft_is_not_saved(
     application = db.session.scalars(select(Application)).one()
     url = f"{enter}/organisation"
     form = staff_client.hidden_fields(url)
-    from app.staff import views
+    from app.staff.applications import views
 
     real_draft = views._assisted_draft
 

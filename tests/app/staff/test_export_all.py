@@ -15,7 +15,7 @@ from app.applications.services import save_page, start_application
 from app.extensions import db
 from app.models import Application, Round, utcnow
 from app.rounds import options
-from app.staff import application_exports
+from app.staff.applications import exports as application_exports
 from tests.app.apply.journey import VALID
 from tests.app.conftest import sign_in_as
 from tests.app.factories import make_round, submitted_application

@@ -1,146 +1,26 @@
-"""Staff forms: screening, withdrawal, merging, assisted applications and round settings."""
+"""Forms for a round's settings (dates and times typed as people write them, weights, texts)
+and its quota upload."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import Field, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from selection import CRITERIA
 
-from ..forms import ChoiceRadioField, no_control_characters, strip
-from ..models import Round
-from ..rounds import LONDON, london, text
-from .services import (
-    ASSISTED_CHANNELS,
-    CHANNEL_LABELS,
-    SCREENING_LABELS,
-    SCREENING_REASONS,
-    TEXT_KEYS,
-    TEXT_LABELS,
-    round_weights,
-)
-
-CRITERION_LABELS = {
-    "difference": "Difference",
-    "inequalities": "Inequalities",
-    "resources": "Resources",
-    "evidence": "Evidence",
-}
-
-
-def _choices(pairs: Any) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-class ScreeningForm(FlaskForm):
-    decision = ChoiceRadioField(
-        "Is this application eligible?",
-        choices=_choices(
-            [
-                ("eligible", "Eligible"),
-                ("ineligible", "Not eligible"),
-                ("unscreened", SCREENING_LABELS["unscreened"] + " (undo screening)"),
-            ]
-        ),
-        validators=[DataRequired(message="Select whether the application is eligible")],
-        invalid_message="Select whether the application is eligible",
-    )
-    reason = ChoiceRadioField(
-        "If it is not eligible, why not?",
-        choices=_choices(SCREENING_REASONS.items()),
-        # No Optional(): it would stop validate_reason from running on a blank answer.
-        validators=[],
-        invalid_message="Select why the application is not eligible from the list",
-    )
-    note = TextAreaField(
-        "Note (optional)",
-        validators=[
-            Optional(),
-            Length(max=2000, message="The note must be 2,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
-
-    def validate_reason(self, field: Field) -> None:
-        if self.decision.data == "ineligible" and not field.data:
-            raise ValidationError("Select why the application is not eligible")
-
-
-class WithdrawForm(FlaskForm):
-    reason = TextAreaField(
-        "Why is it withdrawn?",
-        validators=[
-            DataRequired(message="Enter why the application is withdrawn"),
-            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
-
-
-class MergeForm(FlaskForm):
-    reference = StringField(
-        "Reference of the other application",
-        validators=[
-            DataRequired(message="Enter the reference of the other application"),
-            Length(max=20, message="Enter a reference like EOI-2027-ABC234"),
-        ],
-        filters=[strip],
-    )
-    keep = ChoiceRadioField(
-        "Which application do you want to keep?",
-        choices=_choices([("this", "This application"), ("other", "The other application")]),
-        validators=[DataRequired(message="Select which application to keep")],
-        invalid_message="Select which application to keep",
-    )
-
-
-class AssistedStartForm(FlaskForm):
-    channel = ChoiceRadioField(
-        "How did the organisation send its expression of interest?",
-        choices=_choices((c, CHANNEL_LABELS[c]) for c in ASSISTED_CHANNELS),
-        validators=[DataRequired(message="Select how the expression of interest was received")],
-        invalid_message="Select how the expression of interest was received",
-    )
-
-
-class SendForm(FlaskForm):
-    """Only the CSRF token: sending an assisted application."""
-
+from ...dates import parse_date, parse_time
+from ...forms import no_control_characters, strip
+from ...labels import CRITERION_LABELS, TEXT_LABELS
+from ...models import Round
+from ...rounds import LONDON, london, text
+from .services import TEXT_KEYS, round_weights
 
 # --- Round settings -------------------------------------------------------------------------
-
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
-TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
-
-
-def parse_date(value: str) -> date | None:
-    """A date typed as day/month/year (or year-month-day), between 2000 and 2100."""
-    for fmt in DATE_FORMATS:
-        try:
-            day = datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-        return day if 2000 <= day.year <= 2100 else None
-    return None
-
-
-def parse_time(value: str) -> time | None:
-    match = TIME.match(value.strip())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
 
 
 def _date_field(label: str, what: str) -> StringField:

@@ -14,9 +14,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..audit import History, record
-from ..errors import DomainError
-from ..models import (
+from ...audit import History, record
+from ...errors import DomainError
+from ...models import (
     Application,
     Assignment,
     Conflict,
@@ -26,7 +26,7 @@ from ..models import (
     Round,
     User,
 )
-from ..panel.rubric import BY_ID, RUBRIC
+from ...panel.rubric import BY_ID, RUBRIC
 
 MODERATED_MIN, MODERATED_MAX = Decimal(1), Decimal(5)
 DISAGREEMENT = 2  # max - min on one criterion among submitted reviews

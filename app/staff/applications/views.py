@@ -1,58 +1,55 @@
-"""Staff views: rounds, the applications list and page, screening, withdrawal, merging, assisted
-applications and round settings. Every route admits staff and admins only."""
+"""Staff views for applications: the list and one application's page, screening, withdrawal,
+merging, staff entry (an application received by phone, post or email), data protection (subject
+access, erasure) and the round's applications as CSV or XLSX. Staff and admins only (erasure:
+admins)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..access import roles_required
-from ..applications.answers import answer_rows, missing_pages, page_complete
-from ..applications.forms import page_form_class
-from ..applications.questions import PAGES, SECTIONS, applicable_pages
-from ..applications.services import (
+from ...access import roles_required
+from ...applications.answers import answer_rows, missing_pages, page_complete
+from ...applications.forms import page_form_class
+from ...applications.questions import PAGES, SECTIONS, applicable_pages
+from ...applications.services import (
     NoLongerADraft,
     NotReady,
     RoundClosed,
     save_page,
     submit_application,
 )
-from ..extensions import db
-from ..models import Application, Round, User, utcnow
-from ..rounds import word_limit
-from . import bp
-from .forms import (
+from ...audit import record
+from ...data_protection import DataProtectionError, erase_application, subject_access_record
+from ...exports import csv_stream_response, safe_filename, xlsx_response
+from ...extensions import db
+from ...labels import (
+    CHANNEL_LABELS,
     CRITERION_LABELS,
+    SCREENING_LABELS,
+    SCREENING_REASONS,
+    SORT_LABELS,
+    STATUS_LABELS,
+)
+from ...models import Application, Round, User, utcnow
+from ...outbox import remove_file_copies
+from ...rounds import word_limit
+from .. import bp
+from .exports import export_frame, export_frames
+from .forms import (
     AssistedStartForm,
+    EraseForm,
     MergeForm,
-    QuotaUploadForm,
-    RoundSettingsForm,
     ScreeningForm,
     SendForm,
     WithdrawForm,
-    settings_data,
 )
 from .services import (
-    CHANNEL_LABELS,
-    MAX_QUOTA_ROWS,
-    QUOTA_COLUMNS,
-    SCREENING_LABELS,
-    SCREENING_REASONS,
-    SORTS,
-    STATUS_LABELS,
-    TEXT_KEYS,
-    QuotaCheck,
-    RoundSettings,
     StaffError,
-    cell_of,
-    check_against_pool,
-    check_quota_csv,
-    check_quota_rows,
-    describe_quota,
-    dimension_choices,
     filter_choices,
     find_in_round,
     flags,
@@ -63,24 +60,15 @@ from .services import (
     moderations,
     parse_filters,
     possible_duplicates,
-    quota_categories,
-    quotas_csv,
     record_page_entered,
     record_sent_by_staff,
-    round_summaries,
-    round_weights,
-    save_quotas,
     screen_application,
     start_assisted_application,
-    stored_quota_rows,
     submitted_reviews,
-    update_round_settings,
     withdraw_application,
 )
 
 STAFF = ("staff", "admin")
-MAX_UPLOAD_BYTES = 100_000
-BLANK_QUOTA_ROWS = 5
 LABELS = {
     "status": STATUS_LABELS,
     "screening": SCREENING_LABELS,
@@ -102,12 +90,6 @@ def _application(application_id: int) -> Application:
     return db.get_or_404(Application, application_id)
 
 
-@bp.get("/")
-@roles_required(*STAFF)
-def home() -> str:
-    return render_template("staff/home.html", summaries=round_summaries(db.session))
-
-
 # --- The applications list and page ---------------------------------------------------------
 
 
@@ -123,14 +105,14 @@ def applications(round_id: int) -> str:
         return url_for("staff.applications", round_id=round_.id, page=page, **args)
 
     return render_template(
-        "staff/applications.html",
+        "staff/applications/applications.html",
         round=round_,
         filters=filters,
         choices=filter_choices(round_),
         found=found,
         mix={a.id: mix_labels(round_, a) for a in found.rows},
         labels=LABELS,
-        sorts=SORTS,
+        sorts=SORT_LABELS,
         page_url=page_url,
         filtered=any(
             getattr(filters, name)
@@ -157,7 +139,7 @@ def application(application_id: int) -> str:
     merged_into = db.session.get(Application, app_.merged_into_id) if app_.merged_into_id else None
     entered_by = db.session.get(User, app_.entered_by_id) if app_.entered_by_id else None
     return render_template(
-        "staff/application.html",
+        "staff/applications/application.html",
         application=app_,
         round=app_.round,
         rows=answer_rows(app_.round, app_.answers),
@@ -207,7 +189,7 @@ def screening(application_id: int) -> str | Response:
             f"{app_.reference} is now marked {SCREENING_LABELS[app_.screening].lower()}.", "success"
         )
         return redirect(url_for("staff.application", application_id=app_.id))
-    return render_template("staff/screening.html", form=form, application=app_)
+    return render_template("staff/applications/screening.html", form=form, application=app_)
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
@@ -223,7 +205,7 @@ def withdraw(application_id: int) -> str | Response:
         db.session.commit()
         flash(f"{app_.reference or 'The draft'} has been withdrawn.", "success")
         return redirect(url_for("staff.application", application_id=app_.id))
-    return render_template("staff/withdraw.html", form=form, application=app_)
+    return render_template("staff/applications/withdraw.html", form=form, application=app_)
 
 
 @bp.route("/applications/<int:application_id>/merge", methods=["GET", "POST"])
@@ -252,7 +234,7 @@ def merge(application_id: int) -> str | Response:
                 flash(f"{duplicate.reference} is merged into {keep.reference}.", "success")
                 return redirect(url_for("staff.application", application_id=keep.id))
     return render_template(
-        "staff/merge.html",
+        "staff/applications/merge.html",
         form=form,
         application=app_,
         duplicates=possible_duplicates(db.session, app_),
@@ -280,7 +262,7 @@ def assisted_start(round_id: int) -> str | Response:
             db.session.commit()
             return redirect(url_for("staff.assisted", application_id=app_.id))
     return render_template(
-        "staff/assisted_start.html",
+        "staff/applications/assisted_start.html",
         form=form,
         round=round_,
         message=message,
@@ -314,7 +296,7 @@ def _render_assisted(app_: Application, missing: list[Any], messages: list[str])
         for section in SECTIONS
     ]
     return render_template(
-        "staff/assisted.html",
+        "staff/applications/assisted.html",
         application=app_,
         round=app_.round,
         sections=sections,
@@ -365,7 +347,7 @@ def assisted_page(application_id: int, page_id: str) -> str | Response:
     else:
         form = form_class(data=answers.get(page.id, {}))
     return render_template(
-        "staff/assisted_page.html",
+        "staff/applications/assisted_page.html",
         form=form,
         page=page,
         application=app_,
@@ -401,151 +383,96 @@ def assisted_send(application_id: int) -> str | Response:
     return redirect(url_for("staff.application", application_id=app_.id))
 
 
-# --- Round settings and quotas --------------------------------------------------------------
+# --- Data protection: subject access and erasure -------------------------------------------
 
 
-@bp.route("/rounds/<int:round_id>/settings", methods=["GET", "POST"])
-@roles_required(*STAFF)
-def settings(round_id: int) -> str | Response:
-    round_ = _round(round_id)
-    form = (
-        RoundSettingsForm()
-        if request.method == "POST"
-        else RoundSettingsForm(data=settings_data(round_))
+@bp.post("/applications/<int:application_id>/everything.json")
+@roles_required("staff", "admin")
+def subject_access(application_id: int) -> Response:
+    application = db.get_or_404(Application, application_id)
+    body = json.dumps(subject_access_record(db.session, application), indent=2, ensure_ascii=False)
+    record(
+        db.session,
+        current_user,
+        "application.exported",
+        "application",
+        application.id,
+        application.round_id,
     )
+    db.session.commit()
+    name = safe_filename(f"subject-access-{application.reference or application.id}.json")
+    response = Response(body.encode("utf-8"), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/applications/<int:application_id>/erase", methods=["GET", "POST"])
+@roles_required("admin")
+def erase(application_id: int) -> str | Response:
+    application = db.get_or_404(Application, application_id)
+    if application.erased_at is not None:
+        flash("This application's personal data has already been erased.", "info")
+        return redirect(url_for("staff.application", application_id=application.id))
+    form = EraseForm()
+    message = None
     if form.validate_on_submit():
-        band = form.lottery_band.data
-        update_round_settings(
-            db.session,
-            round_,
-            RoundSettings(
-                title=form.title.data,
-                texts=form.texts(),
-                opens_at=form.opens_at(),  # type: ignore[arg-type]
-                closes_at=form.closes_at(),  # type: ignore[arg-type]
-                sites_wanted=int(form.sites_wanted.data),
-                weights=form.weights(),
-                reviews_required=int(form.reviews_required.data),
-                lottery_band=float(band) if band else None,
-            ),
-            _me(),
-        )
-        db.session.commit()
-        flash("The round's settings are saved.", "success")
-        return redirect(url_for("staff.settings", round_id=round_.id))
+        try:
+            emails = erase_application(
+                db.session, application, current_user, form.reason.data, utcnow()
+            )
+        except DataProtectionError as error:
+            db.session.rollback()
+            message = str(error)
+        else:
+            db.session.commit()
+            remove_file_copies(current_app.config["MAIL_OUTBOX_DIR"], emails)
+            flash(
+                "The personal data is erased. The reference, mix, scores and decisions are kept.",
+                "success",
+            )
+            return redirect(url_for("staff.application", application_id=application.id))
     return render_template(
-        "staff/settings.html",
-        form=form,
-        round=round_,
-        text_keys=TEXT_KEYS,
-        criteria=list(round_weights(round_)),
-        quotas=describe_quota(round_, round_.quotas or []),
+        "staff/applications/erase.html", form=form, application=application, message=message
     )
 
 
-def _posted_quota_rows() -> list[dict[str, str]]:
-    rows = []
-    for i in range(MAX_QUOTA_ROWS):
-        if not any(f"{c}-{i}" in request.form for c in QUOTA_COLUMNS):
-            break
-        rows.append({c: request.form.get(f"{c}-{i}", "")[:100] for c in QUOTA_COLUMNS})
-    return rows
+# --- Exports of a round's applications -----------------------------------------------------
 
 
-def _render_quotas(
-    round_: Round,
-    rows: list[dict[str, str]],
-    check: QuotaCheck | None = None,
-    upload_error: str | None = None,
-    upload_form: QuotaUploadForm | None = None,
-) -> str:
-    blank = dict.fromkeys(QUOTA_COLUMNS, "")
-    shown = [*rows, *([blank] * BLANK_QUOTA_ROWS)][:MAX_QUOTA_ROWS]
-    cells = check.cell_errors() if check else {}
-    links = []
-    for problem in check.problems if check else []:
-        cell = cell_of(problem)
-        shown_row = cell is not None and 2 <= cell[0] <= len(shown) + 1
-        links.append((f"#q{cell[0]}-{cell[1]}" if cell and shown_row else "", problem))
-    return render_template(
-        "staff/quotas.html",
-        round=round_,
-        rows=shown,
-        problem_links=links,
-        cell_errors=cells,
-        notes=check.notes if check else [],
-        upload_error=upload_error,
-        upload_form=upload_form or QuotaUploadForm(),
-        dimensions=dimension_choices(),
-        categories={d: quota_categories(round_, d) for d, _ in dimension_choices()},
-        pool=check_against_pool(db.session, round_),
-        stored=describe_quota(round_, round_.quotas or []),
+def _logged_round(round_id: int, file_format: str) -> Round:
+    """The round, with the download of its applications put on the audit log (the file holds
+    every answer and contact detail), committed before the file is built."""
+    round_ = db.get_or_404(Round, round_id)
+    record(
+        db.session,
+        current_user,
+        "export.downloaded",
+        "round",
+        round_.id,
+        round_.id,
+        export="applications",
+        format=file_format,
     )
-
-
-@bp.route("/rounds/<int:round_id>/quotas", methods=["GET", "POST"])
-@roles_required(*STAFF)
-def quotas(round_id: int) -> str | Response:
-    round_ = _round(round_id)
-    if request.method == "GET":
-        return _render_quotas(round_, stored_quota_rows(round_))
-    rows = _posted_quota_rows()
-    if request.form.get("action") == "add":
-        return _render_quotas(round_, rows)
-    check = check_quota_rows(round_, rows)
-    if check.problems:
-        return _render_quotas(round_, rows, check)
-    save_quotas(round_, check, _me(), "form")
     db.session.commit()
-    flash("The quota table is saved.", "success")
-    return redirect(url_for("staff.quotas", round_id=round_.id))
+    # Loaded again now: the streamed CSV reads the round after this request's session has ended.
+    db.session.refresh(round_)
+    return round_
 
 
-@bp.post("/rounds/<int:round_id>/quotas/upload")
+@bp.post("/rounds/<int:round_id>/applications.csv")
 @roles_required(*STAFF)
-def quotas_upload(round_id: int) -> str | Response:
-    round_ = _round(round_id)
-    form = QuotaUploadForm()
-    stored = stored_quota_rows(round_)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _render_quotas(round_, stored, upload_error="Select a CSV file", upload_form=form)
-    data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        error = f"The file must be smaller than {MAX_UPLOAD_BYTES // 1000} KB"
-        return _render_quotas(round_, stored, upload_error=error, upload_form=form)
-    if not data.strip():
-        return _render_quotas(
-            round_, stored, upload_error="The selected file is empty", upload_form=form
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = ""
-    if not text or "\x00" in text:
-        error = (
-            "The selected file must be a CSV file: in your spreadsheet, save it as "
-            "‘CSV UTF-8’ and upload it again"
-        )
-        return _render_quotas(round_, stored, upload_error=error, upload_form=form)
-    check = check_quota_csv(round_, text)
-    if check.problems:
-        # The file's rows go into the form to correct there; the saved table is unchanged.
-        return _render_quotas(round_, check.rows or stored, check, upload_form=form)
-    save_quotas(round_, check, _me(), "upload")
-    db.session.commit()
-    flash("The quota table is uploaded and saved.", "success")
-    return redirect(url_for("staff.quotas", round_id=round_.id))
+def applications_csv(round_id: int) -> Response:
+    round_ = _logged_round(round_id, "csv")
+    return csv_stream_response(export_frames(db.session, round_), f"applications-{round_.slug}.csv")
 
 
-@bp.get("/rounds/<int:round_id>/quotas.csv")
+@bp.post("/rounds/<int:round_id>/applications.xlsx")
 @roles_required(*STAFF)
-def quotas_download(round_id: int) -> Response:
-    round_ = _round(round_id)
-    return Response(
-        quotas_csv(round_),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="quotas-{round_.slug}.csv"',
-        },
+def applications_xlsx(round_id: int) -> Response:
+    round_ = _logged_round(round_id, "xlsx")
+    return xlsx_response(
+        {"Applications": export_frame(db.session, round_)},
+        f"applications-{round_.slug}.xlsx",
+        created=utcnow(),
     )

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import strip
+from ...forms import strip
 
 
 class WholeNumberField(IntegerField):

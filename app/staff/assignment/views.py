@@ -12,15 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from ..access import roles_required
-from ..extensions import db
-from ..models import Application, Round, User, utcnow
-from ..panel.rubric import BY_ID, RUBRIC
-from ..panel.services import STATUS_LABELS
-from ..rounds import option_label
-from . import bp
-from .assignment_forms import ActionForm, AssignForm, AutoAssignForm, ModerationForm
-from .assignment_services import (
+from ...access import roles_required
+from ...extensions import db
+from ...labels import REVIEW_STATUS_LABELS
+from ...models import Application, Round, User, utcnow
+from ...panel.rubric import BY_ID, RUBRIC
+from ...rounds import option_label
+from .. import bp
+from .forms import ActionForm, AssignForm, AutoAssignForm, ModerationForm
+from .services import (
     AssignmentError,
     ModerationError,
     application_reviewers,
@@ -67,7 +67,7 @@ def _nation(round_: Round, value: str | None) -> str:
 def _overview(round_: Round, form: AutoAssignForm) -> str:
     rows = coverage(db.session, round_)
     return render_template(
-        "staff/assignment.html",
+        "staff/assignment/assignment.html",
         round=round_,
         form=form,
         loads=reviewer_loads(db.session, round_),
@@ -179,13 +179,13 @@ def assignment_application(application_id: int) -> str | Response:
         )
     }
     return render_template(
-        "staff/assignment_application.html",
+        "staff/assignment/assignment_application.html",
         application=application,
         form=form,
         active=active,
         conflicts=[(c, reviewers[c.reviewer_id]) for c in conflicts],
         reviews=reviews,
-        status_labels=STATUS_LABELS,
+        status_labels=REVIEW_STATUS_LABELS,
         nation=lambda value: _nation(application.round, value),
     )
 
@@ -216,7 +216,7 @@ def assignment_unassign(application_id: int, reviewer_id: int) -> Response:
 def moderation_queue_page(round_id: int) -> str:
     round_ = _round_or_404(round_id)
     return render_template(
-        "staff/moderation.html",
+        "staff/assignment/moderation.html",
         round=round_,
         items=moderation_queue(db.session, round_),
         criteria=BY_ID,
@@ -249,7 +249,7 @@ def moderation_application(application_id: int) -> str | Response:
     scores = submitted_scores(db.session, [application.id]).get(application.id, {})
     reviews = application_reviews(db.session, application)
     return render_template(
-        "staff/moderation_application.html",
+        "staff/assignment/moderation_application.html",
         application=application,
         form=form,
         reviews=reviews,
@@ -258,5 +258,5 @@ def moderation_application(application_id: int) -> str | Response:
         moderations=moderations(db.session, application),
         rubric=RUBRIC,
         criteria=BY_ID,
-        status_labels=STATUS_LABELS,
+        status_labels=REVIEW_STATUS_LABELS,
     )

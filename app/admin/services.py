@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..audit import ACTIONS, RECORD_TYPES
-from ..models import AuditEvent, User
+from ..audit import ACTIONS, RECORD_TYPES, record
+from ..auth.services import AccountError
+from ..models import ROLES, AuditEvent, User
 from ..rounds import LONDON
 
 if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts
@@ -208,3 +209,16 @@ def export_frame(session: Session, filters: AuditFilters) -> pd.DataFrame:
     import pandas as pd
 
     return pd.concat(list(export_frames(session, filters)), ignore_index=True)
+
+
+def change_role(session: Session, user: User, role: str, active: bool, by: User | None) -> None:
+    if role not in ROLES:
+        raise AccountError("Select a role")
+    if user.role != role:
+        record(session, by, "user.roles_changed", "user", user.id, old=user.role, new=role)
+        user.role = role
+    if user.active != active:
+        user.active = active
+        user.session_version += 1
+        record(session, by, "user.reactivated" if active else "user.suspended", "user", user.id)
+    session.flush()

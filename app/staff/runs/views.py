@@ -9,41 +9,36 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..access import roles_required
-from ..audit import record
-from ..exports import csv_response, xlsx_response
-from ..extensions import db
-from ..models import Round, SelectionRun, User, utcnow
-from ..rounds import options
-from ..urls import whole_number_or_none
-from . import bp
-from .run_forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
-from .run_services import (
-    CRITERION_LABELS,
-    DECISION_LABELS,
-    MIX_LABELS,
-    SHORTLIST_PER_PAGE,
-    RunError,
+from ...access import roles_required
+from ...audit import record
+from ...exports import csv_response, xlsx_response
+from ...extensions import db
+from ...labels import MIX_LABELS, RUN_STATUS_LABELS
+from ...models import Round, SelectionRun, User, utcnow
+from ...urls import this_page, whole_number_or_none
+from .. import bp
+from .decisions import (
     accept_replacement,
-    category_label,
-    compare_runs,
     confirm_run,
-    new_seed,
-    outcomes_queued,
     override_effect,
     propose_replacement,
-    queue_outcome_messages,
-    rationale_sheets,
     record_override,
+    selected_now,
+)
+from .engine_input import category_label
+from .forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
+from .outcomes import outcomes_queued, queue_outcome_messages
+from .rationale import rationale_sheets
+from .services import (
+    RunError,
+    compare_runs,
+    new_seed,
     round_run_ids,
     round_runs,
-    run_overrides,
-    selected_now,
     set_shared,
-    shortlist,
-    shortlist_page,
     start_run,
 )
+from .shortlist import run_overrides, shortlist, shortlist_context, shortlist_query
 
 STAFF = ("staff", "admin")
 
@@ -65,82 +60,21 @@ def _int_arg(name: str) -> int | None:
     return whole_number_or_none(request.values.get(name))
 
 
-def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
-    """The mix table grouped by dimension, with readable labels, for the chart and the table."""
-    binding = {(b["dimension"], b["category"]): b for b in run.bounds}
-    sections: dict[str, dict[str, Any]] = {}
-    for row in run.summary.get("mix", []):
-        dim = row["dimension"]
-        section = sections.setdefault(
-            dim, {"dimension": dim, "label": MIX_LABELS.get(dim, dim), "rows": []}
-        )
-        bound = binding.get((dim, row["category"]), {})
-        section["rows"].append(
-            {
-                **row,
-                "label": category_label(round_, dim, row["category"]),
-                "binding": bool(bound.get("binding")),
-                "cost": bound.get("cost"),
-            }
-        )
-    return list(sections.values())
-
-
-def shortlist_context(
-    round_: Round, run: SelectionRun, hidden: frozenset[int] = frozenset()
-) -> dict[str, Any]:
-    """What the shortlist page shows, for staff and (for shared runs) the panel: one page of the
-    table, filtered by the query string; ``hidden`` applications (a reviewer's conflicts) are
-    left out of the table and its counts, and the table is not filtered by decision then: the
-    number of rows with a decision, set against the sites the round wants, would tell how the
-    hidden one fared."""
-    decision = request.args.get("decision", "")
-    nation = request.args.get("nation", "")
-    if decision not in DECISION_LABELS or hidden:
-        decision = ""
-    nations = options(round_, "nation")
-    if nation not in dict(nations):
-        nation = ""
-    found = shortlist_page(
-        db.session,
-        run,
-        decision=decision or None,
-        nation=nation or None,
-        page=whole_number_or_none(request.args.get("page")) or 1,
-        per_page=SHORTLIST_PER_PAGE,
-        hidden=hidden,
+def _runs_page(round_: Round, form: StartRunForm) -> str:
+    """The round's runs, newest first, with the form to start one."""
+    return render_template(
+        "staff/runs/runs.html",
+        round=round_,
+        runs=round_runs(db.session, round_),
+        status_labels=RUN_STATUS_LABELS,
+        form=form,
     )
-    endpoint, view_args = request.endpoint or "", request.view_args or {}
-
-    def page_url(number: int) -> str:
-        args: dict[str, Any] = {**view_args, "page": number}
-        args.update((k, v) for k, v in (("decision", decision), ("nation", nation)) if v)
-        return url_for(endpoint, _anchor="shortlist", **args)
-
-    return {
-        "round": round_,
-        "run": run,
-        "found": found,
-        "decision": decision,
-        "nation": nation,
-        "nations": nations,
-        "decision_labels": DECISION_LABELS,
-        "criteria": CRITERION_LABELS,
-        "mix": mix_sections(round_, run),
-        "label": lambda dim, value: category_label(round_, dim, value or ""),
-        "filter_url": request.path,
-        "page_url": page_url,
-        "dimension_labels": MIX_LABELS,
-    }
 
 
 @bp.get("/rounds/<int:round_id>/runs")
 @roles_required(*STAFF)
 def runs(round_id: int) -> str:
-    round_ = _round(round_id)
-    return render_template(
-        "staff/runs.html", round=round_, runs=round_runs(db.session, round_), form=StartRunForm()
-    )
+    return _runs_page(_round(round_id), StartRunForm())
 
 
 @bp.post("/rounds/<int:round_id>/runs")
@@ -149,9 +83,7 @@ def start(round_id: int) -> str | Response | tuple[str, int]:
     round_ = _round(round_id)
     form = StartRunForm()
     if not form.validate_on_submit():
-        return render_template(
-            "staff/runs.html", round=round_, runs=round_runs(db.session, round_), form=form
-        ), 400
+        return _runs_page(round_, form), 400
     seed = form.seed.data if form.seed.data is not None else new_seed()
     try:
         # The view commits twice on purpose: once so every other request sees this run's lock
@@ -178,10 +110,12 @@ def start(round_id: int) -> str | Response | tuple[str, int]:
 def run(run_id: int) -> str:
     run = _run(run_id)
     round_ = _round(run.round_id)
-    context = shortlist_context(round_, run)
+    query = shortlist_query(request.args)
+    context = shortlist_context(db.session, round_, run, **query, link=this_page)
     overrides = run_overrides(db.session, run)
     return render_template(
-        "staff/run.html",
+        "staff/runs/run.html",
+        status_labels=RUN_STATUS_LABELS,
         **context,
         overrides=overrides,
         other_runs=[i for i in round_run_ids(db.session, round_) if i != run.id],
@@ -201,7 +135,7 @@ def compare(round_id: int) -> str:
     if first not in runs_ or second not in runs_:
         abort(404)
     return render_template(
-        "staff/run_compare.html",
+        "staff/runs/run_compare.html",
         round=round_,
         first=runs_[first],
         second=runs_[second],
@@ -305,7 +239,7 @@ def override(run_id: int) -> str | Response | tuple[str, int]:
     selected, others = _selected_choices(run)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "staff/run_override.html",
+        "staff/runs/run_override.html",
         round=round_,
         run=run,
         form=form,
@@ -359,7 +293,7 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
     selected, _others = _selected_choices(run)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "staff/run_replace.html",
+        "staff/runs/run_replace.html",
         round=round_,
         run=run,
         form=form,

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..applications.questions import SECTIONS, Question
-from ..models import Application, Round
-from ..rounds import london, option_label
-from .run_services import MIX_COLUMNS, MIX_LABELS, category_label
-from .services import CHANNEL_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
+from ...applications.questions import SECTIONS, Question
+from ...labels import CHANNEL_LABELS, MIX_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
+from ...models import Application, Round
+from ...rounds import london, option_label
+from ..runs.engine_input import MIX_COLUMNS, category_label
 
 if TYPE_CHECKING:  # pandas loads when a file is written, not as the app starts
     import pandas as pd

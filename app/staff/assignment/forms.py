@@ -10,8 +10,8 @@ from wtforms import Field, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from ..forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
-from ..panel.rubric import RUBRIC
+from ...forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
+from ...panel.rubric import RUBRIC
 
 MAX_REVIEWERS_PER_APPLICATION = 10
 

@@ -1,24 +1,30 @@
-"""The audit log for admins: the filtered list, newest first, and its CSV and XLSX exports."""
+"""Admin pages: the users (list, invite, change a role or suspend) and the audit log (the filtered
+list, newest first, and its CSV and XLSX exports). Admins only."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..access import roles_required
 from ..audit import ACTIONS, RECORD_TYPES, record
+from ..auth.services import invite_user
+from ..errors import commit_or_show
 from ..exports import csv_stream_response, xlsx_response
 from ..extensions import db
-from ..models import AuditEvent, Round, utcnow
+from ..labels import ROLE_LABELS
+from ..models import AuditEvent, Round, User, utcnow
 from ..rounds import LONDON
+from ..urls import external_url
 from . import bp
-from .audit_log_forms import AuditFilterForm
-from .audit_log_services import (
+from .forms import AuditFilterForm, InviteForm, RoleForm
+from .services import (
     AuditFilters,
     AuditRow,
     actor_choices,
+    change_role,
     export_frame,
     export_frames,
     list_events,
@@ -38,7 +44,7 @@ def _record_url(event: AuditEvent) -> str | None:
     if event.record_type == "round":
         return url_for("staff.settings", round_id=event.record_id)
     if event.record_type == "user":
-        return url_for("auth.edit_user", user_id=event.record_id)
+        return url_for("admin.edit_user", user_id=event.record_id)
     return None
 
 
@@ -63,7 +69,7 @@ def audit_log() -> tuple[str, int]:
     args = _filter_args()
 
     def page_url(page: int) -> str:
-        return url_for("auth.audit_log", page=page, **args)
+        return url_for("admin.audit_log", page=page, **args)
 
     rows: list[AuditRow] = found.rows if found else []
     rounds = {r.id: r.title for r in db.session.scalars(select(Round))}
@@ -124,4 +130,54 @@ def audit_log_xlsx() -> Response:
 
 def _back_to_the_form() -> Response:
     """A hand-edited export link with a wrong date: the form says what is wrong."""
-    return redirect(url_for("auth.audit_log", **_filter_args()))
+    return redirect(url_for("admin.audit_log", **_filter_args()))
+
+
+# --- Users ----------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@roles_required("admin")
+def users() -> str:
+    people = db.session.scalars(select(User).order_by(User.role, User.name)).all()
+    return render_template("admin/users.html", users=people, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@roles_required("admin")
+def invite() -> str | Response:
+    form = InviteForm()
+    message = None
+    if form.validate_on_submit() and commit_or_show(
+        form.email,
+        invite_user,
+        db.session,
+        email=form.email.data,
+        name=form.name.data,
+        role=form.role.data,
+        nation=form.nation.data,
+        link_for=lambda token: external_url("auth.set_password", token=token),
+        now=utcnow(),
+        by=current_user,
+    ):
+        flash("Invitation sent.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/invite.html", form=form, message=message)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int) -> str | Response:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = RoleForm(data={"role": user.role, "active": "yes" if user.active else "no"})
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != "admin" or form.active.data != "yes"):
+            form.role.errors.append("You cannot remove your own admin access")
+        else:
+            change_role(db.session, user, form.role.data, form.active.data == "yes", current_user)
+            db.session.commit()
+            flash("Account updated.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/edit_user.html", form=form, user=user)

@@ -1,0 +1,248 @@
+"""A run's shortlist: the final decisions once staff's overrides apply, one page at a time, and
+the request-free presenter the staff and panel shortlist pages both show."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...labels import CRITERION_LABELS, DECISION_LABELS, MIX_LABELS
+from ...models import (
+    Application,
+    Override,
+    Round,
+    SelectionDecision,
+    SelectionRun,
+)
+from ...rounds import options
+from ...urls import whole_number_or_none
+from .engine_input import category_label
+
+
+@dataclass(frozen=True)
+class ShortlistRow:
+    decision: SelectionDecision
+    application: Application
+    final: str  # the decision after any overrides
+    final_reason: str
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS.get(self.final, self.final)
+
+
+def run_overrides(session: Session, run: SelectionRun) -> list[Override]:
+    return list(
+        session.scalars(select(Override).where(Override.run_id == run.id).order_by(Override.id))
+    )
+
+
+def overridden(overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
+    """Application id -> (decision, reason) for the applications the overrides changed, applied
+    in order."""
+    result = {}
+    for o in overrides:
+        result[o.removed_application_id] = (
+            "not_selected",
+            f"Not selected: replaced by staff decision. {o.reason}",
+        )
+        result[o.added_application_id] = ("selected", f"Selected by staff decision. {o.reason}")
+    return result
+
+
+def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
+    """Application id -> (decision, reason) once the recorded overrides are applied in order."""
+    result = {d.application_id: (d.decision, d.reason) for d in run.decisions}
+    result.update(overridden(overrides))
+    return result
+
+
+def rank_order(rank: int | None, application_id: int) -> tuple[bool, int, int]:
+    """Best rank first, the unranked (ineligible) last, then by application."""
+    return (rank is None, rank or 0, application_id)
+
+
+def shortlist(session: Session, run: SelectionRun) -> list[ShortlistRow]:
+    """The run's whole decision table, best rank first (ineligible last); ``shortlist_page``
+    gives it a page at a time, filtered."""
+    apps = {
+        a.id: a
+        for a in session.scalars(
+            select(Application).where(Application.id.in_([d.application_id for d in run.decisions]))
+        )
+    }
+    finals = final_decisions(run, run_overrides(session, run))
+    rows = [
+        ShortlistRow(d, apps[d.application_id], *finals[d.application_id]) for d in run.decisions
+    ]
+    rows.sort(key=lambda r: rank_order(r.decision.rank, r.application.id))
+    return rows
+
+
+SHORTLIST_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ShortlistPage:
+    rows: list[ShortlistRow]
+    total: int  # applications matching the filters, on every page
+    page: int
+    pages: int
+    first: int  # the position of the first row shown among ``total`` (1 for the first page)
+    counts: dict[str, int]  # final decision -> applications in the run, whatever the filters
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def shortlist_page(
+    session: Session,
+    run: SelectionRun,
+    *,
+    decision: str | None = None,
+    nation: str | None = None,
+    page: int = 1,
+    per_page: int = SHORTLIST_PER_PAGE,
+    hidden: frozenset[int] = frozenset(),
+) -> ShortlistPage:
+    """One page of ``shortlist`` in the same order, filtered by final decision and nation;
+    ``hidden`` applications (a reviewer's conflicts) are left out of the rows and the counts.
+
+    A few columns of every decision are read to filter, count and order them; the full rows
+    (decision, application) only for the page shown, so a run of thousands costs little more
+    than one of a hundred.
+    """
+    changed = overridden(run_overrides(session, run))
+    counts = dict.fromkeys(DECISION_LABELS, 0)
+    matching = []
+    for application_id, engine_decision, rank, application_nation in session.execute(
+        select(
+            SelectionDecision.application_id,
+            SelectionDecision.decision,
+            SelectionDecision.rank,
+            Application.nation,
+        )
+        .join(Application, Application.id == SelectionDecision.application_id)
+        .where(SelectionDecision.run_id == run.id)
+    ):
+        if application_id in hidden:
+            continue
+        final = changed[application_id][0] if application_id in changed else engine_decision
+        counts[final] = counts.get(final, 0) + 1
+        if (decision and final != decision) or (nation and application_nation != nation):
+            continue
+        matching.append(rank_order(rank, application_id))
+    matching.sort()
+    total = len(matching)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    shown = [application_id for *_, application_id in matching[start : start + per_page]]
+    decisions = {
+        d.application_id: d
+        for d in session.scalars(
+            select(SelectionDecision).where(
+                SelectionDecision.run_id == run.id, SelectionDecision.application_id.in_(shown)
+            )
+        )
+    }
+    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(shown)))}
+    rows = [
+        ShortlistRow(
+            decisions[i],
+            apps[i],
+            *changed.get(i, (decisions[i].decision, decisions[i].reason)),
+        )
+        for i in shown
+    ]
+    return ShortlistPage(rows, total, page, pages, start + 1, counts)
+
+
+# --- The presenter: what a shortlist page shows --------------------------------------------
+
+
+def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
+    """The mix table grouped by dimension, with readable labels, for the chart and the table."""
+    binding = {(b["dimension"], b["category"]): b for b in run.bounds}
+    sections: dict[str, dict[str, Any]] = {}
+    for row in run.summary.get("mix", []):
+        dim = row["dimension"]
+        section = sections.setdefault(
+            dim, {"dimension": dim, "label": MIX_LABELS.get(dim, dim), "rows": []}
+        )
+        bound = binding.get((dim, row["category"]), {})
+        section["rows"].append(
+            {
+                **row,
+                "label": category_label(round_, dim, row["category"]),
+                "binding": bool(bound.get("binding")),
+                "cost": bound.get("cost"),
+            }
+        )
+    return list(sections.values())
+
+
+def shortlist_query(query: Mapping[str, str]) -> dict[str, Any]:
+    """The decision, nation and page a shortlist link asks for, as ``shortlist_context`` takes
+    them (a page that is not a whole number is the first)."""
+    return {
+        "decision": query.get("decision", ""),
+        "nation": query.get("nation", ""),
+        "page": whole_number_or_none(query.get("page")) or 1,
+    }
+
+
+def shortlist_context(
+    session: Session,
+    round_: Round,
+    run: SelectionRun,
+    *,
+    decision: str,
+    nation: str,
+    page: int,
+    link: Callable[..., str],
+    hidden: frozenset[int] = frozenset(),
+) -> dict[str, Any]:
+    """What the shortlist page shows, for staff and (for shared runs) the panel: one page of the
+    table, filtered by decision and nation as asked (a value not offered shows everything).
+    ``link(**query)`` gives the page's own address with that query, for the filters and pages.
+
+    ``hidden`` applications (a reviewer's conflicts) are left out of the table and its counts,
+    and the table is not filtered by decision then: the number of rows with a decision, set
+    against the sites the round wants, would tell how the hidden one fared."""
+    if decision not in DECISION_LABELS or hidden:
+        decision = ""
+    nations = options(round_, "nation")
+    if nation not in dict(nations):
+        nation = ""
+    found = shortlist_page(
+        session,
+        run,
+        decision=decision or None,
+        nation=nation or None,
+        page=page,
+        per_page=SHORTLIST_PER_PAGE,
+        hidden=hidden,
+    )
+    filters = {k: v for k, v in (("decision", decision), ("nation", nation)) if v}
+    return {
+        "round": round_,
+        "run": run,
+        "found": found,
+        "decision": decision,
+        "nation": nation,
+        "nations": nations,
+        "decision_labels": DECISION_LABELS,
+        "criteria": CRITERION_LABELS,
+        "mix": mix_sections(round_, run),
+        "label": lambda dim, value: category_label(round_, dim, value or ""),
+        "filter_url": link(),
+        "page_url": lambda number: link(_anchor="shortlist", page=number, **filters),
+        "dimension_labels": MIX_LABELS,
+    }
