@@ -73,11 +73,15 @@ def find_by_token(session: Session, token: str | None) -> Application | None:
     page of the journey reads all three)."""
     if not token or len(token) > 100:
         return None
-    return session.scalars(
-        select(Application)
-        .where(Application.token_hash == hash_token(token))
-        .options(joinedload(Application.round), selectinload(Application.pages))
-    ).first()
+    return (
+        session.scalars(
+            select(Application)
+            .where(Application.token_hash == hash_token(token))
+            .options(joinedload(Application.round), joinedload(Application.pages))
+        )
+        .unique()
+        .first()
+    )
 
 
 def start_application(
@@ -230,7 +234,6 @@ def submit_application(session: Session, application: Application, now: datetime
         if missing:
             raise NotReady(missing)
         if _claim(session, application, answers, now):
-            session.refresh(application)
             _queue_confirmation(session, application, answers)
             return application
         # Sent, withdrawn or changed since it was read: read it again.
@@ -241,7 +244,9 @@ def submit_application(session: Session, application: Application, now: datetime
 
 def _claim(session: Session, application: Application, answers: Answers, now: datetime) -> bool:
     """The conditional UPDATE, with a fresh reference; one already taken is drawn again inside a
-    SAVEPOINT, undoing nothing else of the transaction."""
+    SAVEPOINT, undoing nothing else of the transaction. The row it changed comes back through
+    RETURNING into `application` (the ORM's UPDATE..RETURNING with populate_existing), so the
+    object says what was written without reading it again."""
     for _attempt in range(5):
         try:
             with session.begin_nested():
@@ -260,9 +265,11 @@ def _claim(session: Session, application: Application, answers: Answers, now: da
                         updated_at=now,
                         **mix_attributes(answers),
                     )
-                    .execution_options(synchronize_session=False)
+                    .returning(Application),
+                    execution_options={"synchronize_session": False, "populate_existing": True},
                 )
-            return bool(result.rowcount == 1)
+                changed = result.scalars().all()
+            return bool(changed)
         except IntegrityError as error:
             if not _reference_taken(error):
                 raise

@@ -427,7 +427,7 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
     if application is None:
         return redirect(url_for("apply.task_list"))
     try:
-        submit_application(db.session, application, now)
+        status = submit_application(db.session, application, now).status
     except RoundClosed as error:
         db.session.rollback()
         messages.append(str(error))
@@ -436,7 +436,7 @@ def _send(now: datetime, messages: list[str]) -> Response | list[Page] | None:
         db.session.rollback()
         return not_ready.pages
     db.session.commit()
-    if application.status == "submitted":
+    if status == "submitted":
         return redirect(url_for("apply.confirmation"))
     # Withdrawn or merged by staff meanwhile: the task list says which.
     return redirect(url_for("apply.task_list"))
