@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...applications.services import sent_applications
 from ...audit import History, record
 from ...errors import DomainError
 from ...models import (
@@ -38,21 +39,6 @@ class AssignmentError(DomainError):
 
 class ModerationError(DomainError):
     """A domain error whose message can be shown to staff."""
-
-
-def eligible_applications(session: Session, round_: Round) -> list[Application]:
-    """Submitted applications screened eligible: the ones to review."""
-    return list(
-        session.scalars(
-            select(Application)
-            .where(
-                Application.round_id == round_.id,
-                Application.status == "submitted",
-                Application.screening == "eligible",
-            )
-            .order_by(Application.id)
-        )
-    )
 
 
 def panel_reviewers(session: Session) -> list[User]:
@@ -133,7 +119,7 @@ class Coverage:
 
 def coverage(session: Session, round_: Round) -> list[Coverage]:
     """Every eligible application with its active reviewers."""
-    applications = eligible_applications(session, round_)
+    applications = sent_applications(session, round_, eligible_only=True)
     ids = [a.id for a in applications]
     conflicts = _conflict_pairs(session, ids)
     by_application: dict[int, list[User]] = defaultdict(list)
@@ -311,7 +297,7 @@ def auto_assign(
     if per_application < 1:
         raise AssignmentError("Enter a number of reviewers of 1 or more")
     reviewers = panel_reviewers(session)
-    applications = eligible_applications(session, round_)
+    applications = sent_applications(session, round_, eligible_only=True)
     pairs = _round_assignments(session, round_)
     conflicts = _conflict_pairs(session, list({a.id for a in applications} | {a for a, _ in pairs}))
     assigned: dict[int, set[int]] = defaultdict(set)
@@ -413,7 +399,7 @@ class ModerationItem:
 
 def moderation_queue(session: Session, round_: Round) -> list[ModerationItem]:
     """Eligible applications with too few submitted reviews, or with disagreement."""
-    applications = eligible_applications(session, round_)
+    applications = sent_applications(session, round_, eligible_only=True)
     ids = [a.id for a in applications]
     scores = submitted_scores(session, ids)
     counts = Counter(
