@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ...access import roles_required
 from ...audit import record
+from ...errors import commit_or_message
 from ...exports import csv_response, xlsx_response
 from ...extensions import db
 from ...labels import MIX_LABELS, RUN_STATUS_LABELS
@@ -49,6 +50,15 @@ def _round(round_id: int) -> Round:
 
 def _run(run_id: int) -> SelectionRun:
     return db.get_or_404(SelectionRun, run_id)
+
+
+def _finished_run(run_id: int) -> tuple[SelectionRun, Round]:
+    """A run that finished with a result, and its round: 404 for any other run, whose result
+    cannot be changed or explained."""
+    run = _run(run_id)
+    if run.status != "done":
+        abort(404)
+    return run, _round(run.round_id)
 
 
 def _name(user_id: int | None) -> str:
@@ -214,10 +224,7 @@ def _selected_choices(run: SelectionRun) -> tuple[list[Any], list[Any]]:
 @bp.route("/runs/<int:run_id>/override", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def override(run_id: int) -> str | Response | tuple[str, int]:
-    run = _run(run_id)
-    round_ = _round(run.round_id)
-    if run.status != "done":
-        abort(404)
+    run, round_ = _finished_run(run_id)
     form = OverrideForm()
     remove, add = _int_arg("remove"), _int_arg("add")
     effect, problem = None, None
@@ -227,13 +234,10 @@ def override(run_id: int) -> str | Response | tuple[str, int]:
         except RunError as error:
             problem = str(error)
     if request.method == "POST" and effect is not None and form.validate_on_submit():
-        try:
-            record_override(db.session, run, remove, add, form.reason.data, current_user, utcnow())  # type: ignore[arg-type]
-        except RunError as error:
-            db.session.rollback()
-            problem = str(error)
-        else:
-            db.session.commit()
+        problem = commit_or_message(
+            record_override, db.session, run, remove, add, form.reason.data, current_user, utcnow()
+        )
+        if problem is None:
             flash("The change is recorded.", "success")
             return redirect(url_for("staff.run", run_id=run.id))
     selected, others = _selected_choices(run)
@@ -257,10 +261,7 @@ def override(run_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/runs/<int:run_id>/replace", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def replacement(run_id: int) -> str | Response | tuple[str, int]:
-    run = _run(run_id)
-    round_ = _round(run.round_id)
-    if run.status != "done":
-        abort(404)
+    run, round_ = _finished_run(run_id)
     form = ReplacementForm()
     withdrawn = _int_arg("withdrawn")
     proposal, problem = None, None
@@ -270,21 +271,17 @@ def replacement(run_id: int) -> str | Response | tuple[str, int]:
         except RunError as error:
             problem = str(error)
     if request.method == "POST" and proposal is not None and form.validate_on_submit():
-        try:
-            accept_replacement(
-                db.session,
-                run,
-                proposal,
-                _int_arg("replacement") or 0,
-                form.note.data or "",
-                current_user,
-                utcnow(),
-            )
-        except RunError as error:
-            db.session.rollback()
-            problem = str(error)
-        else:
-            db.session.commit()
+        problem = commit_or_message(
+            accept_replacement,
+            db.session,
+            run,
+            proposal,
+            _int_arg("replacement") or 0,
+            form.note.data or "",
+            current_user,
+            utcnow(),
+        )
+        if problem is None:
             flash(
                 f"{proposal.replacement_reference} replaces {proposal.withdrawn_reference}.",
                 "success",
@@ -308,10 +305,7 @@ def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     """The rationale's sheets and its file name (without extension): by round and run. The
     download is on the audit log, as it holds organisations' details: a POST with a CSRF token,
     so a link on another site cannot record one."""
-    run = _run(run_id)
-    if run.status != "done":
-        abort(404)
-    round_ = _round(run.round_id)
+    run, round_ = _finished_run(run_id)
     anonymised = request.args.get("anonymised") == "yes"
     sheets = rationale_sheets(db.session, run, round_, anonymised=anonymised)
     record(
