@@ -62,17 +62,22 @@ class AuditFilterForm(FlaskForm):
 NATIONS = [SelectChoice(code, label) for code, label in NATION_LABELS.items()]
 
 
-class InviteForm(FlaskForm):
-    name = text_field(
-        "Full name", 200, called="Full name", required="Enter their full name", checks=()
-    )
-    email = email_field(required="Enter their email address")
-    role = ChoiceRadioField(
+def _role_field() -> ChoiceRadioField:
+    """The user's role: given on invitation, changed later."""
+    return ChoiceRadioField(
         "Role",
         choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         validators=[DataRequired(message="Select a role")],
         invalid_message="Select a role from the list",
     )
+
+
+class InviteForm(FlaskForm):
+    name = text_field(
+        "Full name", 200, called="Full name", required="Enter their full name", checks=()
+    )
+    email = email_field(required="Enter their email address")
+    role = _role_field()
     nation = ChoiceRadioField(
         "Nation they live or work in (optional)",
         choices=NATIONS,
@@ -82,12 +87,7 @@ class InviteForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = ChoiceRadioField(
-        "Role",
-        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
-        validators=[DataRequired(message="Select a role")],
-        invalid_message="Select a role from the list",
-    )
+    role = _role_field()
     active = ChoiceRadioField(
         "Can they sign in?",
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No, suspend the account")],
