@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...applications.services import sent_applications
-from ...audit import History, record
+from ...audit import record, record_for_application
 from ...errors import DomainError
 from ...models import (
     Application,
@@ -195,14 +195,14 @@ def _assigned(
     assigned = f"Assigned to reviewer {reviewer.id}" + (
         " automatically" if method == "automatic" else ""
     )
-    record(
+    record_for_application(
         session,
         by,
         "assignment.added",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "reviewer_assigned", assigned, now)],
+        application,
+        "reviewer_assigned",
+        assigned,
+        now,
         reviewer_id=reviewer.id,
         method=method,
         conflicts_resolved=resolved,
@@ -255,18 +255,14 @@ def unassign(
             f"{reviewer.name} has submitted a review of this application, so they stay assigned"
         )
     session.delete(assignment)
-    record(
+    record_for_application(
         session,
         by,
         "assignment.removed",
-        "application",
-        application.id,
-        application.round_id,
-        history=[
-            History(
-                application.id, "reviewer_unassigned", f"Unassigned reviewer {reviewer.id}", now
-            )
-        ],
+        application,
+        "reviewer_unassigned",
+        f"Unassigned reviewer {reviewer.id}",
+        now,
         reviewer_id=reviewer.id,
         review_status=review.status if review is not None else None,
     )
@@ -482,16 +478,14 @@ def record_moderation(
     )
     session.add(moderation)
     session.flush()
-    record(
+    record_for_application(
         session,
         by,
         "moderation.recorded",
-        "application",
-        application.id,
-        application.round_id,
-        history=[
-            History(application.id, "moderated", f"Moderated score {score} for {criterion}", now)
-        ],
+        application,
+        "moderated",
+        f"Moderated score {score} for {criterion}",
+        now,
         moderation_id=moderation.id,
         criterion=criterion,
     )
