@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
-from .models import ApplicationEvent, AuditEvent, utcnow
+from .models import Application, ApplicationEvent, AuditEvent, utcnow
 
 # Action code -> what admins read in the log. Grouped by the record they change.
 ACTIONS: dict[str, str] = {
@@ -149,3 +149,28 @@ def record(
         for row in history
     )
     return event
+
+
+def record_for_application(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    application: Application,
+    kind: str,
+    text: str,
+    at: datetime,
+    **detail: Any,
+) -> AuditEvent:
+    """`record` for a change to one application: the event names the application and its round,
+    and the application's history gets one row (`kind`, the words staff read, `at`)."""
+    history = [History(application.id, kind, text, at)]
+    return record(
+        session,
+        actor,
+        action,
+        "application",
+        application.id,
+        application.round_id,
+        history=history,
+        **detail,
+    )

@@ -28,7 +28,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from .applications.questions import PAGES
-from .audit import Actor, History, record
+from .audit import Actor, record_for_application
 from .errors import DomainError
 from .labels import ERASURE_REASONS
 from .models import (
@@ -311,14 +311,14 @@ def erase_application(
                 ],
             }
     erased = f"Personal data erased: {ERASURE_REASONS[reason].lower()}"
-    record(
+    record_for_application(
         session,
         actor,
         "application.erased",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "erased", erased, now)],
+        application,
+        "erased",
+        erased,
+        now,
         reason=reason,
     )
     session.flush()

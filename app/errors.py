@@ -1,8 +1,9 @@
 """One place that turns errors into friendly pages; the log gets an error id, never the data.
 
 `DomainError` is the base of every error a service raises for a request a person cannot make as
-it stands; its message says what to do. `commit_or_show` is the one way a view runs such a
-service: commit, or roll back and show the message on the page being re-rendered.
+it stands; its message says what to do. `commit_or_show` (the message on a form field) or
+`commit_or_message` (the message elsewhere on the page) is the one way a view runs such a service:
+commit, or roll back and show the message on the page being re-rendered.
 """
 
 from __future__ import annotations
@@ -37,20 +38,28 @@ class DomainError(Exception):
     them as it is: it never quotes anyone's answers."""
 
 
+def commit_or_message(service: Callable[..., object], /, *args: Any, **kwargs: Any) -> str | None:
+    """Call `service(*args, **kwargs)` and commit; None if it was committed. On a DomainError,
+    roll back and return its message, for the view to show as it re-renders the page."""
+    try:
+        service(*args, **kwargs)
+    except DomainError as error:
+        db.session.rollback()
+        return str(error)
+    db.session.commit()
+    return None
+
+
 def commit_or_show(
     field: Field, service: Callable[..., object], /, *args: Any, **kwargs: Any
 ) -> bool:
     """Call `service(*args, **kwargs)` and commit; True if it was committed. On a DomainError,
     roll back and show its message as an error on `field`, so the view re-renders its form with
     every value kept."""
-    try:
-        service(*args, **kwargs)
-    except DomainError as error:
-        db.session.rollback()
-        field.errors = [*field.errors, str(error)]
-        return False
-    db.session.commit()
-    return True
+    message = commit_or_message(service, *args, **kwargs)
+    if message is not None:
+        field.errors = [*field.errors, message]
+    return message is None
 
 
 PAGES = {

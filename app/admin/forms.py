@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..audit import ACTIONS, RECORD_TYPES
-from ..auth.forms import EMAIL_FORMAT
+from ..auth.forms import email_field
 from ..dates import parse_date
-from ..forms import ChoiceRadioField, strip
+from ..forms import ChoiceRadioField, strip, text_field
 from ..labels import NATION_LABELS, ROLE_LABELS
 from ..models import ROLES
 from ..urls import whole_number_or_none
@@ -27,9 +27,7 @@ def _date_field(label: str, what: str) -> StringField:
         if parse_date(field.data) is None:
             raise ValidationError(message)
 
-    return StringField(
-        label, validators=[Optional(), Length(max=20, message=message), valid], filters=[strip]
-    )
+    return text_field(label, 20, too_long=message, checks=[valid])
 
 
 class AuditFilterForm(FlaskForm):
@@ -64,30 +62,22 @@ class AuditFilterForm(FlaskForm):
 NATIONS = [SelectChoice(code, label) for code, label in NATION_LABELS.items()]
 
 
-class InviteForm(FlaskForm):
-    name = StringField(
-        "Full name",
-        validators=[
-            DataRequired(message="Enter their full name"),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
-        ],
-        filters=[strip],
-    )
-    email = StringField(
-        "Email address",
-        validators=[
-            DataRequired(message="Enter their email address"),
-            Length(max=320, message="Email address must be 320 characters or fewer"),
-            Email(message=EMAIL_FORMAT),
-        ],
-        filters=[strip],
-    )
-    role = ChoiceRadioField(
+def _role_field() -> ChoiceRadioField:
+    """The user's role: given on invitation, changed later."""
+    return ChoiceRadioField(
         "Role",
         choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         validators=[DataRequired(message="Select a role")],
         invalid_message="Select a role from the list",
     )
+
+
+class InviteForm(FlaskForm):
+    name = text_field(
+        "Full name", 200, called="Full name", required="Enter their full name", checks=()
+    )
+    email = email_field(required="Enter their email address")
+    role = _role_field()
     nation = ChoiceRadioField(
         "Nation they live or work in (optional)",
         choices=NATIONS,
@@ -97,12 +87,7 @@ class InviteForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = ChoiceRadioField(
-        "Role",
-        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
-        validators=[DataRequired(message="Select a role")],
-        invalid_message="Select a role from the list",
-    )
+    role = _role_field()
     active = ChoiceRadioField(
         "Can they sign in?",
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No, suspend the account")],

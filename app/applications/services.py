@@ -298,3 +298,19 @@ def email_resume_link(
     application.link_emailed_at = now
     application.updated_at = now
     session.flush()
+
+
+def sent_applications(
+    session: Session, round_: Round, *, eligible_only: bool = False
+) -> list[Application]:
+    """The round's sent applications (not withdrawn, not merged into another), oldest first:
+    the pool a selection run reads. With `eligible_only`, only those screened eligible: the
+    ones reviewers are given."""
+    query = select(Application).where(
+        Application.round_id == round_.id,
+        Application.status == "submitted",
+        Application.merged_into_id.is_(None),
+    )
+    if eligible_only:
+        query = query.where(Application.screening == "eligible")
+    return list(session.scalars(query.order_by(Application.id)))

@@ -4,12 +4,13 @@ The question pages' forms are shared with staff entry (`app.applications.forms`)
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email
 
 from ..applications.questions import EligibilityQuestion
-from ..forms import CheckboxesField, ChoiceRadioField, strip
+from ..forms import ChoiceRadioField, text_field, tick_box_field
+
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
 
 def eligibility_form_class(question: EligibilityQuestion) -> type[FlaskForm]:
@@ -23,31 +24,23 @@ def eligibility_form_class(question: EligibilityQuestion) -> type[FlaskForm]:
 
 
 class DeclarationForm(FlaskForm):
-    confirm_correct = CheckboxesField(
+    confirm_correct = tick_box_field(
         "Declaration",
-        choices=[
-            SelectChoice(
-                "yes", "The information I have given is correct to the best of my knowledge"
-            )
-        ],
-        validators=[DataRequired(message="Confirm that the information you have given is correct")],
-        invalid_message="Confirm that the information you have given is correct",
+        "The information I have given is correct to the best of my knowledge",
+        "Confirm that the information you have given is correct",
     )
-    confirm_privacy = CheckboxesField(
+    confirm_privacy = tick_box_field(
         "Privacy notice",
-        choices=[SelectChoice("yes", "I have read the privacy notice")],
-        validators=[DataRequired(message="Confirm that you have read the privacy notice")],
-        invalid_message="Confirm that you have read the privacy notice",
+        "I have read the privacy notice",
+        "Confirm that you have read the privacy notice",
     )
 
 
 class EmailLinkForm(FlaskForm):
-    email = StringField(
+    email = text_field(
         "Email address",
-        validators=[
-            DataRequired(message="Enter an email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(message="Enter an email address in the correct format, like name@example.com"),
-        ],
-        filters=[strip],
+        254,
+        called="Email address",
+        required="Enter an email address",
+        checks=[Email(message=EMAIL_FORMAT)],
     )

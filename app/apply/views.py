@@ -80,12 +80,20 @@ def _application() -> Application | None:
     return find_by_token(db.session, session.get("token"))
 
 
-def _closed_to_applicant(application: Application | None) -> str | None:
-    """The page for an application staff have withdrawn or merged into another: it can no
-    longer be changed or sent, and the applicant is told so (None for any other)."""
-    if application is None or application.status in ("draft", "submitted"):
-        return None
-    return render_template("apply/no_longer_open.html", application=application)
+def _detour(application: Application | None) -> str | Response | None:
+    """Where an applicant goes instead of a page of the journey: the eligibility questions until
+    they are answered, the confirmation once sent, or, for an application staff have withdrawn
+    or merged into another, the page saying it can no longer be changed or sent (None: the page
+    itself)."""
+    if application is None:
+        if eligibility_complete(_eligibility()):
+            return None
+        return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
+    if application.status == "submitted":
+        return redirect(url_for("apply.confirmation"))
+    if application.status != "draft":
+        return render_template("apply/no_longer_open.html", application=application)
+    return None
 
 
 def _eligibility() -> dict[str, Any]:
@@ -224,13 +232,9 @@ def not_suitable(question_id: str) -> str:
 def task_list() -> str | Response:
     round_ = _round()
     application = _application()
-    if application is None and not eligibility_complete(_eligibility()):
-        return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
-    if application is not None and application.status == "submitted":
-        return redirect(url_for("apply.confirmation"))
-    closed_page = _closed_to_applicant(application)
-    if closed_page is not None:
-        return closed_page
+    detour = _detour(application)
+    if detour is not None:
+        return detour
     if application is not None:
         round_ = application.round
     return _render_task_list(round_, application, EmailLinkForm(), [])
@@ -268,13 +272,9 @@ def question_page(page_id: str) -> str | Response:
     if page is None:
         abort(404)
     application = _application()
-    if application is None and not eligibility_complete(_eligibility()):
-        return redirect(url_for("apply.eligibility", question_id=ELIGIBILITY[0].id))
-    if application is not None and application.status == "submitted":
-        return redirect(url_for("apply.confirmation"))
-    closed_page = _closed_to_applicant(application)
-    if closed_page is not None:
-        return closed_page
+    detour = _detour(application)
+    if detour is not None:
+        return detour
     round_ = application.round if application is not None else _round()
     answers = application.answers if application is not None else {}
     if not page.applies(answers):
@@ -399,11 +399,9 @@ def check_answers() -> str | Response:
     application = _application()
     if application is None:
         return redirect(url_for("apply.task_list"))
-    if application.status == "submitted":
-        return redirect(url_for("apply.confirmation"))
-    closed_page = _closed_to_applicant(application)
-    if closed_page is not None:
-        return closed_page
+    detour = _detour(application)
+    if detour is not None:
+        return detour
     round_ = application.round
     if missing is None:
         missing = missing_pages(application.answers)

@@ -8,26 +8,22 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..forms import strip
+from ..forms import text_field
 from .passwords import MAX_LENGTH, password_problem
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 
 
-def _email_field(label: str = "Email address") -> StringField:
-    return StringField(
-        label,
-        validators=[
-            DataRequired(message="Enter your email address"),
-            Length(max=320, message="Email address must be 320 characters or fewer"),
-            Email(message=EMAIL_FORMAT),
-        ],
-        filters=[strip],
-    )
+def email_field(
+    label: str = "Email address", required: str = "Enter your email address"
+) -> StringField:
+    """A staff member's email address (sign-in, password reset, invitation)."""
+    checks = [Email(message=EMAIL_FORMAT)]
+    return text_field(label, 320, called="Email address", required=required, checks=checks)
 
 
 class SignInForm(FlaskForm):
-    email = _email_field()
+    email = email_field()
     password = PasswordField(
         "Password",
         validators=[
@@ -38,7 +34,7 @@ class SignInForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = _email_field()
+    email = email_field()
 
 
 class NewPasswordForm(FlaskForm):

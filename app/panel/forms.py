@@ -7,24 +7,15 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
 
-from ..forms import ChoiceRadioField, no_control_characters, strip
+from ..forms import ChoiceRadioField, text_area
 from .rubric import RUBRIC
 
 COMMENT_MAX = 5000
 
 
 def _comment(label: str, short: str) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[
-            Length(max=COMMENT_MAX, message=f"{short} must be {COMMENT_MAX:,} characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-        default="",
-    )
+    return text_area(label, COMMENT_MAX, called=short, default="")
 
 
 class _ReviewFormBase(FlaskForm):
@@ -74,12 +65,9 @@ def review_form_data(review: Any) -> dict[str, Any]:
 
 
 class ConflictForm(FlaskForm):
-    note = TextAreaField(
+    note = text_area(
         "Describe your conflict of interest",
-        validators=[
-            DataRequired(message="Describe your conflict of interest"),
-            Length(max=2000, message="Your description must be 2,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
+        2000,
+        called="Your description",
+        required="Describe your conflict of interest",
     )

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..audit import History, record
+from ..audit import record_for_application
 from ..errors import DomainError
 from ..labels import REVIEW_STATUS_LABELS
 from ..models import (
@@ -143,14 +143,14 @@ def declare_conflict(
     session.add(conflict)
     session.flush()
     declared = f"Reviewer {reviewer.id} declared a conflict of interest"
-    record(
+    record_for_application(
         session,
         reviewer,
         "conflict.declared",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "conflict_declared", declared, now)],
+        application,
+        "conflict_declared",
+        declared,
+        now,
         conflict_id=conflict.id,
         note_given=bool(note.strip()),
         review_status=review.status if review is not None else None,
@@ -210,21 +210,15 @@ def save_review(
         action = "review.submitted"
     else:
         action = "review.changed" if submit else "review.draft_saved"
-    saved = History(
-        application.id,
+    record_for_application(
+        session,
+        reviewer,
+        action,
+        application,
         "review_submitted" if first_submission else "review_saved",
         f"Reviewer {reviewer.id} "
         + ("submitted a review" if first_submission else f"saved a {review.status} review"),
         now,
-    )
-    record(
-        session,
-        reviewer,
-        action,
-        "application",
-        application.id,
-        application.round_id,
-        history=[saved],
         review_id=review.id,
         scores_given=sum(1 for c in RUBRIC if scores.get(c.id) is not None),
     )

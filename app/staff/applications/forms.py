@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
-from ...forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
+from ...forms import ChoiceRadioField, text_area, text_field, tick_box_field
 from ...labels import CHANNEL_LABELS, ERASURE_REASONS, SCREENING_LABELS, SCREENING_REASONS
 from .services import ASSISTED_CHANNELS
 
@@ -38,15 +38,7 @@ class ScreeningForm(FlaskForm):
         validators=[],
         invalid_message="Select why the application is not eligible from the list",
     )
-    note = TextAreaField(
-        "Note (optional)",
-        validators=[
-            Optional(),
-            Length(max=2000, message="The note must be 2,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
+    note = text_area("Note (optional)", 2000, called="The note")
 
     def validate_reason(self, field: Field) -> None:
         if self.decision.data == "ineligible" and not field.data:
@@ -54,25 +46,21 @@ class ScreeningForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    reason = TextAreaField(
+    reason = text_area(
         "Why is it withdrawn?",
-        validators=[
-            DataRequired(message="Enter why the application is withdrawn"),
-            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
+        2000,
+        called="The reason",
+        required="Enter why the application is withdrawn",
     )
 
 
 class MergeForm(FlaskForm):
-    reference = StringField(
+    reference = text_field(
         "Reference of the other application",
-        validators=[
-            DataRequired(message="Enter the reference of the other application"),
-            Length(max=20, message="Enter a reference like EOI-2027-ABC234"),
-        ],
-        filters=[strip],
+        20,
+        too_long="Enter a reference like EOI-2027-ABC234",
+        required="Enter the reference of the other application",
+        checks=(),
     )
     keep = ChoiceRadioField(
         "Which application do you want to keep?",
@@ -102,9 +90,8 @@ class EraseForm(FlaskForm):
         validators=[DataRequired(message="Select why the personal data is being erased")],
         invalid_message="Select why the personal data is being erased",
     )
-    confirm = CheckboxesField(
+    confirm = tick_box_field(
         "Confirm",
-        choices=[SelectChoice("yes", "I understand that this cannot be undone")],
-        validators=[DataRequired(message="Confirm that you understand this cannot be undone")],
-        invalid_message="Confirm that you understand this cannot be undone",
+        "I understand that this cannot be undone",
+        "Confirm that you understand this cannot be undone",
     )

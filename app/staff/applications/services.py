@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
 
 from ...applications.questions import PAGES
 from ...applications.services import hash_token, new_token
-from ...audit import History, record
+from ...audit import History, record, record_for_application
 from ...errors import DomainError
 from ...labels import (
     CHANNEL_LABELS,
@@ -341,14 +341,14 @@ def screen_application(
         detail += f": {SCREENING_REASONS[reason]}"
     if note:
         detail += f". Note: {note}"
-    record(
+    record_for_application(
         session,
         user,
         "application.screened",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "screened", detail, now)],
+        application,
+        "screened",
+        detail,
+        now,
         screening=decision,
         reason=application.screening_reason,
         note_given=bool(note),
@@ -365,14 +365,14 @@ def withdraw_application(
         )
     if not reason.strip():
         raise StaffError("Enter why the application is withdrawn")
-    record(
+    record_for_application(
         session,
         user,
         "application.withdrawn",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "withdrawn", f"Withdrawn: {reason.strip()}", now)],
+        application,
+        "withdrawn",
+        f"Withdrawn: {reason.strip()}",
+        now,
         previous_status=application.status,
     )
     application.status = "withdrawn"
@@ -448,21 +448,14 @@ def start_assisted_application(
     )
     session.add(application)
     session.flush()
-    record(
+    record_for_application(
         session,
         staff_user,
         "application.assisted_started",
-        "application",
-        application.id,
-        round_.id,
-        history=[
-            History(
-                application.id,
-                "created",
-                f"Started by staff for an expression of interest received by {channel}",
-                now,
-            )
-        ],
+        application,
+        "created",
+        f"Started by staff for an expression of interest received by {channel}",
+        now,
         channel=channel,
     )
     session.flush()
@@ -472,14 +465,14 @@ def start_assisted_application(
 def record_page_entered(
     session: Session, application: Application, page_id: str, user: User, now: datetime
 ) -> None:
-    record(
+    record_for_application(
         session,
         user,
         "application.assisted_page_saved",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "answers", f"Entered “{PAGES[page_id].title}”", now)],
+        application,
+        "answers",
+        f"Entered “{PAGES[page_id].title}”",
+        now,
         page=page_id,
     )
     session.flush()
@@ -492,14 +485,14 @@ def record_sent_by_staff(
         f"Sent by staff ({CHANNEL_LABELS[application.channel].lower()}); "
         f"reference {application.reference}"
     )
-    record(
+    record_for_application(
         session,
         user,
         "application.assisted_sent",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "submitted", sent, now)],
+        application,
+        "submitted",
+        sent,
+        now,
         channel=application.channel,
     )
     session.flush()

@@ -25,6 +25,7 @@ from ...applications.services import (
 )
 from ...audit import record
 from ...data_protection import DataProtectionError, erase_application, subject_access_record
+from ...errors import commit_or_show
 from ...exports import csv_stream_response, safe_filename, xlsx_response
 from ...extensions import db
 from ...labels import (
@@ -224,13 +225,9 @@ def merge(application_id: int) -> str | Response:
             )
         else:
             keep, duplicate = (app_, other) if form.keep.data == "this" else (other, app_)
-            try:
-                merge_applications(db.session, keep, duplicate, _me(), utcnow())
-            except StaffError as error:
-                db.session.rollback()
-                form.reference.errors.append(str(error))
-            else:
-                db.session.commit()
+            if commit_or_show(
+                form.reference, merge_applications, db.session, keep, duplicate, _me(), utcnow()
+            ):
                 flash(f"{duplicate.reference} is merged into {keep.reference}.", "success")
                 return redirect(url_for("staff.application", application_id=keep.id))
     return render_template(

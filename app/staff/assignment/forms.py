@@ -6,11 +6,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, StringField, TextAreaField
+from wtforms import Field, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
-from ...forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
+from ...forms import CheckboxesField, ChoiceRadioField, strip, text_area
 from ...panel.rubric import RUBRIC
 
 MAX_REVIEWERS_PER_APPLICATION = 10
@@ -86,12 +86,9 @@ class ModerationForm(FlaskForm):
         validators=[DataRequired(message="Enter the moderated score"), valid_moderated_score],
         filters=[strip],
     )
-    reason = TextAreaField(
+    reason = text_area(
         "Reason for the moderated score",
-        validators=[
-            DataRequired(message="Enter the reason for the moderated score"),
-            Length(max=5000, message="The reason must be 5,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
+        5000,
+        called="The reason",
+        required="Enter the reason for the moderated score",
     )

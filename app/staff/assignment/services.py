@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...audit import History, record
+from ...applications.services import sent_applications
+from ...audit import record, record_for_application
 from ...errors import DomainError
 from ...models import (
     Application,
@@ -38,21 +39,6 @@ class AssignmentError(DomainError):
 
 class ModerationError(DomainError):
     """A domain error whose message can be shown to staff."""
-
-
-def eligible_applications(session: Session, round_: Round) -> list[Application]:
-    """Submitted applications screened eligible: the ones to review."""
-    return list(
-        session.scalars(
-            select(Application)
-            .where(
-                Application.round_id == round_.id,
-                Application.status == "submitted",
-                Application.screening == "eligible",
-            )
-            .order_by(Application.id)
-        )
-    )
 
 
 def panel_reviewers(session: Session) -> list[User]:
@@ -133,7 +119,7 @@ class Coverage:
 
 def coverage(session: Session, round_: Round) -> list[Coverage]:
     """Every eligible application with its active reviewers."""
-    applications = eligible_applications(session, round_)
+    applications = sent_applications(session, round_, eligible_only=True)
     ids = [a.id for a in applications]
     conflicts = _conflict_pairs(session, ids)
     by_application: dict[int, list[User]] = defaultdict(list)
@@ -209,14 +195,14 @@ def _assigned(
     assigned = f"Assigned to reviewer {reviewer.id}" + (
         " automatically" if method == "automatic" else ""
     )
-    record(
+    record_for_application(
         session,
         by,
         "assignment.added",
-        "application",
-        application.id,
-        application.round_id,
-        history=[History(application.id, "reviewer_assigned", assigned, now)],
+        application,
+        "reviewer_assigned",
+        assigned,
+        now,
         reviewer_id=reviewer.id,
         method=method,
         conflicts_resolved=resolved,
@@ -269,18 +255,14 @@ def unassign(
             f"{reviewer.name} has submitted a review of this application, so they stay assigned"
         )
     session.delete(assignment)
-    record(
+    record_for_application(
         session,
         by,
         "assignment.removed",
-        "application",
-        application.id,
-        application.round_id,
-        history=[
-            History(
-                application.id, "reviewer_unassigned", f"Unassigned reviewer {reviewer.id}", now
-            )
-        ],
+        application,
+        "reviewer_unassigned",
+        f"Unassigned reviewer {reviewer.id}",
+        now,
         reviewer_id=reviewer.id,
         review_status=review.status if review is not None else None,
     )
@@ -311,7 +293,7 @@ def auto_assign(
     if per_application < 1:
         raise AssignmentError("Enter a number of reviewers of 1 or more")
     reviewers = panel_reviewers(session)
-    applications = eligible_applications(session, round_)
+    applications = sent_applications(session, round_, eligible_only=True)
     pairs = _round_assignments(session, round_)
     conflicts = _conflict_pairs(session, list({a.id for a in applications} | {a for a, _ in pairs}))
     assigned: dict[int, set[int]] = defaultdict(set)
@@ -413,7 +395,7 @@ class ModerationItem:
 
 def moderation_queue(session: Session, round_: Round) -> list[ModerationItem]:
     """Eligible applications with too few submitted reviews, or with disagreement."""
-    applications = eligible_applications(session, round_)
+    applications = sent_applications(session, round_, eligible_only=True)
     ids = [a.id for a in applications]
     scores = submitted_scores(session, ids)
     counts = Counter(
@@ -496,16 +478,14 @@ def record_moderation(
     )
     session.add(moderation)
     session.flush()
-    record(
+    record_for_application(
         session,
         by,
         "moderation.recorded",
-        "application",
-        application.id,
-        application.round_id,
-        history=[
-            History(application.id, "moderated", f"Moderated score {score} for {criterion}", now)
-        ],
+        application,
+        "moderated",
+        f"Moderated score {score} for {criterion}",
+        now,
         moderation_id=moderation.id,
         criterion=criterion,
     )

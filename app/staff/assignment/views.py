@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from ...access import roles_required
+from ...errors import commit_or_show
 from ...extensions import db
 from ...labels import REVIEW_STATUS_LABELS
 from ...models import Application, Round, User, utcnow
@@ -22,7 +23,6 @@ from .. import bp
 from .forms import ActionForm, AssignForm, AutoAssignForm, ModerationForm
 from .services import (
     AssignmentError,
-    ModerationError,
     application_reviewers,
     application_reviews,
     assign,
@@ -160,13 +160,9 @@ def assignment_application(application_id: int) -> str | Response:
     if form.validate_on_submit():
         reviewer = db.session.get(User, int(form.reviewer.data))
         assert reviewer is not None  # it was one of the choices
-        try:
-            assign(db.session, application, reviewer, current_user, utcnow())
-        except AssignmentError as error:
-            db.session.rollback()
-            form.reviewer.errors.append(str(error))
-        else:
-            db.session.commit()
+        if commit_or_show(
+            form.reviewer, assign, db.session, application, reviewer, current_user, utcnow()
+        ):
             flash(f"{reviewer.name} will review {application.reference}.", "success")
             return redirect(url_for("staff.assignment_application", application_id=application.id))
     reviews = {
@@ -228,24 +224,19 @@ def moderation_queue_page(round_id: int) -> str:
 def moderation_application(application_id: int) -> str | Response:
     application = _application_or_404(application_id)
     form = ModerationForm()
-    if form.validate_on_submit():
-        try:
-            record_moderation(
-                db.session,
-                application,
-                form.criterion.data,
-                Decimal(form.score.data),
-                form.reason.data,
-                current_user,
-                utcnow(),
-            )
-        except ModerationError as error:
-            db.session.rollback()
-            form.reason.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Moderated score recorded for “{BY_ID[form.criterion.data].title}”.", "success")
-            return redirect(url_for("staff.moderation_application", application_id=application.id))
+    if form.validate_on_submit() and commit_or_show(
+        form.reason,
+        record_moderation,
+        db.session,
+        application,
+        form.criterion.data,
+        Decimal(form.score.data),
+        form.reason.data,
+        current_user,
+        utcnow(),
+    ):
+        flash(f"Moderated score recorded for “{BY_ID[form.criterion.data].title}”.", "success")
+        return redirect(url_for("staff.moderation_application", application_id=application.id))
     scores = submitted_scores(db.session, [application.id]).get(application.id, {})
     reviews = application_reviews(db.session, application)
     return render_template(

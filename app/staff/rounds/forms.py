@@ -8,13 +8,13 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import Field, StringField
+from wtforms.validators import ValidationError
 
 from selection import CRITERIA
 
 from ...dates import parse_date, parse_time
-from ...forms import no_control_characters, strip
+from ...forms import text_area, text_field
 from ...labels import CRITERION_LABELS, TEXT_LABELS
 from ...models import Round
 from ...rounds import LONDON, london, text
@@ -24,18 +24,14 @@ from .services import TEXT_KEYS, round_weights
 
 
 def _date_field(label: str, what: str) -> StringField:
+    message = f"Enter the {what} date as day/month/year, like 24/3/2027"
+
     def valid(form: FlaskForm, field: Field) -> None:
         if field.data and parse_date(field.data) is None:
-            raise ValidationError(f"Enter the {what} date as day/month/year, like 24/3/2027")
+            raise ValidationError(message)
 
-    return StringField(
-        label,
-        validators=[
-            DataRequired(message=f"Enter the {what} date"),
-            Length(max=20, message=f"Enter the {what} date as day/month/year, like 24/3/2027"),
-            valid,
-        ],
-        filters=[strip],
+    return text_field(
+        label, 20, too_long=message, required=f"Enter the {what} date", checks=[valid]
     )
 
 
@@ -46,14 +42,9 @@ def _time_field(label: str, what: str) -> StringField:
                 f"Enter the {what} time on the 24-hour clock, like 09:00 or 14:30"
             )
 
-    return StringField(
-        label,
-        validators=[
-            DataRequired(message=f"Enter the {what} time"),
-            Length(max=10, message=f"Enter the {what} time on the 24-hour clock, like 14:30"),
-            valid,
-        ],
-        filters=[strip],
+    message = f"Enter the {what} time on the 24-hour clock, like 14:30"
+    return text_field(
+        label, 10, too_long=message, required=f"Enter the {what} time", checks=[valid]
     )
 
 
@@ -78,11 +69,7 @@ def _whole_field(label: str, what: str, low: int, high: int) -> StringField:
         if field.data and (value is None or not low <= value <= high):
             raise ValidationError(message)
 
-    return StringField(
-        label,
-        validators=[DataRequired(message=f"Enter {what}"), Length(max=10, message=message), valid],
-        filters=[strip],
-    )
+    return text_field(label, 10, too_long=message, required=f"Enter {what}", checks=[valid])
 
 
 def _weight_field(criterion: str) -> StringField:
@@ -94,15 +81,8 @@ def _weight_field(criterion: str) -> StringField:
         if field.data and (value is None or value <= 0 or value > 1000):
             raise ValidationError(message)
 
-    return StringField(
-        f"{label} weight",
-        validators=[
-            DataRequired(message=f"Enter the weight for {label}"),
-            Length(max=20, message=message),
-            valid,
-        ],
-        filters=[strip],
-    )
+    required = f"Enter the weight for {label}"
+    return text_field(f"{label} weight", 20, too_long=message, required=required, checks=[valid])
 
 
 BAND_MESSAGE = (
@@ -117,29 +97,13 @@ def _valid_band(form: FlaskForm, field: Field) -> None:
         raise ValidationError(BAND_MESSAGE)
 
 
-def _text_field(key: str) -> TextAreaField:
+def _text_field(key: str) -> StringField:
     label = TEXT_LABELS[key]
-    return TextAreaField(
-        label,
-        validators=[
-            DataRequired(message=f"Enter the text for ‘{label}’"),
-            Length(max=3000, message=f"‘{label}’ must be 3,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
+    return text_area(label, 3000, called=f"‘{label}’", required=f"Enter the text for ‘{label}’")
 
 
 class RoundSettingsForm(FlaskForm):
-    title = StringField(
-        "Title",
-        validators=[
-            DataRequired(message="Enter the round's title"),
-            Length(max=200, message="The title must be 200 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
-    )
+    title = text_field("Title", 200, called="The title", required="Enter the round's title")
     text_who_for = _text_field("who_for")
     text_offer = _text_field("offer")
     text_ask = _text_field("ask")
@@ -157,10 +121,8 @@ class RoundSettingsForm(FlaskForm):
     reviews_required = _whole_field(
         "Reviews needed for each application", "the number of reviews", 1, 20
     )
-    lottery_band = StringField(
-        "Lottery band (optional)",
-        validators=[Optional(), Length(max=20, message=BAND_MESSAGE), _valid_band],
-        filters=[strip],
+    lottery_band = text_field(
+        "Lottery band (optional)", 20, too_long=BAND_MESSAGE, checks=[_valid_band]
     )
 
     def validate_closes_time(self, field: Field) -> None:

@@ -136,6 +136,24 @@ def _render_quotas(
     )
 
 
+def _save_or_show(
+    round_: Round,
+    check: QuotaCheck,
+    rows: list[dict[str, str]],
+    source: str,
+    saved: str,
+    upload_form: QuotaUploadForm | None = None,
+) -> str | Response:
+    """Save a checked quota table (from the form or an upload: `source`) and go back to the
+    quotas page saying `saved`; or, if it has problems, show them with `rows` to correct."""
+    if check.problems:
+        return _render_quotas(round_, rows, check, upload_form=upload_form)
+    save_quotas(round_, check, _me(), source)
+    db.session.commit()
+    flash(saved, "success")
+    return redirect(url_for("staff.quotas", round_id=round_.id))
+
+
 @bp.route("/rounds/<int:round_id>/quotas", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def quotas(round_id: int) -> str | Response:
@@ -146,12 +164,7 @@ def quotas(round_id: int) -> str | Response:
     if request.form.get("action") == "add":
         return _render_quotas(round_, rows)
     check = check_quota_rows(round_, rows)
-    if check.problems:
-        return _render_quotas(round_, rows, check)
-    save_quotas(round_, check, _me(), "form")
-    db.session.commit()
-    flash("The quota table is saved.", "success")
-    return redirect(url_for("staff.quotas", round_id=round_.id))
+    return _save_or_show(round_, check, rows, "form", "The quota table is saved.")
 
 
 @bp.post("/rounds/<int:round_id>/quotas/upload")
@@ -182,13 +195,11 @@ def quotas_upload(round_id: int) -> str | Response:
         )
         return _render_quotas(round_, stored, upload_error=error, upload_form=form)
     check = check_quota_csv(round_, text)
-    if check.problems:
-        # The file's rows go into the form to correct there; the saved table is unchanged.
-        return _render_quotas(round_, check.rows or stored, check, upload_form=form)
-    save_quotas(round_, check, _me(), "upload")
-    db.session.commit()
-    flash("The quota table is uploaded and saved.", "success")
-    return redirect(url_for("staff.quotas", round_id=round_.id))
+    # With problems, the file's rows go into the form to correct there; the saved table is
+    # unchanged.
+    rows = check.rows or stored
+    saved = "The quota table is uploaded and saved."
+    return _save_or_show(round_, check, rows, "upload", saved, upload_form=form)
 
 
 @bp.get("/rounds/<int:round_id>/quotas.csv")

@@ -163,31 +163,60 @@ def record_override(
         raise RunError("Enter the reason for the change.")
     lock_run(session, run)  # the effect is worked out from the changes already recorded
     effect = override_effect(session, run, remove_id, add_id)
+    detail = f"Run {run.id}: {effect.add['id']} selected in place of {effect.remove['id']}."
+    return _write_change(
+        session, "override", run, remove_id, add_id, reason.strip(), detail, user, now
+    )
+
+
+# The two kinds of change to a confirmed run's selection: the audit action, and the history kinds
+# of the application taken out and of the one put in.
+CHANGES: dict[str, tuple[str, str, str]] = {
+    "override": ("override.recorded", "selection-override", "selection-override"),
+    "replacement": ("replacement.accepted", "selection-withdrawal", "selection-replacement"),
+}
+
+
+def _write_change(
+    session: Session,
+    change: str,
+    run: SelectionRun,
+    removed_id: int,
+    added_id: int,
+    reason: str,
+    detail: str,
+    user: User,
+    now: datetime,
+    **audit: Any,
+) -> Override:
+    """Add a change to a confirmed run's selection (`change`: a key of CHANGES), its audit event,
+    and `detail` in the history of the application taken out and of the one put in."""
+    action, removed_kind, added_kind = CHANGES[change]
     override = Override(
         run_id=run.id,
-        removed_application_id=remove_id,
-        added_application_id=add_id,
-        reason=reason.strip(),
+        removed_application_id=removed_id,
+        added_application_id=added_id,
+        reason=reason,
         user_id=user.id,
         at=now,
     )
     session.add(override)
-    detail = f"Run {run.id}: {effect.add['id']} selected in place of {effect.remove['id']}."
     session.flush()
     record(
         session,
         user,
-        "override.recorded",
+        action,
         "run",
         run.id,
         run.round_id,
         history=[
-            History(remove_id, "selection-override", detail, now),
-            History(add_id, "selection-override", detail, now),
+            History(removed_id, removed_kind, detail, now),
+            History(added_id, added_kind, detail, now),
         ],
         override_id=override.id,
-        removed_application_id=remove_id,
-        added_application_id=add_id,
+        removed_application_id=removed_id,
+        added_application_id=added_id,
+        **audit,
     )
     session.flush()
     return override
@@ -300,34 +329,18 @@ def accept_replacement(
     reason = f"{proposal.withdrawn_reference} withdrew. {proposal.reason}"
     if note.strip():
         reason += f" Note: {note.strip()}"
-    override = Override(
-        run_id=run.id,
-        removed_application_id=withdrawn_id,
-        added_application_id=replacement_id,
-        reason=reason,
-        user_id=user.id,
-        at=now,
-    )
-    session.add(override)
     detail = (
         f"Run {run.id}: withdrew from the selection, replaced by {proposal.replacement_reference}."
     )
-    session.flush()
-    record(
+    return _write_change(
         session,
+        "replacement",
+        run,
+        withdrawn_id,
+        replacement_id,
+        reason,
+        detail,
         user,
-        "replacement.accepted",
-        "run",
-        run.id,
-        run.round_id,
-        history=[
-            History(withdrawn_id, "selection-withdrawal", detail, now),
-            History(replacement_id, "selection-replacement", detail, now),
-        ],
-        override_id=override.id,
-        removed_application_id=withdrawn_id,
-        added_application_id=replacement_id,
+        now,
         note_given=bool(note.strip()),
     )
-    session.flush()
-    return override

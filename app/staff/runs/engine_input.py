@@ -25,9 +25,9 @@ if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app
 
     from selection import QuotaTable
 
+from ...applications.services import sent_applications
 from ...labels import FIRST_TIME_LABELS, SCREENING_REASONS
 from ...models import (
-    Application,
     Moderation,
     Review,
     ReviewScore,
@@ -91,28 +91,13 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def pool_applications(session: Session, round_: Round) -> list[Application]:
-    """The round's sent applications (not withdrawn, not merged into another), oldest first."""
-    return list(
-        session.scalars(
-            select(Application)
-            .where(
-                Application.round_id == round_.id,
-                Application.status == "submitted",
-                Application.merged_into_id.is_(None),
-            )
-            .order_by(Application.id)
-        )
-    )
-
-
 def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
     """One row per application as the engine sees it: id, eligibility, mix, criterion means.
 
     A criterion's value is the mean of the submitted reviews' scores, or the moderated score when
     staff moderated that criterion (the latest moderation wins).
     """
-    applications = pool_applications(session, round_)
+    applications = sent_applications(session, round_)
     ids = [a.id for a in applications]
     scores: dict[int, dict[str, list[int]]] = {i: {c: [] for c in CRITERIA} for i in ids}
     counts: dict[int, int] = dict.fromkeys(ids, 0)

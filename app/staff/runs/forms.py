@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ...forms import strip
+from ...forms import text_area
 
 
 class WholeNumberField(IntegerField):
@@ -50,19 +50,14 @@ class ActionForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    reason = TextAreaField(
+    reason = text_area(
         "Reason for the change",
-        validators=[
-            DataRequired(message="Enter the reason for the change"),
-            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
-        ],
-        filters=[strip],
+        2000,
+        called="Reason",
+        required="Enter the reason for the change",
+        checks=(),
     )
 
 
 class ReplacementForm(FlaskForm):
-    note = TextAreaField(
-        "Note (optional)",
-        validators=[Length(max=2000, message="Note must be 2,000 characters or fewer")],
-        filters=[strip],
-    )
+    note = text_area("Note (optional)", 2000, called="Note", checks=())

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ...access import roles_required
 from ...audit import record
+from ...errors import commit_or_message
 from ...exports import csv_response, xlsx_response
 from ...extensions import db
 from ...labels import MIX_LABELS, RUN_STATUS_LABELS
@@ -49,6 +51,15 @@ def _round(round_id: int) -> Round:
 
 def _run(run_id: int) -> SelectionRun:
     return db.get_or_404(SelectionRun, run_id)
+
+
+def _finished_run(run_id: int) -> tuple[SelectionRun, Round]:
+    """A run that finished with a result, and its round: 404 for any other run, whose result
+    cannot be changed or explained."""
+    run = _run(run_id)
+    if run.status != "done":
+        abort(404)
+    return run, _round(run.round_id)
 
 
 def _name(user_id: int | None) -> str:
@@ -211,107 +222,111 @@ def _selected_choices(run: SelectionRun) -> tuple[list[Any], list[Any]]:
     return selected, others
 
 
+T = TypeVar("T")
+
+
+def _preview(
+    preview: Callable[..., T], run: SelectionRun, *args: int
+) -> tuple[T | None, str | None]:
+    """What a change to a finished run's decisions would do (nothing is written), or the
+    message saying why it cannot be made."""
+    try:
+        return preview(db.session, run, *args), None
+    except RunError as error:
+        return None, str(error)
+
+
+def _change_page(
+    template: str,
+    round_: Round,
+    run: SelectionRun,
+    form: FlaskForm,
+    problem: str | None,
+    **context: Any,
+) -> tuple[str, int]:
+    """A page that changes a finished run's decisions: 400 when a POST changed nothing."""
+    status = 400 if request.method == "POST" else 200
+    page = render_template(template, round=round_, run=run, form=form, problem=problem, **context)
+    return page, status
+
+
 @bp.route("/runs/<int:run_id>/override", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def override(run_id: int) -> str | Response | tuple[str, int]:
-    run = _run(run_id)
-    round_ = _round(run.round_id)
-    if run.status != "done":
-        abort(404)
+    run, round_ = _finished_run(run_id)
     form = OverrideForm()
     remove, add = _int_arg("remove"), _int_arg("add")
     effect, problem = None, None
     if remove is not None and add is not None:
-        try:
-            effect = override_effect(db.session, run, remove, add)
-        except RunError as error:
-            problem = str(error)
+        effect, problem = _preview(override_effect, run, remove, add)
     if request.method == "POST" and effect is not None and form.validate_on_submit():
-        try:
-            record_override(db.session, run, remove, add, form.reason.data, current_user, utcnow())  # type: ignore[arg-type]
-        except RunError as error:
-            db.session.rollback()
-            problem = str(error)
-        else:
-            db.session.commit()
+        problem = commit_or_message(
+            record_override, db.session, run, remove, add, form.reason.data, current_user, utcnow()
+        )
+        if problem is None:
             flash("The change is recorded.", "success")
             return redirect(url_for("staff.run", run_id=run.id))
     selected, others = _selected_choices(run)
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    return _change_page(
         "staff/runs/run_override.html",
-        round=round_,
-        run=run,
-        form=form,
+        round_,
+        run,
+        form,
+        problem,
         effect=effect,
-        problem=problem,
         remove=remove,
         add=add,
         selected=selected,
         others=others,
         label=lambda dim, value: category_label(round_, dim, value or ""),
         dimension_labels=MIX_LABELS,
-    ), status
+    )
 
 
 @bp.route("/runs/<int:run_id>/replace", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def replacement(run_id: int) -> str | Response | tuple[str, int]:
-    run = _run(run_id)
-    round_ = _round(run.round_id)
-    if run.status != "done":
-        abort(404)
+    run, round_ = _finished_run(run_id)
     form = ReplacementForm()
     withdrawn = _int_arg("withdrawn")
     proposal, problem = None, None
     if withdrawn is not None:
-        try:
-            proposal = propose_replacement(db.session, run, withdrawn)
-        except RunError as error:
-            problem = str(error)
+        proposal, problem = _preview(propose_replacement, run, withdrawn)
     if request.method == "POST" and proposal is not None and form.validate_on_submit():
-        try:
-            accept_replacement(
-                db.session,
-                run,
-                proposal,
-                _int_arg("replacement") or 0,
-                form.note.data or "",
-                current_user,
-                utcnow(),
-            )
-        except RunError as error:
-            db.session.rollback()
-            problem = str(error)
-        else:
-            db.session.commit()
+        problem = commit_or_message(
+            accept_replacement,
+            db.session,
+            run,
+            proposal,
+            _int_arg("replacement") or 0,
+            form.note.data or "",
+            current_user,
+            utcnow(),
+        )
+        if problem is None:
             flash(
                 f"{proposal.replacement_reference} replaces {proposal.withdrawn_reference}.",
                 "success",
             )
             return redirect(url_for("staff.run", run_id=run.id))
     selected, _others = _selected_choices(run)
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    return _change_page(
         "staff/runs/run_replace.html",
-        round=round_,
-        run=run,
-        form=form,
+        round_,
+        run,
+        form,
+        problem,
         proposal=proposal,
-        problem=problem,
         withdrawn=withdrawn,
         selected=selected,
-    ), status
+    )
 
 
 def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     """The rationale's sheets and its file name (without extension): by round and run. The
     download is on the audit log, as it holds organisations' details: a POST with a CSRF token,
     so a link on another site cannot record one."""
-    run = _run(run_id)
-    if run.status != "done":
-        abort(404)
-    round_ = _round(run.round_id)
+    run, round_ = _finished_run(run_id)
     anonymised = request.args.get("anonymised") == "yes"
     sheets = rationale_sheets(db.session, run, round_, anonymised=anonymised)
     record(
