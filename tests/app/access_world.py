@@ -1,8 +1,6 @@
-"""The world the route x role matrix runs in: records, one signed-in browser per role, and a
-snapshot of every table to prove that a refused request wrote nothing.
-
-Built once per test through the same services the app uses (a scored pool, real selection runs,
-a conflict declared by the panel's own verb, an applicant's draft reached by its resume link).
+"""The access matrix's view of the test world (tests/app/world.py): one signed-in browser per
+role, the ids each role puts in URLs, the outcome classes, and a snapshot of every table to prove
+that a refused request wrote nothing.
 """
 
 from __future__ import annotations
@@ -14,18 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from app.applications.services import save_page, start_application
-from app.auth.services import invite_user
 from app.extensions import db
-from app.models import Application, User, utcnow
-from app.panel.services import declare_conflict
-from app.staff.applications.services import start_assisted_application
-from app.staff.runs.services import set_shared, start_run
-from tests.app.apply.journey import VALID
+from app.models import Application
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client
-from tests.app.panel.conftest import assign_to
-from tests.app.runs.conftest import build_pool
+from tests.app.world import STARTED_ORGANISATION, Person, reuse_per_database
 
 # The roles. The two "reviewer" roles are the same person (R1): once with their own assigned
 # application, once with ids of records that are not theirs (another reviewer's application and
@@ -51,7 +42,7 @@ def redirect(path: str) -> str:
     return f"redirect {path}"
 
 
-APPLICANT_ORGANISATION = "Own Draft Carers Circle"
+APPLICANT_ORGANISATION = STARTED_ORGANISATION
 BOGUS_TOKEN = "not-a-real-resume-token"
 
 
@@ -65,50 +56,16 @@ class World:
     others: Application  # C: assigned to the conflicted reviewer only
 
 
-def build_world(app: Flask, make_user: Any) -> World:
-    pool = build_pool(make_user)
-    round_ = pool.round
-    now = utcnow()
-    reviewer = make_user("reviewer", name="Rhian Reviewer")
-    conflicted_reviewer = make_user("reviewer", name="Conor Conflicted")
-    staff = make_user("staff", name="Sam Staff")
-    admin = make_user("admin", name="Ada Admin")
-
-    assigned, conflicted, others = pool.applications[0], pool.applications[1], pool.applications[2]
-    assign_to(assigned, reviewer)
-    assign_to(conflicted, conflicted_reviewer)
-    assign_to(others, conflicted_reviewer)
-    declare_conflict(db.session, conflicted, conflicted_reviewer, "I chair its board", now)
-
-    run = start_run(db.session, round_, staff, now, seed=7)
-    shared_run = start_run(db.session, round_, staff, now, seed=8)
-    set_shared(db.session, shared_run, True)
-    assert run.status == shared_run.status == "done", "the world needs two finished runs"
-
-    assisted = start_assisted_application(db.session, round_, "phone", staff, now)
-    draft, draft_token = start_application(db.session, round_, {"uk_based": "yes"}, now)
-    organisation = {**VALID["organisation"], "organisation_name": APPLICANT_ORGANISATION}
-    save_page(db.session, draft, "organisation", organisation, now)
-
-    invite_tokens: list[str] = []
-    invite_user(
-        db.session,
-        email="invited@example.org",
-        name="Ivy Invited",
-        role="reviewer",
-        nation=None,
-        link_for=lambda token: invite_tokens.append(token) or "",
-        now=now,
-        by=admin,
-    )
-    db.session.commit()
-
+def build_world(app: Flask) -> World:
+    """The test world, and each role's browser and URL values in it. The applicant holds the
+    started draft (organisation page only), so posting its forms with no data sends nothing."""
+    world = reuse_per_database(app)
     common = {
-        "round_id": round_.id,
-        "application_id": assigned.id,
-        "run_id": shared_run.id,
-        "reviewer_id": reviewer.id,
-        "user_id": reviewer.id,
+        "round_id": world.round_id,
+        "application_id": world.assigned_id,
+        "run_id": world.shared_run_id,
+        "reviewer_id": world.reviewer.id,
+        "user_id": world.reviewer.id,
         "page_id": "organisation",
         "question_id": "uk_based",
         "token": BOGUS_TOKEN,
@@ -116,31 +73,37 @@ def build_world(app: Flask, make_user: Any) -> World:
         "proof": "not-a-proof",
     }
     values = {role: dict(common) for role in ROLES}
-    values[APPLICANT]["token"] = draft_token
-    values[NOT_ASSIGNED].update(application_id=others.id, run_id=run.id)
-    values[CONFLICTED]["application_id"] = conflicted.id
+    values[APPLICANT]["token"] = world.started_token
+    values[NOT_ASSIGNED].update(application_id=world.others_id, run_id=world.run_id)
+    values[CONFLICTED]["application_id"] = world.conflicted_id
 
     browsers = {
         ANON: _anonymous(app),
-        APPLICANT: _applicant(app, draft_token),
-        REVIEWER: _signed_in(app, reviewer, "/panel/"),
-        NOT_ASSIGNED: _signed_in(app, reviewer, "/panel/"),
-        CONFLICTED: _signed_in(app, conflicted_reviewer, "/panel/"),
-        STAFF: _signed_in(app, staff, "/staff/"),
-        ADMIN: _signed_in(app, admin, "/staff/"),
+        APPLICANT: _applicant(app, world.started_token),
+        REVIEWER: _signed_in(app, world.reviewer, "/panel/"),
+        NOT_ASSIGNED: _signed_in(app, world.reviewer, "/panel/"),
+        CONFLICTED: _signed_in(app, world.conflicted_reviewer, "/panel/"),
+        STAFF: _signed_in(app, world.staff, "/staff/"),
+        ADMIN: _signed_in(app, world.admin, "/staff/"),
     }
+
+    def application(id_: int) -> Application:
+        found = db.session.get(Application, id_)
+        assert found is not None
+        return found
+
     return World(
         values=values,
         named={
-            "assisted": assisted.id,
-            "other_run": run.id,
-            "shared_run": shared_run.id,
-            "invite_token": invite_tokens[0],
+            "assisted": world.assisted_id,
+            "other_run": world.run_id,
+            "shared_run": world.shared_run_id,
+            "invite_token": world.invite_token,
         },
         browsers=browsers,
-        assigned=assigned,
-        conflicted=conflicted,
-        others=others,
+        assigned=application(world.assigned_id),
+        conflicted=application(world.conflicted_id),
+        others=application(world.others_id),
     )
 
 
@@ -163,7 +126,7 @@ def _applicant(app: Flask, token: str) -> tuple[Client, str]:
     return client, _token_on(client, "/sign-in")
 
 
-def _signed_in(app: Flask, user: User, home: str) -> tuple[Client, str]:
+def _signed_in(app: Flask, user: Person, home: str) -> tuple[Client, str]:
     client = Client(app.test_client())
     sign_in_as(client, user)
     page = client.get_page(home)

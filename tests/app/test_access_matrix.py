@@ -351,11 +351,9 @@ def check_who_sees_which_application(world: World) -> None:
     assert str(hidden.organisation_name) not in page.get_text(" ")
 
 
-def test_every_route_gives_each_role_exactly_the_expected_access(
-    app: Flask, make_user: Any
-) -> None:
+def test_every_route_gives_each_role_exactly_the_expected_access(app: Flask) -> None:
     assert coverage_problems(app) == []
-    world = build_world(app, make_user)
+    world = build_world(app)
     check_who_sees_which_application(world)
 
     checked, failures = walk(app, world, MATRIX)
@@ -365,11 +363,11 @@ def test_every_route_gives_each_role_exactly_the_expected_access(
 
 
 def test_the_matrix_catches_a_route_that_lost_its_access_check(
-    app: Flask, make_user: Any, monkeypatch: pytest.MonkeyPatch
+    app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Take the role check off a staff action and the panel's review page: the walk must report
     the wrong outcomes and the write the refused request made."""
-    world = build_world(app, make_user)
+    world = build_world(app)
     endpoints = ("staff.share", "panel.review")
     for endpoint in endpoints:
         monkeypatch.setitem(app.view_functions, endpoint, app.view_functions[endpoint].__wrapped__)

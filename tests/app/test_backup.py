@@ -17,8 +17,8 @@ from app.extensions import db
 from app.models import Application, Review, Round, SelectionRun, User, utcnow
 from app.staff.runs.services import start_run
 from tests.app.factories import make_round
-from tests.app.runs.conftest import build_pool
 from tests.app.tables import snapshot
+from tests.app.world import build_pool
 
 
 def flask(app: Flask, *args: str) -> Result:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Application, Review, SelectionDecision, SelectionRun, User
 from app.panel.rubric import RUBRIC
-from tests.app.runs.conftest import SITES
+from tests.app.world import SITES
 from tests.browser.axe import report
 from tests.browser.server import browser_app, serve
 from tests.browser.walk import Walk

@@ -1,18 +1,17 @@
-"""People and applications for the staff, panel and admin browser tests, made through the app's
-own services and the test factories (the same pool the selection-run tests score)."""
+"""People and applications for the staff, panel and admin browser tests: the test world's pool
+(tests/app/world.py, the one the selection-run tests score) with the browser walks' own people,
+assignments and two applications at earlier steps."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from app.auth.services import create_user
 from app.extensions import db
 from app.models import User, utcnow
 from app.staff.assignment.services import assign
 from tests.app.conftest import PASSWORD
 from tests.app.factories import submitted_application
-from tests.app.runs.conftest import add_review, build_pool
+from tests.app.world import add_review, build_pool, make_person
 
 
 @dataclass(frozen=True)
@@ -36,34 +35,17 @@ class Workspace:
     welsh: int  # how many sent applications say Wales
 
 
-def make_user(role: str, name: str | None = None, **extra: Any) -> User:
-    """An active user with the tests' password (as tests/app/conftest.py's make_user)."""
-    name = name or f"{role.title()} Person"
-    user = create_user(
-        db.session,
-        email=f"{name.lower().replace(' ', '.')}@example.org",
-        name=name,
-        role=role,
-        password=PASSWORD,
-    )
-    for key, value in extra.items():
-        setattr(user, key, value)
-    db.session.commit()
-    return user
-
-
 def _person(user: User) -> Person:
     return Person(user.email, user.name)
 
 
 def seed_workspace() -> Workspace:
     """Call inside an app context on an empty, migrated database."""
-    names = iter(["Bryn Reviewer", "Catrin Reviewer"])
-    pool = build_pool(lambda role: make_user(role, next(names)))
+    pool = build_pool()
     round_ = pool.round
-    staff = make_user("staff", "Sam Staff")
-    admin = make_user("admin", "Ada Admin")
-    reviewer = make_user("reviewer", "Rhian Reviewer", nation="wales")
+    staff = make_person("staff", "Sam Staff")
+    admin = make_person("admin", "Ada Admin")
+    reviewer = make_person("reviewer", "Rhian Reviewer", nation="wales")
     now = utcnow()
     to_review, to_decline = pool.by_name("England One"), pool.by_name("England Two")
     for application in (to_review, to_decline):

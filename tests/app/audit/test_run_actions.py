@@ -20,8 +20,8 @@ from tests.app.audit.conftest import (
     post,
 )
 from tests.app.helpers import Client, press
-from tests.app.runs.conftest import Pool, build_pool
 from tests.app.runs.helpers import decisions, run_id_from
+from tests.app.world import Pool, build_pool
 
 
 @pytest.fixture

@@ -38,8 +38,9 @@ from app.security import CSP
 from tests.app.apply.journey import pass_eligibility
 from tests.app.conftest import sign_in_as
 from tests.app.fuzz.bodies import Body, Field, bodies
-from tests.app.fuzz.world import CASES, Case, World, build_world
+from tests.app.fuzz.world import CASES, Case
 from tests.app.helpers import Client
+from tests.app.world import World, reuse_per_database
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 FUZZ_SEED = os.environ.get("FUZZ_SEED")
@@ -194,8 +195,8 @@ ORDERED = sorted(CASES, key=lambda c: (*SLOWEST, c.endpoint).index(c.endpoint))
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ORDERED, ids=[f"{c.endpoint}[{c.role}]" for c in ORDERED])
-def test_fuzz(app: Flask, client: Client, make_user: Any, case: Case) -> None:
-    world = build_world(app, make_user)
+def test_fuzz(app: Flask, client: Client, case: Case) -> None:
+    world = reuse_per_database(app)
     prepare_client(client, case, world)
     targets = []
     for url in case.urls(world):

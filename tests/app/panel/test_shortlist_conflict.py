@@ -2,7 +2,7 @@
 them how the application they are conflicted with fared, not its row, its reference or score
 quoted in another row's reason, nor a gap in the ranks or reserve numbers, nor the mix counts.
 
-The pool (tests/app/runs/conftest.py) asks for five sites with at most two in Wales; Wales Two
+The pool (tests/app/world.py) asks for five sites with at most two in Wales; Wales Two
 is the second-best site and selected, so the run's own reasons quote it: the reserves "can take
 the place of" it and the third Welsh site was left out because "the lowest selected score in
 wales was" its score.
@@ -19,8 +19,8 @@ from app.extensions import db
 from app.models import Conflict, SelectionRun
 from tests.app.conftest import sign_in_as, sign_out
 from tests.app.helpers import Client
-from tests.app.runs.conftest import Pool, build_pool
 from tests.app.runs.helpers import run_id_from
+from tests.app.world import Pool, build_pool
 
 
 def shared_run(client: Client, make_user: Any) -> tuple[Pool, int]:

@@ -12,8 +12,8 @@ from app.extensions import db
 from app.models import SelectionRun, utcnow
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, download
-from tests.app.runs.conftest import Pool
 from tests.app.runs.helpers import runs_of
+from tests.app.world import Pool
 
 STAFF_PAGES = [
     "/staff/rounds/{round}/runs",

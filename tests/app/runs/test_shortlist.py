@@ -11,8 +11,8 @@ from app.models import Conflict, SelectionRun
 from app.staff.runs import shortlist as runs
 from tests.app.conftest import sign_in_as, sign_out
 from tests.app.helpers import Client, download, press
-from tests.app.runs.conftest import QUOTAS, Pool
 from tests.app.runs.helpers import decisions, every_page, run_id_from
+from tests.app.world import QUOTAS, Pool
 
 
 @pytest.fixture

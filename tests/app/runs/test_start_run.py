@@ -10,8 +10,8 @@ from app.extensions import db
 from app.models import Moderation, SelectionRun
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client
-from tests.app.runs.conftest import QUOTAS, SITES, Pool, build_pool
 from tests.app.runs.helpers import best_total, decisions, meets, run_id_from, runs_of
+from tests.app.world import QUOTAS, SITES, Pool, build_pool
 
 
 def start(client: Client, pool: Pool, data: dict[str, Any] | None = None) -> Any:

@@ -12,8 +12,8 @@ from app.staff.runs import shortlist as runs
 from app.urls import whole_number_or_none
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
-from tests.app.runs.conftest import Pool
 from tests.app.runs.helpers import decisions, run_id_from
+from tests.app.world import Pool
 
 # Digits that are not ASCII: superscript two, Arabic-Indic and full-width digits.
 NOT_ASCII = {ord(a): b for a, b in zip("0123456789", "٠١٢٣٤٥٦٧٨٩", strict=True)}

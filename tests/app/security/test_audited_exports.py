@@ -16,7 +16,7 @@ from app.models import AuditEvent, utcnow
 from app.staff.runs.services import start_run
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
-from tests.app.runs.conftest import build_pool
+from tests.app.world import build_pool
 
 # (the page with the button, the download's address) for every audited download; {round},
 # {run} and {application} are filled from the pool.

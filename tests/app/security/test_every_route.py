@@ -3,7 +3,7 @@ caching on every GET (signed in as the role that can open it), CSRF on every POS
 refused everywhere, and the production cookie and HSTS settings on a real response.
 
 The route list comes from the app, so a new page or form is covered without editing this file;
-the fuzz world (tests/app/fuzz/world.py) gives the ids to put in the URLs.
+the test world (tests/app/world.py) gives the ids to put in the URLs.
 """
 
 from __future__ import annotations
@@ -23,16 +23,17 @@ from app.extensions import db
 from tests.app.apply.journey import ELIGIBILITY_IDS, pass_eligibility
 from tests.app.conftest import sign_in_as
 from tests.app.fuzz.test_fuzz_forms import form_fields, prepare_client
-from tests.app.fuzz.world import CASES, World, build_world
+from tests.app.fuzz.world import CASES
 from tests.app.helpers import Client
 from tests.app.test_security import assert_not_cached, assert_secure_headers
+from tests.app.world import World, reuse_per_database
 
 ANONYMOUS = {"auth.sign_in", "auth.forgot_password", "auth.set_password", "static"}
 
 
 def url_for_rule(rule: Rule, world: World) -> str:
     values: dict[str, Any] = {
-        "application_id": world.application_id,
+        "application_id": world.assigned_id,
         "round_id": world.round_id,
         "run_id": world.confirmed_run_id,
         "user_id": world.reviewer.id,
@@ -58,10 +59,8 @@ def who_opens(endpoint: str) -> str | None:
     return "admin"  # every staff and admin page admits admins
 
 
-def test_every_get_route_sends_the_security_headers_and_is_not_cached(
-    app: Flask, make_user: Any
-) -> None:
-    world = build_world(app, make_user)
+def test_every_get_route_sends_the_security_headers_and_is_not_cached(app: Flask) -> None:
+    world = reuse_per_database(app)
     clients: dict[str | None, Client] = {}
     for role in (None, "admin", "reviewer"):
         clients[role] = Client(app.test_client())
@@ -105,9 +104,9 @@ def plausible_body(fields: list[Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize("forged", [False, True], ids=["no token", "forged token"])
 def test_every_post_route_refuses_a_request_without_a_valid_csrf_token(
-    app: Flask, make_user: Any, forged: bool
+    app: Flask, forged: bool
 ) -> None:
-    world = build_world(app, make_user)
+    world = reuse_per_database(app)
     db.session.commit()
     refused = 0
     for case in CASES:
@@ -214,11 +213,9 @@ def test_a_safe_next_is_followed(client: Client, make_user: Any) -> None:
     assert response.headers["Location"].endswith("/users")
 
 
-def test_a_multipart_part_without_a_readable_name_is_refused_everywhere(
-    app: Flask, make_user: Any
-) -> None:
+def test_a_multipart_part_without_a_readable_name_is_refused_everywhere(app: Flask) -> None:
     """Found by the fuzz: such a part became a None key and flask-wtf failed on it (a 500)."""
-    world = build_world(app, make_user)
+    world = reuse_per_database(app)
     db.session.commit()
     for case in CASES:
         client = Client(app.test_client())
@@ -240,10 +237,10 @@ def test_a_multipart_part_without_a_readable_name_is_refused_everywhere(
 FOREIGN_HOST = "attacker.example"
 
 
-def test_every_route_refuses_a_host_that_is_not_the_services(app: Flask, make_user: Any) -> None:
+def test_every_route_refuses_a_host_that_is_not_the_services(app: Flask) -> None:
     """A forged Host header gets the plain 400 page on every route and method, signed in or not,
     and writes nothing: no reset or resume link can be built on it."""
-    world = build_world(app, make_user)
+    world = reuse_per_database(app)
     db.session.commit()
     anonymous, admin = app.test_client(), app.test_client()
     sign_in_as(Client(admin), world.admin)

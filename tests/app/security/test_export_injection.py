@@ -26,7 +26,7 @@ from app.staff.runs.services import start_run
 from selection import FORMULA_TRIGGERS
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, download
-from tests.app.runs.conftest import POOL, Pool, build_pool
+from tests.app.world import POOL, Pool, build_pool
 
 # XlsxWriter copies text that starts with <r> and ends with </r> into the file as raw XML (its
 # own rich-string markup): this text would close its cell and add a formula cell, Z9.
