@@ -73,15 +73,13 @@ def find_by_token(session: Session, token: str | None) -> Application | None:
     page of the journey reads all three)."""
     if not token or len(token) > 100:
         return None
-    return (
-        session.scalars(
-            select(Application)
-            .where(Application.token_hash == hash_token(token))
-            .options(joinedload(Application.round), joinedload(Application.pages))
-        )
-        .unique()
-        .first()
-    )
+    # The pages in a second SELECT: joined, each page's row would repeat the round (and decode
+    # its settings) once per page.
+    return session.scalars(
+        select(Application)
+        .where(Application.token_hash == hash_token(token))
+        .options(joinedload(Application.round), selectinload(Application.pages))
+    ).first()
 
 
 def start_application(
