@@ -102,6 +102,10 @@ DEMO_QUOTAS: tuple[tuple[str, str, str, str], ...] = (
     ("led_by", "carer-led", "1", ""),
     ("size_band", "none", "1", ""),
     ("first_time", "yes", "4", ""),
+    # The seed asks for services that are really struggling, and for places where most people
+    # live in the most deprived areas.
+    ("pressures", "struggling", "2", ""),
+    ("local_deprivation", "most-deprived", "3", ""),
 )
 
 
@@ -575,7 +579,15 @@ def _profile(rng: random.Random, round_: Round, index: int, taken: set[str]) -> 
             "staff_band": staff_band,
             "income_band": _pick(rng, _STAFF_INCOME[staff_band]),
         },
-        "location": {"nation": nation, "postcode": None, "area_type": area},
+        "location": {
+            "nation": nation,
+            "postcode": None,
+            "area_type": area,
+            "local_deprivation": _pick(
+                rng, {"most-deprived": 3, "not-most-deprived": 5, "not-sure": 2, "": 1}
+            )
+            or None,
+        },
         "topics": {
             "topics": chosen,
             "topics_other": topics_other,

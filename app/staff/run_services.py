@@ -67,6 +67,8 @@ MIX_COLUMNS: tuple[str, ...] = (
     "size_band",
     "led_by",
     "first_time",
+    "pressures",
+    "local_deprivation",
 )
 MIX_LABELS = {
     "nation": "Nation",
@@ -75,6 +77,8 @@ MIX_LABELS = {
     "size_band": "Size (staff)",
     "led_by": "Led by",
     "first_time": "First time",
+    "pressures": "Pressures",
+    "local_deprivation": "Local population",
 }
 # The round's option list that labels each mix column's categories.
 _OPTION_KEYS = {
@@ -82,6 +86,8 @@ _OPTION_KEYS = {
     "area_type": "area_type",
     "size_band": "staff_band",
     "led_by": "led_by",
+    "pressures": "pressures",
+    "local_deprivation": "local_deprivation",
 }
 CRITERION_LABELS = {
     "difference": "Difference",
@@ -1214,6 +1220,11 @@ def rationale_sheets(
         for r in mix.itertuples()
     ]
     mix["cost"] = [binding.get((r.dimension, r.category), {}).get("cost") for r in mix.itertuples()]
+    # The codes above replay the run; these say what they mean ("Pressures", "Really struggling").
+    mix["dimension_label"] = [MIX_LABELS.get(d, d) for d in mix["dimension"]]
+    mix["category_label"] = [
+        category_label(round_, r.dimension, str(r.category)) for r in mix.itertuples()
+    ]
     p = run.parameters
     parameter_rows: list[tuple[str, Any]] = [
         ("round", round_.slug),

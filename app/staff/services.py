@@ -71,6 +71,13 @@ TEXT_LABELS = {
     "ask": "What we ask of you",
     "time_needed": "Time needed to apply",
     "next_steps": "What happens next",
+    "how_chosen": "How sites are chosen",
+    "decisions": "When decisions are made",
+    "site_time": "Time a site gives",
+    "funding_paid": "When funding is paid",
+    "match_funding": "Match funding",
+    "network_route": "What the network route offers",
+    "technology": "The right to say no to technology",
 }
 # The round's option list holding each quota dimension's categories (region is special).
 _DIMENSION_OPTIONS = {
@@ -78,6 +85,8 @@ _DIMENSION_OPTIONS = {
     "area_type": "area_type",
     "size_band": "staff_band",
     "led_by": "led_by",
+    "pressures": "pressures",
+    "local_deprivation": "local_deprivation",
 }
 
 
