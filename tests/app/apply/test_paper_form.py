@@ -50,9 +50,10 @@ def test_every_question_is_on_the_paper_form_with_its_options_and_space(
     assert text.count("Up to 300 words.") == 4
     for criterion in RUBRIC:
         assert f"What we look for: {criterion.looks_for}" in text
-    lines = page.select(".paper-lines")
-    assert len(lines) >= len([q for q in asked if q.kind not in ("radios", "checkboxes")])
-    assert "30 lines" in text  # 300 words, about 10 a line
+    written = [q for q in asked if q.kind not in ("radios", "checkboxes")]
+    lines = [len(block.select(".paper-line")) for block in page.select(".paper-lines")]
+    assert len(lines) >= len(written)
+    assert lines.count(30) == 4  # 300 words, about 10 to a handwritten line
     # Where to send it, and the box for the reference staff give it.
     assert ADDRESS in text
     office = page.select_one(".paper-office")
