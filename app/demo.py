@@ -102,6 +102,10 @@ DEMO_QUOTAS: tuple[tuple[str, str, str, str], ...] = (
     ("led_by", "carer-led", "1", ""),
     ("size_band", "none", "1", ""),
     ("first_time", "yes", "4", ""),
+    # The seed asks for services that are really struggling, and for places where most people
+    # live in the most deprived areas.
+    ("pressures", "struggling", "2", ""),
+    ("local_deprivation", "most-deprived", "3", ""),
 )
 
 

@@ -145,7 +145,15 @@ def profile(rng: random.Random, round_: Round, index: int, taken: set[str]) -> P
             "staff_band": staff_band,
             "income_band": pick(rng, _STAFF_INCOME[staff_band]),
         },
-        "location": {"nation": nation, "postcode": None, "area_type": area},
+        "location": {
+            "nation": nation,
+            "postcode": None,
+            "area_type": area,
+            "local_deprivation": pick(
+                rng, {"most-deprived": 3, "not-most-deprived": 5, "not-sure": 2, "": 1}
+            )
+            or None,
+        },
         "topics": {
             "topics": chosen,
             "topics_other": topics_other,

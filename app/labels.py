@@ -51,6 +51,13 @@ TEXT_LABELS: dict[str, str] = {
     "ask": "What we ask of you",
     "time_needed": "Time needed to apply",
     "next_steps": "What happens next",
+    "how_chosen": "How sites are chosen",
+    "decisions": "When decisions are made",
+    "site_time": "Time a site gives",
+    "funding_paid": "When funding is paid",
+    "match_funding": "Match funding",
+    "network_route": "What the network route offers",
+    "technology": "The right to say no to technology",
 }
 
 # The review criteria by their short names (the rubric, app/panel/rubric.py, holds their titles
@@ -89,6 +96,8 @@ MIX_LABELS: dict[str, str] = {
     "size_band": "Size (staff)",
     "led_by": "Led by",
     "first_time": "First time",
+    "pressures": "Pressures",
+    "local_deprivation": "Local population",
 }
 FIRST_TIME_LABELS: dict[str, str] = {"yes": "First time", "no": "Taken part before"}
 QUOTA_COLUMN_LABELS: dict[str, str] = {

@@ -114,6 +114,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     size_band: Mapped[str | None] = mapped_column(String(40))
     led_by: Mapped[str | None] = mapped_column(String(40))
     first_time: Mapped[bool | None] = mapped_column(Boolean)
+    pressures: Mapped[str | None] = mapped_column(String(40))
+    local_deprivation: Mapped[str | None] = mapped_column(String(40))
     # Staff screening: "unscreened", "eligible" or "ineligible" (with a reason from a list).
     screening: Mapped[str] = mapped_column(
         String(20), default="unscreened", server_default="unscreened", index=True

@@ -67,6 +67,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
             ["northern-ireland", "Northern Ireland"],
         ],
         "region": [*ENGLISH_REGIONS],
+        "local_deprivation": [
+            ["most-deprived", "Yes, most live in the most deprived areas"],
+            ["not-most-deprived", "No"],
+            ["not-sure", "Not sure"],
+        ],
         "area_type": [
             ["urban", "Mostly urban"],
             ["mixed", "Mixed urban and rural"],
@@ -122,8 +127,59 @@ DEFAULT_SETTINGS: dict[str, Any] = {
             "A panel that includes people who draw on care and carers will read every expression "
             "of interest. We will tell you the outcome within 8 weeks of the closing date."
         ),
+        # How applications are judged and what taking part means (issue 22): shown on the start
+        # page and the paper form; the number of sites is the round's own (sites_wanted).
+        "how_chosen": (
+            "The panel scores every expression of interest against the four questions. We then "
+            "choose sites by combining the panel's scores with a mix of places and organisations, "
+            "so that the sites together are spread across the UK and include different kinds of "
+            "organisation."
+        ),
+        "decisions": (
+            "We will tell every organisation the outcome within 8 weeks of the closing date, in "
+            "the way you prefer us to contact you."
+        ),
+        "site_time": (
+            "About 1 day a week of a staff member's time for 2 years, and time from people who "
+            "draw on care and support and unpaid carers, which the funding pays for."
+        ),
+        "funding_paid": (
+            "Funding is paid every 6 months in advance, the first payment when the agreement is "
+            "signed. It can pay for backfill, so staff can take part without leaving gaps in "
+            "care or support."
+        ),
+        "match_funding": "You do not need match funding or any money of your own to take part.",
+        "network_route": (
+            "If you join a local network instead of hosting a project, you meet organisations "
+            "working on the same topics about every 2 months, share what works, and have your "
+            "travel and time paid."
+        ),
+        "technology": (
+            "Taking part never requires your organisation, or the people it supports, to use "
+            "technology you do not want. We can meet in person, talk by phone or write by post "
+            "instead."
+        ),
     },
 }
+
+
+# Each quota dimension in plain words, for applicants: "the mix includes ...".
+MIX_IN_WORDS: dict[str, str] = {
+    "nation": "the four nations of the UK",
+    "region": "the regions of England",
+    "area_type": "urban, rural and remote areas",
+    "size_band": "small and large organisations",
+    "led_by": "user-led and carer-led organisations",
+    "first_time": "organisations taking part for the first time",
+    "pressures": "services under pressure",
+    "local_deprivation": "organisations whose people mostly live in the most deprived areas",
+}
+
+
+def mix_in_words(round_: Round) -> list[str]:
+    """The dimensions the round's quota table balances (staff choose them per round), in words."""
+    dimensions = dict.fromkeys(str(row.get("dimension")) for row in round_.quotas or [])
+    return [MIX_IN_WORDS[d] for d in dimensions if d in MIX_IN_WORDS]
 
 
 def default_settings() -> dict[str, Any]:

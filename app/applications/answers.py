@@ -90,6 +90,8 @@ def mix_attributes(answers: Answers) -> dict[str, Any]:
         "size_band": answers.get("leadership", {}).get("staff_band"),
         "led_by": answers.get("leadership", {}).get("led_by"),
         "first_time": answers.get("experience", {}).get("prior_participation") == "never",
+        "pressures": answers.get("experience", {}).get("pressures") or None,
+        "local_deprivation": answers.get("location", {}).get("local_deprivation") or None,
     }
 
 

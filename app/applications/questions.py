@@ -56,6 +56,8 @@ class Page:
     intro: str = ""
     # Whether the page is asked, given the answers so far (e.g. English region only in England).
     applies: Callable[[Answers], bool] = field(default=_always)
+    # The same rule in words, for the paper form ("Only if your organisation is in England.").
+    applies_when: str = ""
 
     # A page with a single question uses the question as the page heading.
     @property
@@ -187,6 +189,23 @@ SECTIONS: tuple[Section, ...] = (
                         short="the kind of area it mainly serves",
                         options="area_type",
                     ),
+                    Question(
+                        "local_deprivation",
+                        "Do most of the people your organisation supports live in the most "
+                        "deprived areas? (optional)",
+                        "radios",
+                        short="whether most of the people you support live in the most deprived "
+                        "areas",
+                        hint=(
+                            "Use your nation's own index of deprivation: the Index of Multiple "
+                            "Deprivation (IMD) in England, WIMD in Wales, SIMD in Scotland or "
+                            "NIMDM in Northern Ireland. The most deprived areas are deciles 1 to "
+                            "3, the 30% most deprived. You can look up a postcode on your "
+                            "nation's index website."
+                        ),
+                        options="local_deprivation",
+                        required=False,
+                    ),
                 ),
             ),
             Page(
@@ -202,6 +221,7 @@ SECTIONS: tuple[Section, ...] = (
                     ),
                 ),
                 applies=_in_england,
+                applies_when="Answer only if your organisation is based in England.",
             ),
         ),
     ),

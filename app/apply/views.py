@@ -56,7 +56,8 @@ from ..applications.services import (
 from ..errors import commit_or_show
 from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
-from ..rounds import current_round, format_london, text, word_limit
+from ..panel.rubric import looks_for
+from ..rounds import current_round, format_london, mix_in_words, text, word_limit
 from ..security import handles_own_csrf
 from ..urls import external_url
 from . import bp
@@ -164,6 +165,7 @@ def start() -> str:
         opens=format_london(round_.opens_at) if round_ else None,
         text=(lambda key: text(round_, key)) if round_ else None,
         topics=[label for value, label in _topic_options(round_) if value != "other"],
+        mix=mix_in_words(round_) if round_ else [],
     )
 
 
@@ -362,6 +364,7 @@ def question_page(page_id: str) -> str | Response:
         closed=closed,
         word_limit=word_limit(round_),
         return_to=return_to,
+        looks_for=looks_for,
     )
 
 

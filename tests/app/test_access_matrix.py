@@ -117,6 +117,7 @@ MATRIX: list[Row] = [
     *rows("apply.start", "GET", PUBLIC),
     *rows("apply.privacy", "GET", PUBLIC),
     *rows("apply.accessibility", "GET", PUBLIC),
+    *rows("apply.paper_form", "GET", PUBLIC),
     *rows("apply.eligibility", "GET POST", PUBLIC),
     *rows("apply.not_suitable", "GET", PUBLIC),
     *rows("apply.task_list", "GET", but(everyone(NO_DRAFT_YET), applicant=OK)),

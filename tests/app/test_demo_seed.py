@@ -153,12 +153,43 @@ def staff_runs_a_selection(app: Flask, round_: Round, email: str, password: str)
             chosen = page.select(f'#mix-nation tr[data-category="{quota["category"]}"] td')
             assert int(chosen[1].get_text(strip=True)) >= quota["min"]
 
+    # The mix the seed asks for: a minimum of really struggling services and one of places where
+    # most people live in the most deprived areas, met, and shown with their labels.
+    wanted = {(q["dimension"], q["category"]): q["min"] for q in round_.quotas}
+    for dimension, category, heading, label in (
+        ("pressures", "struggling", "Pressures", "Really struggling"),
+        (
+            "local_deprivation",
+            "most-deprived",
+            "Local population",
+            "Yes, most live in the most deprived areas",
+        ),
+    ):
+        assert wanted[(dimension, category)] >= 1
+        table = page.select_one(f"#mix-{dimension}")
+        assert heading in table.get_text(" ", strip=True)
+        cells = table.select(f'tr[data-category="{category}"] > *')
+        assert cells[0].get_text(strip=True) == label
+        assert int(cells[2].get_text(strip=True)) >= wanted[(dimension, category)]
+        column = [th.get_text(strip=True) for th in page.select("#decision-table thead th")].index(
+            heading
+        )
+        shown = {row("td")[column].get_text(strip=True) for row in rows}
+        assert label in shown
+
     button = page.select_one('form[method=post][action$="rationale.xlsx"]')
     download = press(client, response.headers["Location"], button["action"])
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(download.data))
     assert book.sheetnames == ["Decisions", "Mix", "Parameters", "Reviews summary"]
     assert book["Decisions"].max_row == pool + 1
+    mix = list(book["Mix"].iter_rows(values_only=True))
+    header = mix[0]
+    labelled = {
+        (r[header.index("dimension_label")], r[header.index("category_label")]) for r in mix[1:]
+    }
+    assert ("Pressures", "Really struggling") in labelled
+    assert ("Local population", "Yes, most live in the most deprived areas") in labelled
 
 
 def reviewer_scores_an_application(app: Flask, email: str, password: str) -> None:

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
@@ -72,6 +72,58 @@ def test_downgrade_to_base_and_upgrade_again_on_a_fresh_sqlite_file(
             upgrade()
             assert current_revision() == head_revision(fresh)
             assert schema_differences() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0010_copies_the_pressures_answer_of_applications_already_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    with fresh.app_context():
+        try:
+            upgrade(revision="0009")
+            stamp = "2026-12-01 10:00:00"
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO rounds (id, slug, title, opens_at, closes_at, sites_wanted,"
+                        " settings, created_at, reviews_required, weights, quotas)"
+                        " VALUES (1, 'r', 'R', :t, :t, 12, '{}', :t, 2, '{}', '[]')"
+                    ),
+                    {"t": stamp},
+                )
+                for id_, status in ((1, "submitted"), (2, "draft")):
+                    connection.execute(
+                        text(
+                            "INSERT INTO applications (id, round_id, status, token_hash, channel,"
+                            " eligibility, created_at, updated_at, screening)"
+                            " VALUES (:id, 1, :status, :token, 'online', '{}', :t, :t,"
+                            " 'unscreened')"
+                        ),
+                        {"id": id_, "status": status, "token": f"token-{id_}", "t": stamp},
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO answer_pages (application_id, page_id, answers,"
+                            " updated_at) VALUES (:id, 'experience', :answers, :t)"
+                        ),
+                        {
+                            "id": id_,
+                            "answers": '{"prior_participation": "never", '
+                            '"pressures": "struggling"}',
+                            "t": stamp,
+                        },
+                    )
+            upgrade()
+            with db.engine.connect() as connection:
+                found = dict(
+                    connection.execute(text("SELECT id, pressures FROM applications")).all()
+                )
+            # Sent: copied as sending would have; a draft is copied when it is sent.
+            assert found == {1: "struggling", 2: None}
         finally:
             db.session.remove()
             db.engine.dispose()

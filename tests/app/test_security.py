@@ -93,6 +93,7 @@ def journey_urls() -> list[str]:
         "/",
         "/privacy",
         "/accessibility",
+        "/paper-form",
         *(f"/eligibility/{question_id}" for question_id in ELIGIBILITY_IDS),
         f"/eligibility/{ELIGIBILITY_IDS[0]}/not-suitable",
         "/application",

@@ -31,6 +31,12 @@ class Journey(Walk):
         page = self.page
         page.goto(self.base + "/")
         self.checkpoint("start")
+        self.follow("print the paper form")
+        self.checkpoint("paper form")
+        page.emulate_media(media="print")
+        self.checkpoint("paper form (print)")
+        page.emulate_media(media="screen")
+        page.goto(self.base + "/")
         page.get_by_role("button", name="Start now").click()
 
         for index in range(4):

@@ -39,6 +39,8 @@ _DIMENSION_OPTIONS = {
     "area_type": "area_type",
     "size_band": "staff_band",
     "led_by": "led_by",
+    "pressures": "pressures",
+    "local_deprivation": "local_deprivation",
 }
 
 

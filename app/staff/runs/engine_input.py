@@ -42,6 +42,8 @@ MIX_COLUMNS: tuple[str, ...] = (
     "size_band",
     "led_by",
     "first_time",
+    "pressures",
+    "local_deprivation",
 )
 # The round's option list that labels each mix column's categories.
 _OPTION_KEYS = {
@@ -49,6 +51,8 @@ _OPTION_KEYS = {
     "area_type": "area_type",
     "size_band": "staff_band",
     "led_by": "led_by",
+    "pressures": "pressures",
+    "local_deprivation": "local_deprivation",
 }
 
 

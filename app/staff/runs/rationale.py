@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app
     import pandas as pd
 
 
+from ...labels import MIX_LABELS
 from ...models import (
     Application,
     Round,
@@ -23,7 +24,7 @@ from ...models import (
     SelectionRun,
 )
 from .decisions import snapshot
-from .engine_input import MIX_COLUMNS
+from .engine_input import MIX_COLUMNS, category_label
 from .shortlist import overridden, rank_order, run_overrides
 
 
@@ -89,6 +90,11 @@ def rationale_sheets(
         for r in mix.itertuples()
     ]
     mix["cost"] = [binding.get((r.dimension, r.category), {}).get("cost") for r in mix.itertuples()]
+    # The codes above replay the run; these say what they mean ("Pressures", "Really struggling").
+    mix["dimension_label"] = [MIX_LABELS.get(d, d) for d in mix["dimension"]]
+    mix["category_label"] = [
+        category_label(round_, r.dimension, str(r.category)) for r in mix.itertuples()
+    ]
     p = run.parameters
     parameter_rows: list[tuple[str, Any]] = [
         ("round", round_.slug),

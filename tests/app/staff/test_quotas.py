@@ -276,3 +276,38 @@ def test_a_row_for_a_category_no_application_has_is_a_warning_unless_it_has_a_mi
         "nation 'scotland' (row 2): no application has this category, but its minimum is 1; "
         "the categories present are: wales."
     ) in check
+
+
+def test_pressures_and_local_population_are_quota_dimensions(
+    staff_client: Client, round_: Round
+) -> None:
+    for pressures, deprivation in (("struggling", "most-deprived"), ("stable", "not-sure")):
+        application = submitted_application(
+            round_,
+            experience={"pressures": pressures},
+            location={"local_deprivation": deprivation},
+        )
+        application.screening = "eligible"
+    db.session.commit()
+    content = (
+        b"dimension,category,min,max\npressures,struggling,1,\nlocal_deprivation,most-deprived,1,\n"
+    )
+    upload(staff_client, round_, content, status=302)
+    assert stored(round_) == [
+        {"dimension": "pressures", "category": "struggling", "min": 1, "max": None},
+        {"dimension": "local_deprivation", "category": "most-deprived", "min": 1, "max": None},
+    ]
+    page = staff_client.get_page(url(round_))
+    # Both are offered in the form, and the pool has what the minimums need.
+    offered = {o["value"] for o in page.select("#quota-rows tbody tr select")[0]("option")}
+    assert {"pressures", "local_deprivation"} <= offered
+    assert "needs at least" not in page.select_one("#pool-check").get_text(" ", strip=True)
+    summary = staff_client.get_page(f"/staff/rounds/{round_.id}/settings")
+    rows = [
+        [td.get_text(strip=True) for td in tr("td")]
+        for tr in summary.select("#quota-summary tbody tr")
+    ]
+    assert rows == [
+        ["Pressures", "Really struggling", "1", ""],
+        ["Local population", "Yes, most live in the most deprived areas", "1", ""],
+    ]

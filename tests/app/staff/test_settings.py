@@ -16,6 +16,13 @@ VALID_SETTINGS = {
     "text_ask": "Co-production and sharing what you learn.",
     "text_time_needed": "about an hour",
     "text_next_steps": "We will write to you within 6 weeks.",
+    "text_how_chosen": "We weigh the panel's scores and a spread of places.",
+    "text_decisions": "We decide by the end of March.",
+    "text_site_time": "Half a day a week for a year.",
+    "text_funding_paid": "Paid quarterly; it can cover backfill.",
+    "text_match_funding": "No match funding is needed.",
+    "text_network_route": "Network members meet each quarter.",
+    "text_technology": "Nobody has to use technology they do not want.",
     "opens_date": "1/6/2027",
     "opens_time": "09:00",
     "closes_date": "2027-12-24",
@@ -144,3 +151,13 @@ def test_new_texts_reach_the_public_start_page(staff_client: Client, round_: Rou
     staff_client.submit(url(round_), settings)
     start = staff_client.get_page("/")
     assert "A facilitator for two years and £30,000." in start.get_text()
+    # The texts on how sites are chosen and what taking part means, on the start page and the
+    # paper form.
+    for page in (start, staff_client.get_page("/paper-form")):
+        text = page.get_text(" ", strip=True)
+        assert "We will choose 15 sites. We weigh the panel's scores and a spread of places." in (
+            text
+        )
+        for key in ("decisions", "site_time", "funding_paid", "match_funding", "network_route"):
+            assert VALID_SETTINGS[f"text_{key}"] in text
+        assert "Nobody has to use technology they do not want." in text
