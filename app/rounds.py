@@ -33,8 +33,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "organisation_type": [
             ["care-provider", "Care provider"],
             ["community-voluntary", "Community or voluntary organisation"],
-            ["user-led", "User-led organisation"],
-            ["carer-led", "Carer-led organisation"],
             ["social-enterprise", "Social enterprise"],
             ["public-body", "Local authority or public body"],
             ["other", "Other"],

@@ -49,7 +49,7 @@ class WordLimit:
             )
 
 
-POSTCODE_MESSAGE = "Enter a real postcode, like SW1A 1AA, or leave it blank"
+POSTCODE_MESSAGE = "Enter a UK postcode, like LS1 1AA"
 
 
 def valid_postcode(form: FlaskForm, field: Field) -> None:

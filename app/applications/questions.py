@@ -95,8 +95,9 @@ SECTIONS: tuple[Section, ...] = (
                     Question(
                         "organisation_type",
                         "What type of organisation is it?",
-                        "radios",
-                        short="the type of organisation",
+                        "checkboxes",
+                        short="type of organisation",
+                        hint="Select all that apply.",
                         options="organisation_type",
                         other="organisation_type_other",
                     ),
@@ -238,7 +239,11 @@ SECTIONS: tuple[Section, ...] = (
                         "Which topics would you like to work on?",
                         "checkboxes",
                         short="topic",
-                        hint="Select all that apply.",
+                        hint=(
+                            "Select all that apply. Assets-based care starts from what people and "
+                            "communities already have, such as their skills, relationships and "
+                            "local groups, rather than only from what they lack."
+                        ),
                         options="topics",
                         other="topics_other",
                     ),

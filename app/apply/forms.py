@@ -24,8 +24,9 @@ def eligibility_form_class(question: EligibilityQuestion) -> type[FlaskForm]:
 
 
 class DeclarationForm(FlaskForm):
+    # The page's heading says "Declaration": the legends say what each box is about.
     confirm_correct = tick_box_field(
-        "Declaration",
+        "Your answers",
         "The information I have given is correct to the best of my knowledge",
         "Confirm that the information you have given is correct",
     )

@@ -4,6 +4,7 @@ and can be undone and redone.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,65 @@ def test_0010_copies_the_pressures_answer_of_applications_already_sent(
                 )
             # Sent: copied as sending would have; a draft is copied when it is sent.
             assert found == {1: "struggling", 2: None}
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0011_makes_each_stored_organisation_type_a_list_of_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The organisation type became "select all that apply": a stored choice becomes a list."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    with fresh.app_context():
+        try:
+            upgrade(revision="0010")
+            stamp = "2026-12-01 10:00:00"
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO rounds (id, slug, title, opens_at, closes_at, sites_wanted,"
+                        " settings, created_at, reviews_required, weights, quotas)"
+                        " VALUES (1, 'r', 'R', :t, :t, 12, '{}', :t, 2, '{}', '[]')"
+                    ),
+                    {"t": stamp},
+                )
+                for id_, answers in (
+                    (1, '{"organisation_name": "A", "organisation_type": "care-provider"}'),
+                    (2, '{"organisation_name": "B", "organisation_type": null}'),
+                ):
+                    connection.execute(
+                        text(
+                            "INSERT INTO applications (id, round_id, status, token_hash, channel,"
+                            " eligibility, created_at, updated_at, screening)"
+                            " VALUES (:id, 1, 'draft', :token, 'online', '{}', :t, :t,"
+                            " 'unscreened')"
+                        ),
+                        {"id": id_, "token": f"token-{id_}", "t": stamp},
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO answer_pages (application_id, page_id, answers,"
+                            " updated_at) VALUES (:id, 'organisation', :answers, :t)"
+                        ),
+                        {"id": id_, "answers": answers, "t": stamp},
+                    )
+
+            def stored() -> dict[int, Any]:
+                with db.engine.connect() as connection:
+                    rows = connection.execute(
+                        text("SELECT application_id, answers FROM answer_pages")
+                    ).all()
+                return {
+                    id_: (json.loads(a) if isinstance(a, str) else a)["organisation_type"]
+                    for id_, a in rows
+                }
+
+            upgrade()
+            assert stored() == {1: ["care-provider"], 2: None}
+            downgrade(revision="0010")
+            assert stored() == {1: "care-provider", 2: None}
         finally:
             db.session.remove()
             db.engine.dispose()

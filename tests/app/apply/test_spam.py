@@ -81,8 +81,8 @@ def assert_first_page_kept(page: BeautifulSoup) -> None:
     answers = VALID["organisation"]
     assert page.select_one("#organisation_name")["value"] == answers["organisation_name"]
     assert page.select_one("#registered_number")["value"] == answers["registered_number"]
-    checked = page.select_one("input[name=organisation_type][checked]")
-    assert checked is not None and checked["value"] == answers["organisation_type"]
+    ticked = [tag["value"] for tag in page.select("input[name=organisation_type][checked]")]
+    assert ticked == answers["organisation_type"]
 
 
 def drafts() -> int:
