@@ -8,7 +8,16 @@ from typing import Any
 
 from ..models import Round
 from ..rounds import option_label
-from .questions import ELIGIBILITY, SECTIONS, Answers, Page, Question, Section, applicable_pages
+from .questions import (
+    ELIGIBILITY,
+    SECTIONS,
+    UNCHECKED,
+    Answers,
+    Page,
+    Question,
+    Section,
+    applicable_pages,
+)
 
 
 def eligibility_complete(answers: dict[str, Any]) -> bool:
@@ -17,7 +26,7 @@ def eligibility_complete(answers: dict[str, Any]) -> bool:
 
 def page_complete(page: Page, answers: Answers) -> bool:
     saved = answers.get(page.id)
-    if saved is None:
+    if saved is None or saved.get(UNCHECKED):
         return False
     for question in page.questions:
         if question.required and saved.get(question.id) in (None, "", []):

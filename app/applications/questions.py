@@ -11,6 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# In a page's saved answers: saved without its checks (Back, Return to your application, or Save
+# and come back later, with something not yet right), so the page is not complete until it is
+# saved with Save and continue.
+UNCHECKED = "_unchecked"
+
 Kind = Literal["text", "textarea", "radios", "checkboxes", "email", "phone", "postcode"]
 Answers = Mapping[str, Mapping[str, Any]]
 

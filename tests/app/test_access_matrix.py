@@ -122,6 +122,7 @@ MATRIX: list[Row] = [
     *rows("apply.not_suitable", "GET", PUBLIC),
     *rows("apply.task_list", "GET", but(everyone(NO_DRAFT_YET), applicant=OK)),
     *rows("apply.question_page", "GET POST", but(everyone(NO_DRAFT_YET), applicant=OK)),
+    *rows("apply.saved", "GET", but(everyone(NO_DRAFT_YET), applicant=OK)),
     *rows("apply.check_answers", "GET POST", but(everyone(redirect("/application")), applicant=OK)),
     *rows(
         "apply.confirmation",
