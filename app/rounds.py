@@ -152,6 +152,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
             "working on the same topics about every 2 months, share what works, and have your "
             "travel and time paid."
         ),
+        # Shown to a service that answers "Not yet, but we want to" on co-production (issue 22).
+        "co_production_support": (
+            "You do not need experience of co-production to apply. If you are chosen, your "
+            "facilitator will help you start: finding people who draw on care and support and "
+            "unpaid carers to work with, training for your staff, and payment for everyone's "
+            "time. You can also ask us for advice before you apply."
+        ),
         "technology": (
             "Taking part never requires your organisation, or the people it supports, to use "
             "technology you do not want. We can meet in person, talk by phone or write by post "

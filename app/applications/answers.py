@@ -21,7 +21,7 @@ from .questions import (
 
 
 def eligibility_complete(answers: dict[str, Any]) -> bool:
-    return all(answers.get(question.id) == "yes" for question in ELIGIBILITY)
+    return all(question.accepts(answers.get(question.id)) for question in ELIGIBILITY)
 
 
 def page_complete(page: Page, answers: Answers) -> bool:

@@ -459,6 +459,9 @@ def previous_page(page_id: str, answers: Answers) -> Page | None:
 
 
 # Eligibility: "check a service is suitable", one yes/no question per page.
+NOT_YET = "not-yet"
+
+
 @dataclass(frozen=True)
 class EligibilityQuestion:
     id: str
@@ -467,6 +470,18 @@ class EligibilityQuestion:
     short: str
     no_title: str
     no_reason: str
+    # A third answer that goes on, with a note of the support offered (the round's text
+    # `support_text`): for those who cannot say yes yet but want to.
+    not_yet: str = ""
+    support_text: str = ""
+
+    def choices(self) -> list[tuple[str, str]]:
+        third = [(NOT_YET, self.not_yet)] if self.not_yet else []
+        return [("yes", "Yes"), *third, ("no", "No")]
+
+    def accepts(self, answer: object) -> bool:
+        """Whether this answer lets the organisation go on."""
+        return answer == "yes" or bool(self.not_yet and answer == NOT_YET)
 
 
 ELIGIBILITY: tuple[EligibilityQuestion, ...] = (
@@ -498,6 +513,8 @@ ELIGIBILITY: tuple[EligibilityQuestion, ...] = (
         "Co-production is part of this call",
         "Every project in this call is designed and run with people who draw on care and "
         "support and with unpaid carers. We cannot support projects that do not work this way.",
+        not_yet="Not yet, but we want to",
+        support_text="co_production_support",
     ),
     EligibilityQuestion(
         "share_learning",

@@ -33,6 +33,7 @@ from ..applications.questions import (
     ELIGIBILITY,
     ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
+    NOT_YET,
     PAGES,
     Answers,
     Page,
@@ -164,11 +165,9 @@ def eligibility(question_id: str) -> str | Response:
             session["eligibility"] = answers
             if form.answer.data == "no":
                 return redirect(url_for("apply.not_suitable", question_id=question.id))
-            ids = [q.id for q in ELIGIBILITY]
-            later = ids[ids.index(question.id) + 1 :]
-            if later:
-                return redirect(url_for("apply.eligibility", question_id=later[0]))
-            return redirect(url_for("apply.task_list"))
+            if form.answer.data == NOT_YET:
+                return redirect(url_for("apply.eligibility_support", question_id=question.id))
+            return redirect(_after_eligibility(question.id))
         if "csrf_token" in form.errors:
             message = CSRF_EXPIRED
     ids = [q.id for q in ELIGIBILITY]
@@ -180,6 +179,28 @@ def eligibility(question_id: str) -> str | Response:
     )
     return render_template(
         "apply/eligibility.html", form=form, question=question, back=back, message=message
+    )
+
+
+def _after_eligibility(question_id: str) -> str:
+    ids = [q.id for q in ELIGIBILITY]
+    later = ids[ids.index(question_id) + 1 :]
+    if later:
+        return url_for("apply.eligibility", question_id=later[0])
+    return url_for("apply.task_list")
+
+
+@bp.get("/eligibility/<question_id>/support")
+def eligibility_support(question_id: str) -> str:
+    """After "Not yet, but we want to": the support offered, then on to the next question."""
+    question = ELIGIBILITY_BY_ID.get(question_id)
+    if question is None or not question.support_text:
+        abort(404)
+    return render_template(
+        "apply/eligibility_support.html",
+        question=question,
+        support=text(_round(), question.support_text),
+        next_url=_after_eligibility(question.id),
     )
 
 

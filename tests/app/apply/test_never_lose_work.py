@@ -91,9 +91,7 @@ def test_back_goes_to_the_previous_page_with_the_answers_kept(
     assert page.select_one("input[name=staff_band][checked]") is None
 
 
-def test_return_to_your_application_keeps_what_was_typed(
-    client: Client, open_round: Round
-) -> None:
+def test_return_to_your_application_keeps_what_was_typed(client: Client, open_round: Round) -> None:
     started(client)
     url = "/application/location"
     typed = {"nation": "scotland", "postcode": "EH1 not a postcode", "area_type": ""}
@@ -192,9 +190,7 @@ def test_back_from_the_first_page_makes_the_draft_with_what_was_typed(
 ) -> None:
     pass_eligibility(client)
     url = "/application/organisation"
-    assert leave(client, url, "back", {"organisation_name": "Gofal Cymru"}).endswith(
-        "/application"
-    )
+    assert leave(client, url, "back", {"organisation_name": "Gofal Cymru"}).endswith("/application")
     assert db.session.scalar(select(func.count(Application.id))) == 1
     page = client.get_page(url)
     check_hygiene(page)
