@@ -508,7 +508,8 @@ ELIGIBILITY: tuple[EligibilityQuestion, ...] = (
         "co_production",
         "Are you willing to co-produce the work with people who draw on care and support, "
         "and with unpaid carers?",
-        "Co-production means working as equals to design and run the work.",
+        "Co-production means working as equals to design and run the work. If you have not "
+        "done it before but want to, we can help you start.",
         "whether you are willing to co-produce the work",
         "Co-production is part of this call",
         "Every project in this call is designed and run with people who draw on care and "

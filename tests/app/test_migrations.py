@@ -78,6 +78,40 @@ def test_downgrade_to_base_and_upgrade_again_on_a_fresh_sqlite_file(
             db.engine.dispose()
 
 
+STAMP = "2026-12-01 10:00:00"
+
+
+def insert_round(connection: Any) -> None:
+    """Round 1, written with plain SQL as the schema of an earlier revision holds it."""
+    connection.execute(
+        text(
+            "INSERT INTO rounds (id, slug, title, opens_at, closes_at, sites_wanted,"
+            " settings, created_at, reviews_required, weights, quotas)"
+            " VALUES (1, 'r', 'R', :t, :t, 12, '{}', :t, 2, '{}', '[]')"
+        ),
+        {"t": STAMP},
+    )
+
+
+def insert_application(connection: Any, id_: int, status: str, page_id: str, answers: str) -> None:
+    """An application of round 1 with one answered page (its answers as JSON text)."""
+    connection.execute(
+        text(
+            "INSERT INTO applications (id, round_id, status, token_hash, channel,"
+            " eligibility, created_at, updated_at, screening)"
+            " VALUES (:id, 1, :status, :token, 'online', '{}', :t, :t, 'unscreened')"
+        ),
+        {"id": id_, "status": status, "token": f"token-{id_}", "t": STAMP},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO answer_pages (application_id, page_id, answers, updated_at)"
+            " VALUES (:id, :page_id, :answers, :t)"
+        ),
+        {"id": id_, "page_id": page_id, "answers": answers, "t": STAMP},
+    )
+
+
 def test_0010_copies_the_pressures_answer_of_applications_already_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,38 +120,11 @@ def test_0010_copies_the_pressures_answer_of_applications_already_sent(
     with fresh.app_context():
         try:
             upgrade(revision="0009")
-            stamp = "2026-12-01 10:00:00"
             with db.engine.begin() as connection:
-                connection.execute(
-                    text(
-                        "INSERT INTO rounds (id, slug, title, opens_at, closes_at, sites_wanted,"
-                        " settings, created_at, reviews_required, weights, quotas)"
-                        " VALUES (1, 'r', 'R', :t, :t, 12, '{}', :t, 2, '{}', '[]')"
-                    ),
-                    {"t": stamp},
-                )
+                insert_round(connection)
+                answers = '{"prior_participation": "never", "pressures": "struggling"}'
                 for id_, status in ((1, "submitted"), (2, "draft")):
-                    connection.execute(
-                        text(
-                            "INSERT INTO applications (id, round_id, status, token_hash, channel,"
-                            " eligibility, created_at, updated_at, screening)"
-                            " VALUES (:id, 1, :status, :token, 'online', '{}', :t, :t,"
-                            " 'unscreened')"
-                        ),
-                        {"id": id_, "status": status, "token": f"token-{id_}", "t": stamp},
-                    )
-                    connection.execute(
-                        text(
-                            "INSERT INTO answer_pages (application_id, page_id, answers,"
-                            " updated_at) VALUES (:id, 'experience', :answers, :t)"
-                        ),
-                        {
-                            "id": id_,
-                            "answers": '{"prior_participation": "never", '
-                            '"pressures": "struggling"}',
-                            "t": stamp,
-                        },
-                    )
+                    insert_application(connection, id_, status, "experience", answers)
             upgrade()
             with db.engine.connect() as connection:
                 found = dict(
@@ -139,36 +146,13 @@ def test_0011_makes_each_stored_organisation_type_a_list_of_one(
     with fresh.app_context():
         try:
             upgrade(revision="0010")
-            stamp = "2026-12-01 10:00:00"
             with db.engine.begin() as connection:
-                connection.execute(
-                    text(
-                        "INSERT INTO rounds (id, slug, title, opens_at, closes_at, sites_wanted,"
-                        " settings, created_at, reviews_required, weights, quotas)"
-                        " VALUES (1, 'r', 'R', :t, :t, 12, '{}', :t, 2, '{}', '[]')"
-                    ),
-                    {"t": stamp},
-                )
+                insert_round(connection)
                 for id_, answers in (
                     (1, '{"organisation_name": "A", "organisation_type": "care-provider"}'),
                     (2, '{"organisation_name": "B", "organisation_type": null}'),
                 ):
-                    connection.execute(
-                        text(
-                            "INSERT INTO applications (id, round_id, status, token_hash, channel,"
-                            " eligibility, created_at, updated_at, screening)"
-                            " VALUES (:id, 1, 'draft', :token, 'online', '{}', :t, :t,"
-                            " 'unscreened')"
-                        ),
-                        {"id": id_, "token": f"token-{id_}", "t": stamp},
-                    )
-                    connection.execute(
-                        text(
-                            "INSERT INTO answer_pages (application_id, page_id, answers,"
-                            " updated_at) VALUES (:id, 'organisation', :answers, :t)"
-                        ),
-                        {"id": id_, "answers": answers, "t": stamp},
-                    )
+                    insert_application(connection, id_, "draft", "organisation", answers)
 
             def stored() -> dict[int, Any]:
                 with db.engine.connect() as connection:
