@@ -86,7 +86,8 @@ class Config:
     # saying how to ask for a copy.
     APPLY_SUBMITTED_COPY_DAYS = int(os.environ.get("APPLY_SUBMITTED_COPY_DAYS", "30"))
 
-    # Spam: the first page must take at least this long to fill in (seconds).
+    # Spam: from the first eligibility question to saving the first page takes at least this
+    # long (seconds).
     MIN_FILL_SECONDS = float(os.environ.get("MIN_FILL_SECONDS", "3"))
 
     # A long CSRF lifetime: people write long answers; an expired token still keeps answers.

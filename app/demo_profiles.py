@@ -43,6 +43,10 @@ _REGIONS: dict[str, float] = TEXT["regions"]
 REVIEW_COMMENTS: dict[str, list[str]] = TEXT["review_comments"]
 
 
+# The demo's kinds of organisation as the organisation type question stores them.
+_STORED_TYPE = {"user-led": "community-voluntary", "carer-led": "community-voluntary"}
+
+
 class DemoRefused(Exception):
     """The demo data must not be added here; the message says why."""
 
@@ -136,7 +140,9 @@ def profile(rng: random.Random, round_: Round, index: int, taken: set[str]) -> P
     answers: dict[str, dict[str, Any]] = {
         "organisation": {
             "organisation_name": template.format(place=place),
-            "organisation_type": org_type,
+            # User- and carer-led organisations are asked so once, in "led by": as a type they
+            # are community or voluntary organisations.
+            "organisation_type": [_STORED_TYPE.get(org_type, org_type)],
             "organisation_type_other": _OTHER_TYPES.get(template) if org_type == "other" else None,
             "registered_number": None,
         },

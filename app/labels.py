@@ -58,6 +58,14 @@ TEXT_LABELS: dict[str, str] = {
     "match_funding": "Match funding",
     "network_route": "What the network route offers",
     "technology": "The right to say no to technology",
+    "co_production_support": "Support for services new to co-production",
+}
+
+# The eligibility answer on co-production, for staff (the applicant's own words are Yes and "Not
+# yet, but we want to"); staff entry does not ask it.
+CO_PRODUCTION_LABELS: dict[str, str] = {
+    "yes": "Willing to co-produce",
+    "not-yet": "Not yet, wants support to start",
 }
 
 # The review criteria by their short names (the rubric, app/panel/rubric.py, holds their titles

@@ -33,8 +33,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "organisation_type": [
             ["care-provider", "Care provider"],
             ["community-voluntary", "Community or voluntary organisation"],
-            ["user-led", "User-led organisation"],
-            ["carer-led", "Carer-led organisation"],
             ["social-enterprise", "Social enterprise"],
             ["public-body", "Local authority or public body"],
             ["other", "Other"],
@@ -153,6 +151,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
             "If you join a local network instead of hosting a project, you meet organisations "
             "working on the same topics about every 2 months, share what works, and have your "
             "travel and time paid."
+        ),
+        # Shown to a service that answers "Not yet, but we want to" on co-production (issue 22).
+        "co_production_support": (
+            "You do not need experience of co-production to apply. If you are chosen, your "
+            "facilitator will help you start: finding people who draw on care and support and "
+            "unpaid carers to work with, training for your staff, and payment for everyone's "
+            "time. You can also ask us for advice before you apply."
         ),
         "technology": (
             "Taking part never requires your organisation, or the people it supports, to use "

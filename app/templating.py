@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, current_app, get_flashed_messages
@@ -53,6 +54,21 @@ def isolate(value: Any) -> str:
     return f"{FSI}{value}{PDI}"
 
 
+def tel_link(number: Any) -> Markup:
+    """A telephone number as a link that phones it ("tel:" with the digits and a leading +)."""
+    if not number:
+        return Markup("")
+    digits = re.sub(r"[^0-9+]", "", str(number))
+    return Markup('<a href="tel:%s">%s</a>') % (digits, number)
+
+
+def mailto_link(address: Any) -> Markup:
+    """An email address as a link that writes to it."""
+    if not address:
+        return Markup("")
+    return Markup('<a href="mailto:%s">%s</a>') % (address, address)
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         error_list=error_list,
@@ -63,5 +79,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["tel_link"] = tel_link
+    app.jinja_env.filters["mailto_link"] = mailto_link
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

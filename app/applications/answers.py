@@ -8,16 +8,25 @@ from typing import Any
 
 from ..models import Round
 from ..rounds import option_label
-from .questions import ELIGIBILITY, SECTIONS, Answers, Page, Question, Section, applicable_pages
+from .questions import (
+    ELIGIBILITY,
+    SECTIONS,
+    UNCHECKED,
+    Answers,
+    Page,
+    Question,
+    Section,
+    applicable_pages,
+)
 
 
 def eligibility_complete(answers: dict[str, Any]) -> bool:
-    return all(answers.get(question.id) == "yes" for question in ELIGIBILITY)
+    return all(question.accepts(answers.get(question.id)) for question in ELIGIBILITY)
 
 
 def page_complete(page: Page, answers: Answers) -> bool:
     saved = answers.get(page.id)
-    if saved is None:
+    if saved is None or saved.get(UNCHECKED):
         return False
     for question in page.questions:
         if question.required and saved.get(question.id) in (None, "", []):

@@ -17,10 +17,14 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from ..forms import CheckboxesField, ChoiceRadioField, no_control_characters, strip
 from ..models import Round
 from ..rounds import options, word_limit
-from .questions import Page, Question
+from .questions import UNCHECKED, Page, Question
 
 POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
 PHONE_ALLOWED = re.compile(r"^[0-9 ()+\-.]+$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The most of one answer kept in a draft saved without its checks: more than any answer allowed
+# (6,000 characters), so nothing a person types is cut.
+DRAFT_TEXT_LIMIT = 10_000
 
 
 def normalise_postcode(value: Any) -> Any:
@@ -49,7 +53,7 @@ class WordLimit:
             )
 
 
-POSTCODE_MESSAGE = "Enter a real postcode, like SW1A 1AA, or leave it blank"
+POSTCODE_MESSAGE = "Enter a UK postcode, like LS1 1AA"
 
 
 def valid_postcode(form: FlaskForm, field: Field) -> None:
@@ -135,15 +139,45 @@ class PageForm(FlaskForm):
 
     def answers(self) -> dict[str, Any]:
         """The cleaned answers, ready to store (empty optional answers as None)."""
+        return self._stored(
+            {question.id: self[question.id].data for question in self.page.questions}
+        )
+
+    def draft_answers(self) -> dict[str, Any]:
+        """What was typed, to keep in a draft without its checks (the page is marked UNCHECKED):
+        text without control characters and no longer than DRAFT_TEXT_LIMIT, and only the
+        choices offered. Nothing typed is lost by leaving a page with Back."""
+        typed: dict[str, Any] = {}
+        for question in self.page.questions:
+            field = self[question.id]
+            value = field.data
+            if question.kind in ("radios", "checkboxes"):
+                offered = {choice.value for choice in field.choices}  # type: ignore[attr-defined]
+                if question.kind == "checkboxes":
+                    value = [v for v in value or [] if v in offered]
+                else:
+                    value = value if value in offered else None
+            elif isinstance(value, str):
+                value = CONTROL_CHARACTERS.sub("", value)[:DRAFT_TEXT_LIMIT]
+            else:
+                value = None
+            typed[question.id] = value
+        return {**self._stored(typed), UNCHECKED: True}
+
+    def _stored(self, values: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for question in self.page.questions:
-            value = self[question.id].data
+            value = values[question.id]
             if question.other_for:
-                chosen = self[question.other_for].data
+                chosen = values[question.other_for]
                 chosen_other = "other" in chosen if isinstance(chosen, list) else chosen == "other"
                 value = value if chosen_other else None
             result[question.id] = value if value not in ("", []) else None
         return result
+
+    def is_blank(self) -> bool:
+        """Nothing typed or chosen on the page."""
+        return not any(value for key, value in self.draft_answers().items() if key != UNCHECKED)
 
 
 class FirstPageChecks:

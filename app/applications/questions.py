@@ -11,6 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# In a page's saved answers: saved without its checks (Back, Return to your application, or Save
+# and come back later, with something not yet right), so the page is not complete until it is
+# saved with Save and continue.
+UNCHECKED = "_unchecked"
+
 Kind = Literal["text", "textarea", "radios", "checkboxes", "email", "phone", "postcode"]
 Answers = Mapping[str, Mapping[str, Any]]
 
@@ -95,8 +100,9 @@ SECTIONS: tuple[Section, ...] = (
                     Question(
                         "organisation_type",
                         "What type of organisation is it?",
-                        "radios",
-                        short="the type of organisation",
+                        "checkboxes",
+                        short="type of organisation",
+                        hint="Select all that apply.",
                         options="organisation_type",
                         other="organisation_type_other",
                     ),
@@ -238,7 +244,11 @@ SECTIONS: tuple[Section, ...] = (
                         "Which topics would you like to work on?",
                         "checkboxes",
                         short="topic",
-                        hint="Select all that apply.",
+                        hint=(
+                            "Select all that apply. Assets-based care starts from what people and "
+                            "communities already have, such as their skills, relationships and "
+                            "local groups, rather than only from what they lack."
+                        ),
                         options="topics",
                         other="topics_other",
                     ),
@@ -449,6 +459,9 @@ def previous_page(page_id: str, answers: Answers) -> Page | None:
 
 
 # Eligibility: "check a service is suitable", one yes/no question per page.
+NOT_YET = "not-yet"
+
+
 @dataclass(frozen=True)
 class EligibilityQuestion:
     id: str
@@ -457,6 +470,18 @@ class EligibilityQuestion:
     short: str
     no_title: str
     no_reason: str
+    # A third answer that goes on, with a note of the support offered (the round's text
+    # `support_text`): for those who cannot say yes yet but want to.
+    not_yet: str = ""
+    support_text: str = ""
+
+    def choices(self) -> list[tuple[str, str]]:
+        third = [(NOT_YET, self.not_yet)] if self.not_yet else []
+        return [("yes", "Yes"), *third, ("no", "No")]
+
+    def accepts(self, answer: object) -> bool:
+        """Whether this answer lets the organisation go on."""
+        return answer == "yes" or bool(self.not_yet and answer == NOT_YET)
 
 
 ELIGIBILITY: tuple[EligibilityQuestion, ...] = (
@@ -483,11 +508,14 @@ ELIGIBILITY: tuple[EligibilityQuestion, ...] = (
         "co_production",
         "Are you willing to co-produce the work with people who draw on care and support, "
         "and with unpaid carers?",
-        "Co-production means working as equals to design and run the work.",
+        "Co-production means working as equals to design and run the work. If you have not "
+        "done it before but want to, we can help you start.",
         "whether you are willing to co-produce the work",
         "Co-production is part of this call",
         "Every project in this call is designed and run with people who draw on care and "
         "support and with unpaid carers. We cannot support projects that do not work this way.",
+        not_yet="Not yet, but we want to",
+        support_text="co_production_support",
     ),
     EligibilityQuestion(
         "share_learning",

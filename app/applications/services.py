@@ -63,9 +63,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def new_reference(now: datetime) -> str:
+def new_reference(round_: Round) -> str:
+    """A fresh reference, "EOI-2027-7KQ2MX": the year is the round's (the year it opens, UK
+    time), not the day's, so a round's references share one year even if it runs over 1 January."""
     body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return f"EOI-{now.astimezone(LONDON).year}-{body}"
+    return f"EOI-{round_.opens_at.astimezone(LONDON).year}-{body}"
 
 
 def find_by_token(session: Session, token: str | None) -> Application | None:
@@ -257,7 +259,7 @@ def _claim(session: Session, application: Application, answers: Answers, now: da
                     )
                     .values(
                         status="submitted",
-                        reference=new_reference(now),
+                        reference=new_reference(application.round),
                         submitted_at=now,
                         declaration_at=now,
                         updated_at=now,

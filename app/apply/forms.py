@@ -16,16 +16,17 @@ EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.
 def eligibility_form_class(question: EligibilityQuestion) -> type[FlaskForm]:
     field = ChoiceRadioField(
         question.question,
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        choices=[SelectChoice(value, label) for value, label in question.choices()],
         validators=[DataRequired(message=f"Select yes if {question.short[8:]}")],
-        invalid_message="Select yes or no",
+        invalid_message="Select yes, not yet or no" if question.not_yet else "Select yes or no",
     )
     return type("EligibilityForm", (FlaskForm,), {"answer": field})
 
 
 class DeclarationForm(FlaskForm):
+    # The page's heading says "Declaration": the legends say what each box is about.
     confirm_correct = tick_box_field(
-        "Declaration",
+        "Your answers",
         "The information I have given is correct to the best of my knowledge",
         "Confirm that the information you have given is correct",
     )

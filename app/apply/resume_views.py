@@ -18,8 +18,9 @@ from ..urls import external_url
 from . import bp
 
 # What a browser holds of an applicant's journey (the private token, the eligibility answers,
-# the value the first page's fill-time stamp is signed with), cleared by "Forget this device".
-APPLICANT_SESSION_KEYS = ("token", "eligibility", "form_session")
+# the value the first page's fill-time stamp is signed with and when the journey started),
+# cleared by "Forget this device".
+APPLICANT_SESSION_KEYS = ("token", "eligibility", "form_session", "journey_started")
 
 
 def emailed_resume_link(token: str, application: Application, address: str) -> str:

@@ -4,8 +4,6 @@ redirects; on errors it re-renders with the error summary and every value kept.
 
 from __future__ import annotations
 
-import secrets
-import time
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -20,7 +18,6 @@ from flask import (
     session,
     url_for,
 )
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from ..applications.answers import (
@@ -36,6 +33,7 @@ from ..applications.questions import (
     ELIGIBILITY,
     ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
+    NOT_YET,
     PAGES,
     Answers,
     Page,
@@ -63,6 +61,7 @@ from ..urls import external_url
 from . import bp
 from .forms import DeclarationForm, EmailLinkForm, eligibility_form_class
 from .resume_views import copy_expired, copy_expired_page, emailed_resume_link, per_address
+from .spam import filled_too_fast, forget_journey, note_journey_started, started_at, started_stamp
 
 CSRF_EXPIRED = (
     "This page was open for a long time, so for your security we could not save it. "
@@ -99,44 +98,6 @@ def _detour(application: Application | None) -> str | Response | None:
 
 def _eligibility() -> dict[str, Any]:
     return dict(session.get("eligibility") or {})
-
-
-# The first page's fill-time stamp is signed with a random value kept in this browser's session
-# cookie, so a stamp is good only in the session it was given to: one stamp cannot be copied
-# into the forms of many sessions (a bot's) for the day it stays valid.
-FORM_SESSION_KEY = "form_session"  # one of resume_views.APPLICANT_SESSION_KEYS
-
-
-def _form_session() -> str:
-    value = session.get(FORM_SESSION_KEY)
-    if not isinstance(value, str) or not value:
-        value = session[FORM_SESSION_KEY] = secrets.token_urlsafe(16)
-    return value
-
-
-def _stamp_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt="form-started")
-
-
-def _started_stamp() -> str:
-    return _stamp_serializer().dumps([time.time(), _form_session()])
-
-
-def _started_at(stamp: str | None) -> float | None:
-    """When the first page was first shown in this session, from its signed stamp; None if
-    missing, forged, or given to another session."""
-    try:
-        started, form_session = _stamp_serializer().loads(stamp or "", max_age=24 * 3600)
-        if form_session != session.get(FORM_SESSION_KEY):
-            return None
-        return float(started)
-    except (BadSignature, ValueError, TypeError):
-        return None
-
-
-def _filled_too_fast(stamp: str | None) -> bool:
-    started = _started_at(stamp)
-    return started is None or time.time() - started < current_app.config["MIN_FILL_SECONDS"]
 
 
 def _creating_draft() -> bool:
@@ -194,6 +155,7 @@ def eligibility(question_id: str) -> str | Response:
     round_ = _round()
     if not round_.is_open(utcnow()):
         return redirect(url_for("apply.start"))
+    note_journey_started()
     answers = _eligibility()
     form = eligibility_form_class(question)(data={"answer": answers.get(question.id)})
     message = None
@@ -203,11 +165,9 @@ def eligibility(question_id: str) -> str | Response:
             session["eligibility"] = answers
             if form.answer.data == "no":
                 return redirect(url_for("apply.not_suitable", question_id=question.id))
-            ids = [q.id for q in ELIGIBILITY]
-            later = ids[ids.index(question.id) + 1 :]
-            if later:
-                return redirect(url_for("apply.eligibility", question_id=later[0]))
-            return redirect(url_for("apply.task_list"))
+            if form.answer.data == NOT_YET:
+                return redirect(url_for("apply.eligibility_support", question_id=question.id))
+            return redirect(_after_eligibility(question.id))
         if "csrf_token" in form.errors:
             message = CSRF_EXPIRED
     ids = [q.id for q in ELIGIBILITY]
@@ -219,6 +179,28 @@ def eligibility(question_id: str) -> str | Response:
     )
     return render_template(
         "apply/eligibility.html", form=form, question=question, back=back, message=message
+    )
+
+
+def _after_eligibility(question_id: str) -> str:
+    ids = [q.id for q in ELIGIBILITY]
+    later = ids[ids.index(question_id) + 1 :]
+    if later:
+        return url_for("apply.eligibility", question_id=later[0])
+    return url_for("apply.task_list")
+
+
+@bp.get("/eligibility/<question_id>/support")
+def eligibility_support(question_id: str) -> str:
+    """After "Not yet, but we want to": the support offered, then on to the next question."""
+    question = ELIGIBILITY_BY_ID.get(question_id)
+    if question is None or not question.support_text:
+        abort(404)
+    return render_template(
+        "apply/eligibility_support.html",
+        question=question,
+        support=text(_round(), question.support_text),
+        next_url=_after_eligibility(question.id),
     )
 
 
@@ -288,33 +270,51 @@ def question_page(page_id: str) -> str | Response:
     form_class = page_form_class(page, round_, first_save=first_save)
     closed = round_.has_closed(now)
     return_to = _safe_return()
+    back = _back_url(page.id, answers, return_to)
     messages: list[str] = []
+    check_again = False
 
     if request.method == "POST":
         form = form_class()
+        # Back, Return to your application and Save and come back later are buttons of this
+        # form: each keeps what was typed (without its checks) and goes where it says.
+        leaving = {
+            "back": back,
+            "application": url_for("apply.task_list"),
+            "later": url_for("apply.saved"),
+        }.get(str(request.form.get("go")))
         valid = form.validate()
-        if "csrf_token" in form.errors:
+        csrf_ok = "csrf_token" not in form.errors
+        if not csrf_ok:
             messages.append(CSRF_EXPIRED)
+        if leaving is not None and csrf_ok and (closed or _nothing_to_keep(form, page, answers)):
+            return redirect(leaving)
         if closed:
             messages.append(ROUND_CLOSED)
-            valid = False
-        if first_save and valid:
+        to_save: dict[str, Any] | None = None
+        if csrf_ok and not closed:
+            if valid:
+                to_save = form.answers()
+            elif leaving is not None:
+                to_save = form.draft_answers()
+        if to_save is not None and first_save:
             if form.website.data:
                 messages.append(
                     "We could not save this page. If a form-filling tool filled in the field "
                     "'Leave this blank', clear it and select Save and continue again."
                 )
-                valid = False
-            elif _filled_too_fast(form.form_started.data):
-                messages.append("Please check your answers, then select Save and continue again.")
-                valid = False
-        if valid:
+                to_save = None
+            elif filled_too_fast(form.form_started.data):
+                # Most likely a person with answers ready to paste: no error, just a second try.
+                check_again = True
+                to_save = None
+        if to_save is not None:
             try:
                 token = None
                 if application is None:
                     application, token = start_application(db.session, round_, _eligibility(), now)
-                save_page(db.session, application, page.id, form.answers(), now)
-                if page.id == "contact" and application.link_emailed_at is None:
+                save_page(db.session, application, page.id, to_save, now)
+                if valid and page.id == "contact" and application.link_emailed_at is None:
                     email = str(form.answers().get("email"))
                     link = emailed_resume_link(token or session["token"], application, email)
                     # Over the address's limit: the link is on the page, and is emailed when
@@ -336,35 +336,68 @@ def question_page(page_id: str) -> str | Response:
                     session["token"] = token
                     session.permanent = True
                     session.pop("eligibility", None)
-                    session.pop(FORM_SESSION_KEY, None)
+                    forget_journey()
                     flash("saved-first", "link")
+                if leaving is not None:
+                    return redirect(leaving)
                 # Where next follows from the answers as saved: those read before, with this
                 # page's new ones (not read back: the commit expired them, two more SELECTs).
-                saved = {**answers, page.id: form.answers()}
+                saved = {**answers, page.id: to_save}
                 return redirect(_after_save(page.id, saved, return_to))
     else:
         form = form_class(data=answers.get(page.id, {}))
-    # Keep a genuine stamp across re-renders: the fill time runs from when the page was first
-    # shown, so correcting an error quickly is not mistaken for a bot.
-    if first_save and _started_at(form.form_started.data) is None:
-        form.form_started.data = _started_stamp()
-    previous = previous_page(page.id, answers)
-    if return_to:
-        back = url_for("apply.check_answers")
-    elif previous is not None:
-        back = url_for("apply.question_page", page_id=previous.id)
-    else:
-        back = url_for("apply.task_list")
+    # Keep a genuine stamp across re-renders: the fill time runs from the start of the journey.
+    if first_save and started_at(form.form_started.data) is None:
+        form.form_started.data = started_stamp()
     return render_template(
         "apply/question_page.html",
         form=form,
         page=page,
         back=back,
         messages=messages,
+        check_again=CHECK_AGAIN if check_again else None,
         closed=closed,
         word_limit=word_limit(round_),
         return_to=return_to,
         looks_for=looks_for,
+    )
+
+
+CHECK_AGAIN = "Please check your answers and send again: select Save and continue."
+
+
+def _nothing_to_keep(form: Any, page: Page, answers: Answers) -> bool:
+    """Leaving a page never saved, with nothing typed on it: no draft to make or change."""
+    return page.id not in answers and form.is_blank()
+
+
+def _back_url(page_id: str, answers: Answers, return_to: str | None) -> str:
+    previous = previous_page(page_id, answers)
+    if return_to:
+        return url_for("apply.check_answers")
+    if previous is not None:
+        return url_for("apply.question_page", page_id=previous.id)
+    return url_for("apply.task_list")
+
+
+@bp.get("/application/saved")
+def saved() -> str | Response:
+    """After Save and come back later: how to come back (the private link, and emailing it)."""
+    application = _application()
+    detour = _detour(application)
+    if detour is not None:
+        return detour
+    if application is None:
+        return redirect(url_for("apply.task_list"))
+    round_ = application.round
+    return render_template(
+        "apply/saved.html",
+        round=round_,
+        application=application,
+        resume_link=_resume_link(session["token"]),
+        closes=format_london(round_.closes_at),
+        closed=round_.has_closed(utcnow()),
+        email_form=EmailLinkForm(),
     )
 
 

@@ -120,8 +120,10 @@ MATRIX: list[Row] = [
     *rows("apply.paper_form", "GET", PUBLIC),
     *rows("apply.eligibility", "GET POST", PUBLIC),
     *rows("apply.not_suitable", "GET", PUBLIC),
+    *rows("apply.eligibility_support", "GET", PUBLIC, params={"question_id": "co_production"}),
     *rows("apply.task_list", "GET", but(everyone(NO_DRAFT_YET), applicant=OK)),
     *rows("apply.question_page", "GET POST", but(everyone(NO_DRAFT_YET), applicant=OK)),
+    *rows("apply.saved", "GET", but(everyone(NO_DRAFT_YET), applicant=OK)),
     *rows("apply.check_answers", "GET POST", but(everyone(redirect("/application")), applicant=OK)),
     *rows(
         "apply.confirmation",

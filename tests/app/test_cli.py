@@ -124,8 +124,6 @@ SPEC_OPTIONS: dict[str, list[str]] = {
     "organisation_type": [
         "care provider",
         "community or voluntary",
-        "user-led",
-        "carer-led",
         "social enterprise",
         "local authority or public body",
         "other",

@@ -52,7 +52,7 @@ class Journey(Walk):
         self.checkpoint("organisation")
         self.save_with_errors("organisation")
         self.fill("Name of your organisation", "Ysbyty Gwynedd Carers' Circle")
-        self.choose("Carer-led organisation")
+        self.choose("Community or voluntary organisation")
         self.click("Save and continue")
 
         self.checkpoint("leadership")

@@ -23,6 +23,7 @@ from ...audit import History, record, record_for_application
 from ...errors import DomainError
 from ...labels import (
     CHANNEL_LABELS,
+    CO_PRODUCTION_LABELS,
     SCREENING_LABELS,
     SCREENING_REASONS,
     SORT_LABELS,
@@ -65,6 +66,7 @@ class ApplicationFilters:
     size_band: str = ""
     led_by: str = ""
     topic: str = ""
+    co_production: str = ""
     q: str = ""
     sort: str = "submitted-desc"
     page: int = 1
@@ -83,6 +85,7 @@ def filter_choices(round_: Round) -> dict[str, list[tuple[str, str]]]:
         "size_band": options(round_, "staff_band"),
         "led_by": options(round_, "led_by"),
         "topic": options(round_, "topics"),
+        "co_production": list(CO_PRODUCTION_LABELS.items()),
         "sort": list(SORT_LABELS.items()),
     }
 
@@ -124,6 +127,17 @@ def _with_topic(session: Session, round_: Round, topic: str) -> list[int]:
     return found
 
 
+def _co_producing(session: Session, round_: Round, answer: str) -> list[int]:
+    """Ids of the round's applications that gave this answer on co-production (eligibility)."""
+    return [
+        application_id
+        for application_id, eligibility in session.execute(
+            select(Application.id, Application.eligibility).where(Application.round_id == round_.id)
+        )
+        if (eligibility or {}).get("co_production") == answer
+    ]
+
+
 def _matching(session: Session, round_: Round, text: str) -> list[int]:
     """Ids of the round's applications whose organisation name or reference contains the text,
     in any case. Compared in Python: SQLite's lower() folds only ASCII letters (Ŵ, É)."""
@@ -149,6 +163,9 @@ def list_applications(
             query = query.where(getattr(Application, name) == value)
     if filters.topic:
         query = query.where(Application.id.in_(_with_topic(session, round_, filters.topic)))
+    if filters.co_production:
+        ids = _co_producing(session, round_, filters.co_production)
+        query = query.where(Application.id.in_(ids))
     if filters.q:
         query = query.where(Application.id.in_(_matching(session, round_, filters.q)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

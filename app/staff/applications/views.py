@@ -30,6 +30,7 @@ from ...exports import csv_stream_response, safe_filename, xlsx_response
 from ...extensions import db
 from ...labels import (
     CHANNEL_LABELS,
+    CO_PRODUCTION_LABELS,
     CRITERION_LABELS,
     SCREENING_LABELS,
     SCREENING_REASONS,
@@ -126,6 +127,7 @@ def applications(round_id: int) -> str:
                 "size_band",
                 "led_by",
                 "topic",
+                "co_production",
                 "q",
             )
         ),
@@ -152,6 +154,10 @@ def application(application_id: int) -> str:
         merged_into=merged_into,
         entered_by=entered_by,
         labels=LABELS,
+        # Asked among the eligibility questions online; staff entry does not ask it.
+        co_production=CO_PRODUCTION_LABELS.get(
+            str((app_.eligibility or {}).get("co_production")), "Not asked"
+        ),
     )
 
 

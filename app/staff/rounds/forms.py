@@ -116,6 +116,7 @@ class RoundSettingsForm(FlaskForm):
     text_match_funding = _text_field("match_funding")
     text_network_route = _text_field("network_route")
     text_technology = _text_field("technology")
+    text_co_production_support = _text_field("co_production_support")
     opens_date = _date_field("Opening date", "opening")
     opens_time = _time_field("Opening time (UK time)", "opening")
     closes_date = _date_field("Closing date", "closing")

@@ -25,7 +25,7 @@ TEXT = {
 VALID: dict[str, dict[str, Any]] = {
     "organisation": {
         "organisation_name": "Cwm Taf Carers' Network – Rhwydwaith Gofalwyr",
-        "organisation_type": "carer-led",
+        "organisation_type": ["community-voluntary", "social-enterprise"],
         "registered_number": "1234567",
     },
     "leadership": {"led_by": "carer-led", "staff_band": "1-9", "income_band": "10k-100k"},

@@ -104,7 +104,8 @@ def test_an_expired_token_on_the_first_page_creates_no_draft(
     assert (
         page.select_one("#organisation_name")["value"] == VALID["organisation"]["organisation_name"]
     )
-    assert page.select_one("input[name=organisation_type][checked]")["value"] == "carer-led"
+    ticked = [tag["value"] for tag in page.select("input[name=organisation_type][checked]")]
+    assert ticked == VALID["organisation"]["organisation_type"]
     assert page.select_one("#registered_number")["value"] == "1234567"
     assert db.session.scalar(select(func.count(Application.id))) == 0
 

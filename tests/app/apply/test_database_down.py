@@ -125,7 +125,8 @@ def test_first_page_keeps_the_answers_and_saves_them_when_the_database_is_back(
     assert page.select_one('label[for="kept-organisation_name"]')
     action, data = retry_form(page)
     assert action == url
-    assert data["organisation_type"] == "carer-led"  # the choice travels as a hidden field
+    # The choices travel as hidden fields, every one ticked.
+    assert data.getlist("organisation_type") == VALID["organisation"]["organisation_type"]
     assert data["csrf_token"] and data["form_started"] == body["form_started"]
 
     # Still down: "Try again" gives the same page with the answers still there.

@@ -195,7 +195,8 @@ def test_send_mail_delivers_the_confirmation_exactly_once(
     # A copy of the answers, as people see them (labels, not codes).
     for expected in (
         VALID["organisation"]["organisation_name"],
-        "Carer-led organisation",
+        "Community or voluntary organisation",
+        "Social enterprise",
         "CF37 1AA",
         "Mostly rural",
         "Carers' health and well-being",

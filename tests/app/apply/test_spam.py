@@ -81,8 +81,8 @@ def assert_first_page_kept(page: BeautifulSoup) -> None:
     answers = VALID["organisation"]
     assert page.select_one("#organisation_name")["value"] == answers["organisation_name"]
     assert page.select_one("#registered_number")["value"] == answers["registered_number"]
-    checked = page.select_one("input[name=organisation_type][checked]")
-    assert checked is not None and checked["value"] == answers["organisation_type"]
+    ticked = [tag["value"] for tag in page.select("input[name=organisation_type][checked]")]
+    assert ticked == answers["organisation_type"]
 
 
 def drafts() -> int:
@@ -133,10 +133,86 @@ def test_a_first_page_sent_too_quickly_is_refused_with_answers_kept(
     assert status == 200
     assert notices(page)  # says what to do
     assert "Save and continue" in notices(page)
+    assert not page.select_one("title").get_text().startswith("Error:")
     assert_first_page_kept(page)
     assert drafts() == 0
     # The page still carries a stamp for the next try.
     assert page.select_one("input[name=form_started]")["value"]
+
+
+class Clock:
+    """The fill-time check's clock, moved by hand: no test waits."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from app.apply import spam
+
+    fake = Clock()
+    monkeypatch.setattr(spam, "_clock", fake)
+    return fake
+
+
+def test_the_fill_time_runs_from_the_first_eligibility_question(
+    client: Client, app: Flask, open_round: Round, clock: Clock
+) -> None:
+    """A person who took their time over the eligibility questions, then pastes prepared
+    answers into the first page at once, is not mistaken for a bot."""
+    pass_eligibility(client)
+    clock.now += MIN_FILL_SECONDS + 1
+    body = {**client.hidden_fields(FIRST_PAGE), **VALID["organisation"]}
+    status, page = post(client, FIRST_PAGE, body)  # sent the moment the page was shown
+    assert status == 302, notices(page)
+    assert drafts() == 1
+
+
+def test_too_fast_says_check_and_send_again_without_error_and_keeps_everything(
+    client: Client, app: Flask, open_round: Round, clock: Clock
+) -> None:
+    pass_eligibility(client)
+    clock.now += MIN_FILL_SECONDS - 5
+    status, page = post(
+        client, FIRST_PAGE, {**client.hidden_fields(FIRST_PAGE), **VALID["organisation"]}
+    )
+    assert status == 200
+    assert not page.select_one("title").get_text().startswith("Error")
+    assert "Error" not in page.select_one("main").get_text()
+    assert not page.select(".error-summary, .error-message")
+    assert page.select_one("#check-again").get_text(" ", strip=True) == (
+        "Please check your answers and send again: select Save and continue."
+    )
+    assert_first_page_kept(page)
+    assert drafts() == 0
+    # A moment later, sent again as it is: saved.
+    clock.now += 6
+    hidden = {
+        tag["name"]: tag.get("value", "") for tag in page.select("main form input[type=hidden]")
+    }
+    status, _ = post(client, FIRST_PAGE, {**VALID["organisation"], **hidden})
+    assert status == 302
+    assert drafts() == 1
+
+
+def test_a_stamp_from_the_journey_of_one_session_is_refused_in_another(
+    client: Client, app: Flask, open_round: Round, clock: Clock
+) -> None:
+    """Measured from the eligibility questions, the stamp is still bound to its session."""
+    pass_eligibility(client)
+    clock.now += MIN_FILL_SECONDS + 1
+    given = client.hidden_fields(FIRST_PAGE)["form_started"]
+    other = Client(app.test_client())
+    pass_eligibility(other)
+    body = {**other.hidden_fields(FIRST_PAGE), **VALID["organisation"], "form_started": given}
+    status, page = post(other, FIRST_PAGE, body)
+    assert status == 200
+    assert page.select_one("#check-again")
+    assert drafts() == 0
 
 
 def test_a_first_page_that_took_long_enough_is_saved(

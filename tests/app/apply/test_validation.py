@@ -87,7 +87,7 @@ def test_valid_answers_pass(app: Flask, open_round: Round, page_id: str) -> None
     ("page_id", "field", "message"),
     [
         ("organisation", "organisation_name", "Enter the name of your organisation"),
-        ("organisation", "organisation_type", "Select the type of organisation"),
+        ("organisation", "organisation_type", "Select at least one type of organisation"),
         (
             "leadership",
             "led_by",
@@ -250,7 +250,7 @@ def test_phone_in_the_wrong_format(app: Flask, open_round: Round, phone: str) ->
 def test_postcode_in_the_wrong_format(app: Flask, open_round: Round, postcode: str) -> None:
     form = validated(app, open_round, "location", VALID["location"], postcode=postcode)
     assert set(errors(form)) == {"postcode"}
-    assert any(message.startswith("Enter a real postcode") for message in errors(form)["postcode"])
+    assert errors(form)["postcode"][0] == "Enter a UK postcode, like LS1 1AA"
 
 
 # Over the word limit: the round's limit, counted on the server.

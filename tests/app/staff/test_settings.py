@@ -23,6 +23,7 @@ VALID_SETTINGS = {
     "text_match_funding": "No match funding is needed.",
     "text_network_route": "Network members meet each quarter.",
     "text_technology": "Nobody has to use technology they do not want.",
+    "text_co_production_support": "We train your staff and pay people for their time.",
     "opens_date": "1/6/2027",
     "opens_time": "09:00",
     "closes_date": "2027-12-24",
