@@ -2,7 +2,7 @@
 list of one; "user-led" and "carer-led" are asked once (led by), so they leave the organisation
 type's options of each round where nobody has chosen them
 
-Revision ID: 0011_apply_fixes
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-07 21:30:00
 
@@ -11,7 +11,7 @@ Create Date: 2026-12-07 21:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_apply_fixes"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
