@@ -56,6 +56,13 @@ def _feasible(pool: Pool, caps: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> b
     return counts is not None
 
 
+def can_meet(pool: Pool) -> bool:
+    """Whether some k applications of the pool meet every bound (organisations apart)."""
+    if pool.n < pool.k:
+        return False
+    return _feasible(pool, _profile_caps(pool), pool.lo, pool.hi)
+
+
 def advise(pool: Pool, quotas: QuotaTable) -> Advice:
     """The cheapest relaxation of the bounds that makes a selection of k possible, in words."""
     k = pool.k
