@@ -4,7 +4,7 @@ opts out, so a mail scanner that fetches links changes nothing."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from ..applications.reminders import draft_for_opt_out, opt_out
@@ -18,9 +18,9 @@ def reminder_opt_out(token: str) -> str | Response:
     application = draft_for_opt_out(db.session, current_app.secret_key or "", token)
     if application is None:
         abort(404)
-    done = application.reminders_opted_out_at is not None
-    if request.method == "POST" and not done:
+    if request.method == "POST":
         opt_out(db.session, application, utcnow())
         db.session.commit()
-        done = True
+        return redirect(request.path)
+    done = application.reminders_opted_out_at is not None
     return render_template("apply/reminder_opt_out.html", round=application.round, done=done)
