@@ -99,6 +99,7 @@ def build_world(app: Flask) -> World:
             "other_run": world.run_id,
             "shared_run": world.shared_run_id,
             "invite_token": world.invite_token,
+            "opt_out_token": world.opt_out_token,
         },
         browsers=browsers,
         assigned=application(world.assigned_id),
