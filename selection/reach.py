@@ -21,7 +21,7 @@ from scipy import sparse
 from selection.categories import category_codes, category_key
 from selection.engine import quota_profiles, shared_organisations
 from selection.errors import InputError, QuotaError
-from selection.infeasible import advise, can_meet
+from selection.infeasible import Advice, advise, can_meet
 from selection.pool import Pool
 from selection.quotas import QuotaBound, QuotaTable, align_quotas, check_quotas
 
@@ -87,7 +87,8 @@ def quota_reach(
     available = tuple(int(c) for c in pool.counts(np.arange(n)))
     if can_meet(pool):
         return Reach(True, 0, (), available)
-    advice = tuple(advise(pool, aligned).sentences) if n else ()
+    advice = advise(pool, aligned, conflicting=False) if n else None
+    relaxation: Advice | None
     more_in_all = max(0, k - n)
     if more_in_all:
         # The missing applications as a profile of no category: the advice then says which
@@ -98,16 +99,19 @@ def quota_reach(
         membership = sparse.csr_array(
             sparse.hstack([membership, sparse.csr_array((membership.shape[0], 1))])
         )
-        pool = _pool(profile, org, membership, lo, hi, k)
-    changes = advise(pool, aligned).changes
+        relaxation = advise(_pool(profile, org, membership, lo, hi, k), aligned, conflicting=False)
+    else:
+        relaxation = advice
+    assert relaxation is not None  # n >= k > 0 here, or the padded pool was advised
     by_key = {(b.dimension, category_key(b.category)): i for i, b in enumerate(aligned.bounds)}
     shortfalls = []
-    for change in changes:
+    for change in relaxation.changes:
         i = by_key[(str(change["dimension"]), category_key(str(change["category"])))]
         old, new = int(str(change["old"])), int(str(change["new"]))
         side: Literal["min", "max"] = "min" if change["side"] == "min" else "max"
         shortfalls.append(Shortfall(quotas.bounds[i], side, abs(old - new), available[i]))
-    return Reach(False, more_in_all, tuple(shortfalls), available, advice)
+    sentences = tuple(advice.sentences) if advice is not None else ()
+    return Reach(False, more_in_all, tuple(shortfalls), available, sentences)
 
 
 def _pool(

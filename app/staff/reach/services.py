@@ -120,6 +120,8 @@ class DimensionCounts:
     dimension: str
     label: str
     rows: list[CountRow]
+    total_rows: int = 0
+    """For a shortened table: how many rows the whole one has (the export has them all)."""
 
     @property
     def most(self) -> int:
@@ -147,7 +149,8 @@ def count_rows(
         else:
             drafts[value] += 1
             complete[value] += e.complete
-    found = [v for v in sorted(set(sent) | set(drafts)) if v not in set(known)]
+    listed = set(known)
+    found = [v for v in sorted(set(sent) | set(drafts)) if v not in listed]
     return [
         CountRow(
             " / ".join(value),
@@ -202,6 +205,17 @@ class Week:
     def starts_label(self) -> str:
         local = london(self.starts)
         return f"{local.day} {local.strftime('%B %Y')}"
+
+
+COMBINATIONS_SHOWN = 50
+
+
+def most_common(table: DimensionCounts, limit: int = COMBINATIONS_SHOWN) -> DimensionCounts:
+    """The table's ``limit`` rows with the most applications (sent, then drafts), most first."""
+    if len(table.rows) <= limit:
+        return table
+    rows = sorted(table.rows, key=lambda r: (-r.sent, -r.drafts))[:limit]
+    return DimensionCounts(table.dimension, table.label, rows, len(table.rows))
 
 
 def weekly_sent(round_: Round, entries: list[Entry], now: datetime) -> list[Week]:

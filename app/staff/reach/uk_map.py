@@ -30,10 +30,11 @@ AREAS = (
 
 
 def shade(count: int, most: int) -> int:
-    """The shade step of a count: 0 for none, else 1 to 4 by its share of the most."""
+    """The shade step of a count: 0 for none, else 1 to 4 by its share of the most (4 for the
+    most itself, as the key shows)."""
     if count <= 0 or most <= 0:
         return 0
-    return min(4, 1 + (4 * (count - 1)) // most)
+    return min(4, 1 + (4 * count - 1) // most)
 
 
 def shaded_map(path: Path, counts: Mapping[str, int], labels: Mapping[str, str]) -> Markup:

@@ -21,6 +21,7 @@ from .services import (
     combination_counts,
     dimension_counts,
     feasibility,
+    most_common,
     reminder_summary,
     round_entries,
     weekly_sent,
@@ -37,6 +38,7 @@ def reach(round_id: int) -> str:
     now = utcnow()
     entries = round_entries(db.session, round_)
     dimensions = dimension_counts(round_, entries)
+    combinations = combination_counts(round_, entries)
     regions = next(d for d in dimensions if d.dimension == "region")
     sent_by_area = {r.category: r.sent for r in regions.rows}
     labels = {area: category_label(round_, "region", area) for area in AREAS}
@@ -51,7 +53,7 @@ def reach(round_id: int) -> str:
         drafts=sum(1 for e in entries if not e.sent),
         complete=sum(1 for e in entries if not e.sent and e.complete),
         dimensions=dimensions,
-        combinations=combination_counts(round_, entries),
+        combinations=most_common(combinations) if combinations else None,
         map_rows=[r for r in regions.rows if r.category in AREAS],
         uk_map=uk_map,
         weeks=weekly_sent(round_, entries, now),
