@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -195,3 +196,21 @@ def test_the_reach_page_counts_reminders_and_drafts_sent_after(
     sign_in_as(staff, make_user("staff"))
     text = staff.get_page(f"/staff/rounds/{drafts['round']}/reach").get_text(" ", strip=True)
     assert "4 reminders sent to 2 drafts; 1 of those drafts was then sent." in text
+
+
+def test_staff_set_the_schedule_in_the_round_settings(staff_client: Client) -> None:
+    from tests.app.helpers import errors_of
+    from tests.app.staff.test_settings import VALID_SETTINGS
+
+    round_ = make_round()
+    url = f"/staff/rounds/{round_.id}/settings"
+    page = staff_client.get_page(url)
+    assert page.select_one("#reminder_days")["value"] == "7, 2"  # the default schedule
+    staff_client.submit(url, {**VALID_SETTINGS, "reminder_days": "10, 3 10"})
+    db.session.expire_all()
+    stored = db.session.get(Round, round_.id)
+    assert stored is not None and stored.settings["reminder_days"] == [10, 3]
+    response = staff_client.submit(url, {**VALID_SETTINGS, "reminder_days": "7, soon"}, status=200)
+    page = BeautifulSoup(response.data, "html.parser")
+    assert errors_of(page).startswith("Enter the days before the deadline as whole numbers")
+    assert page.select_one("#reminder_days")["value"] == "7, soon"
