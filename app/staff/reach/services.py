@@ -139,22 +139,27 @@ def count_rows(
 ) -> list[CountRow]:
     """Counts per value of ``key`` (one or more dimensions): the ``known`` values in order, then
     any other value found (such as "Not given"), each labelled."""
+    counted = Counter((tuple(e.mix[d] for d in key), e.sent, e.complete) for e in entries)
     sent: Counter[tuple[str, ...]] = Counter()
     drafts: Counter[tuple[str, ...]] = Counter()
     complete: Counter[tuple[str, ...]] = Counter()
-    for e in entries:
-        value = tuple(e.mix[d] for d in key)
-        if e.sent:
-            sent[value] += 1
+    for (value, was_sent, is_complete), n in counted.items():
+        if was_sent:
+            sent[value] += n
         else:
-            drafts[value] += 1
-            complete[value] += e.complete
+            drafts[value] += n
+            complete[value] += n if is_complete else 0
     listed = set(known)
     found = [v for v in sorted(set(sent) | set(drafts)) if v not in listed]
+    labels = {
+        (d, v): category_label(round_, d, v)
+        for d in key
+        for v in {value[key.index(d)] for value in [*known, *found]}
+    }
     return [
         CountRow(
             " / ".join(value),
-            " and ".join(category_label(round_, d, v) for d, v in zip(key, value, strict=True)),
+            " and ".join(labels[(d, v)] for d, v in zip(key, value, strict=True)),
             sent[value],
             drafts[value],
             complete[value],
