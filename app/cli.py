@@ -1,4 +1,5 @@
-"""Flask commands: seed-demo, create-round, send-mail; backup and restore (app/backup.py)."""
+"""Flask commands: seed-demo, create-round, send-mail, send-reminders; backup and restore
+(app/backup.py)."""
 
 from __future__ import annotations
 
@@ -160,6 +161,19 @@ def init_app(app: Flask) -> None:
             if not loop:
                 return
             time.sleep(interval)
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Queue the reminders due now to drafts not yet sent (run it from cron, with send-mail
+        to send them): one per draft per point of each open round's schedule, never twice."""
+        from .applications.reminders import send_reminders
+
+        run = send_reminders(db.session, utcnow())
+        db.session.commit()
+        click.echo(
+            f"Queued {run.sent} reminder(s); {run.skipped_no_contact} draft(s) have no "
+            "confirmed email address to remind."
+        )
 
     @app.cli.command("retention")
     @click.option("--apply", "apply_", is_flag=True, help="Act; without it, only report.")

@@ -194,10 +194,12 @@ def seed_demo(
         session,
         slug=f"demo-{stamp}",
         title="Partner sites for adult social care improvement 2027",
-        opens_at=now - timedelta(minutes=1),
+        opens_at=now - timedelta(days=OPEN_ROUND_DAYS_SO_FAR),
         closes_at=demo_closing_time(now),
     )
+    open_round.quotas = list(review_round.quotas)
     session.flush()
+    _open_round_so_far(session, rng, open_round, staff, now)
     return DemoSummary(
         review_round=review_round,
         open_round=open_round,
@@ -299,6 +301,39 @@ def _drafts(session: Session, rng: random.Random, round_: Round, count: int) -> 
         for page_id in list(profile.answers)[: rng.randrange(1, 5)]:
             save_page(session, application, page_id, profile.answers[page_id], started)
     return count
+
+
+OPEN_ROUND_DAYS_SO_FAR = 35
+OPEN_ROUND_SENT = 36
+OPEN_ROUND_DRAFTS = 14
+
+
+def _open_round_so_far(
+    session: Session, rng: random.Random, round_: Round, staff: User, now: datetime
+) -> None:
+    """Five weeks of the open round: applications sent and drafts in progress, none from
+    Northern Ireland yet, so the reach page shows a quota (Northern Ireland at least 1) that
+    cannot be met yet."""
+    taken: set[str] = set()
+    profiles: list[Profile] = []
+    index = 2000
+    while len(profiles) < OPEN_ROUND_SENT + OPEN_ROUND_DRAFTS:
+        drawn = make_profile(rng, round_, index, taken)
+        index += 1
+        if drawn.answers["location"]["nation"] != "northern-ireland":
+            profiles.append(drawn)
+    window = (now - round_.opens_at).total_seconds() - 2 * 3600
+    for drawn in profiles[:OPEN_ROUND_SENT]:
+        sent_at = round_.opens_at + timedelta(seconds=3600 + window * rng.random())
+        _send(session, round_, drawn, sent_at, "online", staff)
+    for number, drawn in enumerate(profiles[OPEN_ROUND_SENT:]):
+        started = round_.opens_at + timedelta(seconds=3600 + window * rng.random())
+        application, _token = start_application(session, round_, _ELIGIBILITY, started)
+        # Some drafts are complete (ready to send), the rest part-way through.
+        pages = list(drawn.answers) if number % 3 == 0 else list(drawn.answers)[:4]
+        for page_id in pages:
+            save_page(session, application, page_id, drawn.answers[page_id], started)
+    _mark_confirmations_sent(session, round_)
 
 
 def _mark_confirmations_sent(session: Session, round_: Round) -> None:

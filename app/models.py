@@ -127,6 +127,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Set when the personal data was erased (app/data_protection.py); the decision record stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the applicant asked for no more reminders to send the draft (the link in each).
+    reminders_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     round: Mapped[Round] = relationship(back_populates="applications")
     pages: Mapped[list[AnswerPage]] = relationship(
@@ -152,6 +154,21 @@ class AnswerPage(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="pages")
+
+
+class DraftReminder(db.Model):  # type: ignore[name-defined]
+    """A reminder to send a draft, one per draft per point of the round's schedule (so many days
+    before the deadline): the unique constraint is what stops a second one, whatever runs."""
+
+    __tablename__ = "draft_reminders"
+    __table_args__ = (UniqueConstraint("application_id", "days_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    days_before: Mapped[int] = mapped_column()
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]

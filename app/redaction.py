@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-SECRET_LINK_PATHS = ("/resume/", "/set-password/")
+SECRET_LINK_PATHS = ("/resume/", "/set-password/", "/reminders/opt-out/")
 
 _SECRET_LINK = re.compile(
     "(" + "|".join(re.escape(path) for path in SECRET_LINK_PATHS) + r")[^\s?#\"']+"

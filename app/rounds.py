@@ -29,6 +29,8 @@ ENGLISH_REGIONS: list[list[str]] = [
 # Every round starts from these settings; staff may change them per round.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "word_limit": 300,
+    # When unsent drafts are reminded: so many days before the deadline (`flask send-reminders`).
+    "reminder_days": [7, 2],
     "options": {
         "organisation_type": [
             ["care-provider", "Care provider"],
@@ -209,6 +211,15 @@ def text(round_: Round, key: str) -> str:
 
 def word_limit(round_: Round) -> int:
     return int(round_.settings.get("word_limit") or DEFAULT_SETTINGS["word_limit"])
+
+
+def reminder_days(round_: Round) -> list[int]:
+    """The round's reminder schedule: days before the deadline, most first, whole and positive."""
+    configured = round_.settings.get("reminder_days")
+    if not isinstance(configured, list):
+        configured = DEFAULT_SETTINGS["reminder_days"]
+    days = {int(d) for d in configured if isinstance(d, int) and not isinstance(d, bool) and d > 0}
+    return sorted(days, reverse=True)
 
 
 def current_round(session: Session, now: datetime) -> Round | None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         __version__,
     )
     from selection.quotas import QuotaBound, QuotaTable, read_quotas, validate_quotas
+    from selection.reach import Reach, Shortfall, quota_reach
     from selection.scoring import score_reviews
     from selection.spreadsheets import FORMULA_TRIGGERS, safe_cell, write_csv, write_xlsx
 
@@ -35,13 +36,16 @@ _HOME = {
     "QuotaBound": "selection.quotas",
     "QuotaError": "selection.errors",
     "QuotaTable": "selection.quotas",
+    "Reach": "selection.reach",
     "Replacement": "selection.options",
     "SelectionError": "selection.errors",
+    "Shortfall": "selection.reach",
     "SelectionOptions": "selection.options",
     "SelectionResult": "selection.options",
     "__version__": "selection.options",
     "category_key": "selection.categories",
     "read_quotas": "selection.quotas",
+    "quota_reach": "selection.reach",
     "replace": "selection.engine",
     "score_reviews": "selection.scoring",
     "select": "selection.engine",
@@ -61,12 +65,15 @@ __all__ = [
     "QuotaBound",
     "QuotaError",
     "QuotaTable",
+    "Reach",
     "Replacement",
     "SelectionError",
     "SelectionOptions",
     "SelectionResult",
+    "Shortfall",
     "__version__",
     "category_key",
+    "quota_reach",
     "read_quotas",
     "replace",
     "safe_cell",

@@ -253,6 +253,20 @@ def _build_pool(
         lottery = np.abs(points - cut) <= band
         points = np.where(lottery, cut, points)
         secondary = np.where(lottery, 0, secondary)
+    profile, membership, lo, hi = quota_profiles(quotas, categories, positions)
+    org = np.full(len(positions), -1, dtype=np.int64)
+    if options.one_per_organisation and "organisation" in table.columns:
+        org = shared_organisations(table["organisation"].to_numpy(dtype=str)[positions])
+    pool = Pool(points, secondary, draw, profile, org, membership, lo, hi, k)
+    return pool, positions, lottery, exact_points
+
+
+def quota_profiles(
+    quotas: QuotaTable, categories: Mapping[str, Categories], positions: np.ndarray
+) -> tuple[np.ndarray, sparse.csr_array, np.ndarray, np.ndarray]:
+    """The applications at ``positions`` as the optimiser balances them: each one's profile,
+    the (bounds x profiles) membership matrix and the bounds (0 and infinity where absent).
+    ``quotas`` must spell categories as the applications do (:func:`align_quotas`)."""
     dims = [d for d in quotas.dimensions if d in categories]
     profile, profile_codes = _profiles([categories[d] for d in dims], positions)
     n_prof = profile_codes.shape[0]
@@ -272,14 +286,14 @@ def _build_pool(
     )
     lo = np.array([float(b.min or 0) for b in quotas.bounds])
     hi = np.array([float(b.max) if b.max is not None else np.inf for b in quotas.bounds])
-    org = np.full(len(positions), -1, dtype=np.int64)
-    if options.one_per_organisation and "organisation" in table.columns:
-        names = table["organisation"].to_numpy(dtype=str)[positions]
-        _, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
-        shared = (counts[inverse] > 1) & (names != "")
-        org = np.where(shared, inverse, -1).astype(np.int64)
-    pool = Pool(points, secondary, draw, profile, org, membership, lo, hi, k)
-    return pool, positions, lottery, exact_points
+    return profile, membership, lo, hi
+
+
+def shared_organisations(names: np.ndarray) -> np.ndarray:
+    """Numbers for organisations named on more than one application (-1 for the rest)."""
+    _, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
+    shared = (counts[inverse] > 1) & (names != "")
+    return np.where(shared, inverse, -1).astype(np.int64)
 
 
 def _profiles(coded: list[Categories], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -56,8 +56,18 @@ def _feasible(pool: Pool, caps: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> b
     return counts is not None
 
 
-def advise(pool: Pool, quotas: QuotaTable) -> Advice:
-    """The cheapest relaxation of the bounds that makes a selection of k possible, in words."""
+def can_meet(pool: Pool) -> bool:
+    """Whether some k applications of the pool meet every bound (organisations apart)."""
+    if pool.n < pool.k:
+        return False
+    return _feasible(pool, _profile_caps(pool), pool.lo, pool.hi)
+
+
+def advise(pool: Pool, quotas: QuotaTable, *, conflicting: bool = True) -> Advice:
+    """The cheapest relaxation of the bounds that makes a selection of k possible, in words.
+
+    ``conflicting=False`` skips the search for a minimal conflicting set (one solve per bound),
+    for callers that want only the relaxation."""
     k = pool.k
     bounds = quotas.bounds
     if pool.n < k:
@@ -128,7 +138,7 @@ def advise(pool: Pool, quotas: QuotaTable) -> Advice:
             "The quotas can only be met by choosing two sites from the same organisation: "
             "allow more than one site per organisation, or relax the quotas."
         )
-    return Advice(sentences, _conflicting(pool, caps, quotas), changes)
+    return Advice(sentences, _conflicting(pool, caps, quotas) if conflicting else [], changes)
 
 
 def _change(bound: QuotaBound, side: str, old: int, new: int) -> dict[str, object]:

@@ -100,6 +100,7 @@ def build_world(app: Flask) -> World:
             "shared_run": world.shared_run_id,
             "invite_token": world.invite_token,
             "co_production": "co_production",
+            "opt_out_token": world.opt_out_token,
         },
         browsers=browsers,
         assigned=application(world.assigned_id),

@@ -139,6 +139,8 @@ MATRIX: list[Row] = [
         but(everyone(NOTFOUND), applicant=redirect("/application")),
     ),
     *rows("apply.forget_device", "POST", everyone(redirect("/"))),
+    # The link in a reminder to send a draft: anyone holding it may stop the reminders.
+    *rows("apply.reminder_opt_out", "GET POST", PUBLIC, params={"token": "opt_out_token"}),
     # Accounts.
     *rows("auth.sign_in", "GET POST", HOME_IF_SIGNED_IN),
     *rows("auth.forgot_password", "GET POST", PUBLIC),
@@ -177,6 +179,10 @@ MATRIX: list[Row] = [
     *rows("staff.quotas", "GET POST", STAFF_ONLY),
     *rows("staff.quotas_upload", "POST", STAFF_ONLY),
     *rows("staff.quotas_download", "GET", STAFF_ONLY),
+    # Staff: reach while the call is open, and its outreach export.
+    *rows("staff.reach", "GET", STAFF_ONLY),
+    *rows("staff.reach_csv", "GET", STAFF_ONLY),
+    *rows("staff.reach_xlsx", "GET", STAFF_ONLY),
     # Staff: assignment and moderation.
     *rows("staff.assignment_overview", "GET", STAFF_ONLY),
     *rows("staff.assignment_auto", "POST", STAFF_ONLY),

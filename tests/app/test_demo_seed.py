@@ -96,6 +96,24 @@ def check_counts(round_: Round) -> None:
     # The applicant journey still starts from an open round.
     open_round = current_round(db.session, utcnow())
     assert open_round is not None and open_round.is_open(utcnow()) and open_round != round_
+    # Its reach page has a real picture: weeks of sent applications, drafts, and a quota that
+    # cannot be met yet (no application from Northern Ireland, whose minimum is 1).
+    by_status = dict(
+        db.session.execute(
+            select(Application.status, func.count(Application.id))
+            .where(Application.round_id == open_round.id)
+            .group_by(Application.status)
+        ).all()
+    )
+    assert by_status["submitted"] >= 30 and by_status["draft"] >= 10
+    assert not db.session.scalar(
+        select(func.count(Application.id)).where(
+            Application.round_id == open_round.id, Application.nation == "northern-ireland"
+        )
+    )
+    assert {"dimension": "nation", "category": "northern-ireland", "min": 1, "max": None} in (
+        open_round.quotas
+    )
 
 
 def check_answers_pass_the_journeys_validation(app: Flask, round_: Round) -> None:

@@ -28,6 +28,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.applications.confirmed_email import address_proof
+from app.applications.reminders import opt_out_token
 from app.applications.services import save_page, start_application
 from app.auth.services import create_user, invite_user
 from app.extensions import db
@@ -176,6 +177,7 @@ class World:
     started_token: str  # a draft with its organisation page only
     draft_token: str  # a complete draft in England, ready to send
     emailed_link: str  # that draft's resume link as emailed, with the proof of its address
+    opt_out_token: str  # that draft's link to stop reminders (/reminders/opt-out/<token>)
     assisted_id: int  # a staff-entered draft (phone) with its location page
     invite_token: str
     run_id: int  # a finished run, not shared, not confirmed
@@ -271,6 +273,7 @@ def build_world() -> World:
         draft_token=draft_token,
         emailed_link=f"/resume/{draft_token}/"
         + address_proof(current_app.secret_key or "", draft.id, VALID["contact"]["email"]),
+        opt_out_token=opt_out_token(current_app.secret_key or "", draft.id),
         assisted_id=assisted.id,
         invite_token=invite_tokens[0],
         run_id=run.id,

@@ -3,6 +3,7 @@ and its quota upload."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from ...dates import parse_date, parse_time
 from ...forms import text_area, text_field
 from ...labels import CRITERION_LABELS, TEXT_LABELS
 from ...models import Round
-from ...rounds import LONDON, london, text
+from ...rounds import LONDON, london, reminder_days, text
 from .services import TEXT_KEYS, round_weights
 
 # --- Round settings -------------------------------------------------------------------------
@@ -97,6 +98,27 @@ def _valid_band(form: FlaskForm, field: Field) -> None:
         raise ValidationError(BAND_MESSAGE)
 
 
+REMINDER_MESSAGE = (
+    "Enter the days before the deadline as whole numbers from 1 to 90 separated by commas, "
+    "like 7, 2, or leave it blank for no reminders"
+)
+
+
+def reminder_days_of(text_value: str | None) -> list[int] | None:
+    """The days before the deadline typed as "7, 2" (commas or spaces), most first; None if any
+    part is not a whole number from 1 to 90."""
+    parts = [p for p in re.split(r"[,\s]+", text_value or "") if p]
+    days = [whole_number(p) for p in parts]
+    if len(parts) > 10 or any(d is None or not 1 <= d <= 90 for d in days):
+        return None
+    return sorted({d for d in days if d is not None}, reverse=True)
+
+
+def _valid_reminder_days(form: FlaskForm, field: Field) -> None:
+    if field.data and reminder_days_of(field.data) is None:
+        raise ValidationError(REMINDER_MESSAGE)
+
+
 def _text_field(key: str) -> StringField:
     label = TEXT_LABELS[key]
     return text_area(label, 3000, called=f"‘{label}’", required=f"Enter the text for ‘{label}’")
@@ -131,6 +153,12 @@ class RoundSettingsForm(FlaskForm):
     )
     lottery_band = text_field(
         "Lottery band (optional)", 20, too_long=BAND_MESSAGE, checks=[_valid_band]
+    )
+    reminder_days = text_field(
+        "Remind unsent drafts this many days before the deadline (optional)",
+        60,
+        too_long=REMINDER_MESSAGE,
+        checks=[_valid_reminder_days],
     )
 
     def validate_closes_time(self, field: Field) -> None:
@@ -169,6 +197,7 @@ def settings_data(round_: Round) -> dict[str, Any]:
         "sites_wanted": str(round_.sites_wanted),
         "reviews_required": str(round_.reviews_required),
         "lottery_band": "" if round_.lottery_band is None else f"{round_.lottery_band:g}",
+        "reminder_days": ", ".join(str(d) for d in reminder_days(round_)),
     }
     for criterion, weight in round_weights(round_).items():
         data[f"weight_{criterion}"] = f"{weight:g}"

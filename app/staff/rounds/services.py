@@ -29,7 +29,7 @@ from ...models import (
     Round,
     User,
 )
-from ...rounds import DEFAULT_SETTINGS, options
+from ...rounds import DEFAULT_SETTINGS, options, reminder_days
 from ..runs.engine_input import MIX_COLUMNS, category_label, input_rows
 
 TEXT_KEYS: tuple[str, ...] = tuple(DEFAULT_SETTINGS["texts"])
@@ -87,6 +87,8 @@ class RoundSettings:
     weights: dict[str, float]
     reviews_required: int
     lottery_band: float | None
+    reminder_days: list[int] | None = None
+    """Days before the deadline to remind unsent drafts; None leaves the round's as they are."""
 
 
 def _settings_fields(round_: Round) -> dict[str, Any]:
@@ -101,6 +103,7 @@ def _settings_fields(round_: Round) -> dict[str, Any]:
         **{f"weights.{c}": float((round_.weights or {}).get(c, 1.0)) for c in CRITERIA},
         "reviews_required": round_.reviews_required,
         "lottery_band": round_.lottery_band,
+        "reminder_days": reminder_days(round_),
     }
 
 
@@ -116,6 +119,8 @@ def update_round_settings(
     # A new dict, so the JSON column sees the change.
     stored = dict(round_.settings or {})
     stored["texts"] = {**stored.get("texts", {}), **settings.texts}
+    if settings.reminder_days is not None:
+        stored["reminder_days"] = list(settings.reminder_days)
     round_.settings = stored
     round_.opens_at = settings.opens_at
     round_.closes_at = settings.closes_at

@@ -60,6 +60,7 @@ CASES: list[Case] = [
         source=lambda w, url: "/application",
     ),
     Case("apply.resume_confirm", None, _one(lambda w: w.emailed_link)),
+    Case("apply.reminder_opt_out", None, _one(lambda w: f"/reminders/opt-out/{w.opt_out_token}")),
     Case(
         "apply.forget_device",
         "applicant",

@@ -44,6 +44,8 @@ def url_for_rule(rule: Rule, world: World) -> str:
         "token": world.invite_token if rule.endpoint == "auth.set_password" else world.draft_token,
         "proof": "not-a-proof",
     }
+    if rule.endpoint == "apply.reminder_opt_out":
+        values["token"] = world.opt_out_token
     if rule.endpoint == "staff.assisted_page":
         values["application_id"] = world.assisted_id
     missing = set(rule.arguments) - set(values)
