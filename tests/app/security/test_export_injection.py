@@ -136,6 +136,8 @@ DOWNLOADS: dict[str, Callable[[Pool], list[str]]] = {
         f"/staff/runs/{p.run_id}/rationale.xlsx?anonymised=yes",  # type: ignore[attr-defined]
     ],
     "staff.quotas_download": lambda p: [f"/staff/rounds/{p.round.id}/quotas.csv"],
+    "staff.reach_csv": lambda p: [f"/staff/rounds/{p.round.id}/reach.csv"],
+    "staff.reach_xlsx": lambda p: [f"/staff/rounds/{p.round.id}/reach.xlsx"],
     "staff.applications_csv": lambda p: [f"/staff/rounds/{p.round.id}/applications.csv"],
     "staff.applications_xlsx": lambda p: [f"/staff/rounds/{p.round.id}/applications.xlsx"],
     "admin.audit_log_csv": lambda p: ["/admin/audit.csv"],
@@ -161,8 +163,10 @@ def test_hostile_text_comes_back_inert_from_every_download(
     seen: list[str] = []
     for endpoint in sorted(download_endpoints(app)):
         for url in DOWNLOADS[endpoint](hostile_pool):
-            # quotas.csv is a plain GET (not audited); the audited exports are POSTs.
-            fetch = Client.get if endpoint == "staff.quotas_download" else download
+            # The quota table and the reach counts are plain GETs (no personal data, not
+            # audited); the audited exports are POSTs.
+            plain = ("staff.quotas_download", "staff.reach_csv", "staff.reach_xlsx")
+            fetch = Client.get if endpoint in plain else download
             response = fetch(client, url)
             assert response.status_code == 200, (url, response.status_code)
             body = response.get_data()
