@@ -20,6 +20,7 @@ from ..outbox import composes, queue_email
 from ..rounds import LONDON
 from . import emails
 from .answers import answer_rows, missing_pages, mix_attributes
+from .channels import channel_for, queue_for_applicant
 from .confirmed_email import check_address_limit, is_confirmed
 from .questions import Answers, Page
 
@@ -172,13 +173,19 @@ def _subject(reference: str | None) -> str:
 
 
 def _queue_confirmation(session: Session, application: Application, answers: Answers) -> None:
-    queue_email(
+    """The confirmation: an email composed as it is sent (compose_confirmation), or, for an
+    applicant with no email address or who prefers post, a letter with a copy of the answers
+    for the print queue."""
+    body = ""
+    if channel_for(application) == "post":
+        round_ = application.round
+        body = emails.confirmation(round_, application.reference, answer_rows(round_, answers))
+    queue_for_applicant(
         session,
+        application,
         kind="confirmation",
-        to_address=str(answers.get("contact", {}).get("email") or ""),
         subject=_subject(application.reference),
-        body="",  # composed when sent: compose_confirmation
-        application_id=application.id,
+        body=body,
     )
 
 
