@@ -71,6 +71,6 @@ def mark_posted(session: Session, letter: Letter, actor: Actor, now: datetime) -
         f"Letter posted: {kind_label(letter).lower()}",
         now,
         letter=letter.id,
-        kind=letter.kind,
+        letter_kind=letter.kind,
     )
     session.flush()
