@@ -315,8 +315,9 @@ def question_page(page_id: str) -> str | Response:
                 if application is None:
                     application, token = start_application(db.session, round_, _eligibility(), now)
                 save_page(db.session, application, page.id, form.answers(), now)
-                email = str(form.answers().get("email") or "")
-                if page.id == "contact" and email and application.link_emailed_at is None:
+                # The link to come back goes to the contact's email address, if they gave one.
+                email = str(form.answers().get("email") or "") if page.id == "contact" else ""
+                if email and application.link_emailed_at is None:
                     link = emailed_resume_link(token or session["token"], application, email)
                     # Over the address's limit: the link is on the page, and is emailed when
                     # this page is next saved.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from ...audit import Actor, record_for_application
@@ -34,7 +34,7 @@ def kind_label(letter: Letter) -> str:
     return LETTER_KINDS.get(letter.kind, letter.kind.replace("-", " ").capitalize())
 
 
-def _letters() -> select[tuple[Letter]]:  # type: ignore[type-arg]
+def _letters() -> Select[Letter]:
     return select(Letter).options(joinedload(Letter.application).joinedload(Application.round))
 
 
