@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "application.assisted_started": "Started an application received by phone, post or email",
     "application.assisted_page_saved": "Entered answers for an assisted application",
     "application.assisted_sent": "Sent an assisted application",
+    "letter.posted": "Marked a letter as posted",
     "application.exported": "Downloaded everything held about an application",
     "application.erased": "Erased an application's personal data",
     "assignment.added": "Assigned a reviewer",

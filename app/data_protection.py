@@ -2,10 +2,11 @@
 
 - ``subject_access_record`` gathers every stored record about one application (its
   organisation): answers, history, screening, reviews, moderation, decisions, and the emails
-  sent to it. Staff download it as JSON from the application's page.
+  and letters sent to it. Staff download it as JSON from the application's page.
 - ``erase_application`` blanks the personal data (contact details, postcode, every free-text
   answer and staff note, reviewers' comments and conflict notes, the resume token, the emails'
-  addresses and bodies, and the files the outbox wrote of them) and keeps the anonymised
+  addresses and bodies, and the files the outbox wrote of them; the letters' names, postal
+  addresses and bodies, unposted letters dropped) and keeps the anonymised
   decision record: reference, status, mix attributes, choice answers, scores and decisions
   with their reason codes.
 - ``retention_plan`` / ``apply_retention`` (``flask retention``) delete drafts never sent once
@@ -36,6 +37,7 @@ from .models import (
     ApplicationEvent,
     AuditEvent,
     Conflict,
+    Letter,
     Moderation,
     OutboxMessage,
     Override,
@@ -107,6 +109,7 @@ def subject_access_record(session: Session, application: Application) -> dict[st
             "round": application.round.title,
             "status": application.status,
             "channel": application.channel,
+            "received_on": application.received_on.isoformat() if application.received_on else None,
             "created_at": _iso(application.created_at),
             "submitted_at": _iso(application.submitted_at),
             "updated_at": _iso(application.updated_at),
@@ -231,6 +234,20 @@ def subject_access_record(session: Session, application: Application) -> dict[st
                 .order_by(OutboxMessage.id)
             )
         ],
+        "letters": [
+            {
+                "kind": letter.kind,
+                "to": letter.to_name,
+                "address": letter.address.splitlines(),
+                "subject": letter.subject,
+                "body": letter.body,
+                "queued_at": _iso(letter.queued_at),
+                "posted_at": _iso(letter.posted_at),
+            }
+            for letter in session.scalars(
+                select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
+            )
+        ],
     }
 
 
@@ -293,6 +310,15 @@ def erase_application(
         message.subject = ERASED
         message.body = ERASED
         message.last_error = None
+    # Letters never posted are dropped; those posted keep their kind and dates only.
+    session.execute(
+        delete(Letter).where(Letter.application_id == application.id, Letter.posted_at.is_(None))
+    )
+    for letter in session.scalars(select(Letter).where(Letter.application_id == application.id)):
+        letter.to_name = ERASED
+        letter.address = ERASED
+        letter.subject = ERASED
+        letter.body = ERASED
     # The runs' stored inputs name the organisation: blank it there too.
     for run in session.scalars(
         select(SelectionRun)
@@ -385,6 +411,7 @@ def apply_retention(session: Session, plan: RetentionPlan, now: datetime) -> lis
             )
         )
         session.execute(delete(OutboxMessage).where(OutboxMessage.application_id.in_(draft_ids)))
+        session.execute(delete(Letter).where(Letter.application_id.in_(draft_ids)))
         for draft in plan.drafts:
             session.delete(draft)
         session.flush()

@@ -262,7 +262,7 @@ def _send(
         session.flush()
         session.expire(application, ["pages"])
     else:
-        application = start_assisted_application(session, round_, channel, staff, started)
+        application = start_assisted_application(session, round_, channel, None, staff, started)
         for page_id, answers in profile.answers.items():
             save_page(session, application, page_id, answers, started + timedelta(minutes=3))
             record_page_entered(session, application, page_id, staff, sent_at)

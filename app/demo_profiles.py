@@ -184,6 +184,18 @@ def profile(rng: random.Random, round_: Round, index: int, taken: set[str]) -> P
     }
     if region is not None:
         answers["region"] = {"region": region}
+    # Each way of being contacted with its details (no further random draws: the rest of the
+    # demo stays as it was). Those who prefer post get their letters in the print queue.
+    contact = answers["contact"]
+    if contact["preferred_contact"] == "phone" and not contact["phone"]:
+        contact["phone"] = f"07700 900{index % 1000:03d}"
+    post = contact["preferred_contact"] == "post"
+    contact.update(
+        address_line_1=f"{index % 90 + 1} Station Road" if post else None,
+        address_line_2=None,
+        address_town="Leeds" if post else None,
+        address_postcode=f"LS{index % 9 + 1} {index % 9 + 1}AB" if post else None,
+    )
     # Smaller and rural organisations score a little lower on average: less time to write.
     quality = rng.gauss(3.3, 0.6)
     if staff_band in ("none", "1-9"):

@@ -21,6 +21,13 @@ CHANNEL_LABELS: dict[str, str] = {
     "email": "Email",
 }
 
+# Letters in the print queue (app/applications/channels.py): what each kind of letter is.
+LETTER_KINDS: dict[str, str] = {
+    "confirmation": "Confirmation with a copy of the answers",
+    "outcome": "Decision",
+    "reminder": "Reminder",
+}
+
 # Screening: the outcome, and why staff screened an application out (the screening form offers
 # these; a run's reasons quote them).
 SCREENING_LABELS: dict[str, str] = {

@@ -6,13 +6,14 @@ page (say, in a second tab) can never overwrite another page's answers.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -125,6 +126,9 @@ class Application(db.Model):  # type: ignore[name-defined]
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The day an application entered by staff reached the centre (by post, phone or email), as
+    # staff typed it: one received on or before the closing date can be entered after it.
+    received_on: Mapped[date | None] = mapped_column(Date)
     # Set when the personal data was erased (app/data_protection.py); the decision record stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the applicant asked for no more reminders to send the draft (the link in each).
@@ -195,6 +199,31 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Letter(db.Model):  # type: ignore[name-defined]
+    """A letter to post to an applicant: what would have been emailed, for an applicant with no
+    email address or who prefers post (app/applications/channels.py). Staff print it from the
+    print queue and mark it posted; the outbox never sees it."""
+
+    __tablename__ = "letters"
+    __table_args__ = (Index("ix_letters_queue", "posted_at", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    to_name: Mapped[str] = mapped_column(String(200))
+    # The address block as printed, one line per line (organisation, lines, town, postcode).
+    address: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    application: Mapped[Application] = relationship()
 
 
 ROLES = ("admin", "staff", "reviewer")

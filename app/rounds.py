@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -284,3 +284,13 @@ def format_london(dt: datetime) -> str:
         minutes = f":{local.minute:02d}" if local.minute else ""
         clock = f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
     return f"{clock} on {local.strftime('%A')} {local.day} {local.strftime('%B %Y')}"
+
+
+def format_day(day: date) -> str:
+    """'24 March 2027', as GOV.UK writes dates."""
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def closing_day(round_: Round) -> date:
+    """The day the round closes, in UK time."""
+    return round_.closes_at.astimezone(LONDON).date()

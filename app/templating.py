@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, current_app, get_flashed_messages
 from markupsafe import Markup, escape
 
-from .rounds import format_london
+from .rounds import format_day, format_london
 
 
 def error_list(form: Any) -> list[tuple[str, str]]:
@@ -76,6 +76,7 @@ def init_templating(app: Flask) -> None:
         get_flashed_messages=get_flashed_messages,
     )
     app.jinja_env.filters["london"] = format_london
+    app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["isolate"] = isolate

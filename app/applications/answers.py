@@ -29,7 +29,7 @@ def page_complete(page: Page, answers: Answers) -> bool:
     if saved is None or saved.get(UNCHECKED):
         return False
     for question in page.questions:
-        if question.required and saved.get(question.id) in (None, "", []):
+        if question.needed(saved) and saved.get(question.id) in (None, "", []):
             return False
         if question.other_for:
             chosen = saved.get(question.other_for)

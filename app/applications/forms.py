@@ -7,6 +7,7 @@ Every message follows the GOV.UK pattern: it says what to do to put the answer r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -56,9 +57,15 @@ class WordLimit:
 POSTCODE_MESSAGE = "Enter a UK postcode, like LS1 1AA"
 
 
-def valid_postcode(form: FlaskForm, field: Field) -> None:
-    if field.data and not POSTCODE.match(field.data):
-        raise ValidationError(POSTCODE_MESSAGE)
+def postcode_check(message: str) -> Callable[[FlaskForm, Field], None]:
+    def valid(form: FlaskForm, field: Field) -> None:
+        if field.data and not POSTCODE.match(field.data):
+            raise ValidationError(message)
+
+    return valid
+
+
+valid_postcode = postcode_check(POSTCODE_MESSAGE)
 
 
 def valid_phone(form: FlaskForm, field: Field) -> None:
@@ -111,11 +118,9 @@ def field_for(question: Question, round_: Round) -> Field:
         validators.append(valid_phone)
     elif kind == "postcode":
         filters = [normalise_postcode]
-        validators = [
-            *presence,
-            Length(max=question.max_length, message=POSTCODE_MESSAGE),
-            valid_postcode,
-        ]
+        message = question.invalid_message or POSTCODE_MESSAGE
+        # The format check also bounds the length: one message, never two.
+        validators = [*presence, postcode_check(message)]
     return StringField(question.label, validators=validators, filters=filters)
 
 
@@ -126,6 +131,13 @@ class PageForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
+        # An answer needed only given another (a phone number when phone is preferred).
+        given = {question.id: self[question.id].data for question in self.page.questions}
+        for question in self.page.questions:
+            field = self[question.id]
+            if question.needed(given) and not field.data and not field.errors:
+                field.errors.append(question.missing_message)
+                ok = False
         # An "other, please specify" answer is needed only when "Other" is chosen.
         for question in self.page.questions:
             if not question.other_for:

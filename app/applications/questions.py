@@ -37,6 +37,11 @@ class Question:
     autocomplete: str | None = None
     input_class: str = ""
     required_message: str = ""
+    # Required only when this holds of the page's answers (e.g. a phone number when phone is the
+    # preferred way to be contacted); the hint says when, in words, for the form and paper form.
+    required_if: Callable[[Mapping[str, Any]], bool] | None = None
+    # The message for an answer in the wrong form, where the kind's own message is not enough.
+    invalid_message: str = ""
 
     @property
     def missing_message(self) -> str:
@@ -47,6 +52,10 @@ class Question:
         if self.kind == "checkboxes":
             return f"Select at least one {self.short}"
         return f"Enter {self.short}"
+
+    def needed(self, page_answers: Mapping[str, Any]) -> bool:
+        """Whether an answer is needed, given the other answers on its page."""
+        return self.required or (self.required_if is not None and self.required_if(page_answers))
 
 
 def _always(answers: Answers) -> bool:
@@ -79,6 +88,28 @@ class Section:
 
 def _in_england(answers: Answers) -> bool:
     return answers.get("location", {}).get("nation") == "england"
+
+
+# The contact page's rules: each way of being contacted needs its details. Letters (a copy of
+# the answers, the decision) go by post to anyone who prefers post or gives no email address,
+# so they must give a postal address (app/applications/channels.py routes them).
+def _prefers_email(contact: Mapping[str, Any]) -> bool:
+    return contact.get("preferred_contact") == "email"
+
+
+def _prefers_phone(contact: Mapping[str, Any]) -> bool:
+    return contact.get("preferred_contact") == "phone"
+
+
+def needs_postal_address(contact: Mapping[str, Any]) -> bool:
+    preferred = contact.get("preferred_contact")
+    return preferred == "post" or (preferred == "phone" and not contact.get("email"))
+
+
+POSTAL_ADDRESS_HINT = (
+    "Needed if you prefer us to contact you by post, or have no email address: we post you "
+    "a copy of your answers and our decision."
+)
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -386,31 +417,88 @@ SECTIONS: tuple[Section, ...] = (
                         max_length=100,
                     ),
                     Question(
+                        "preferred_contact",
+                        "How would you prefer us to contact you?",
+                        "radios",
+                        short="how you would prefer us to contact you",
+                        hint="You do not need an email address to apply.",
+                        options="preferred_contact",
+                    ),
+                    Question(
                         "email",
                         "Email address",
                         "email",
                         short="an email address",
-                        hint="We will send a copy of your answers to this address.",
+                        hint="Needed if you prefer us to contact you by email. We will send a "
+                        "copy of your answers to this address.",
+                        required=False,
+                        required_if=_prefers_email,
+                        required_message="Enter an email address, or choose phone or post as "
+                        "the way to contact you",
                         autocomplete="email",
                         max_length=254,
                     ),
                     Question(
                         "phone",
-                        "Telephone number (optional)",
+                        "Telephone number",
                         "phone",
                         short="a telephone number",
-                        hint="For international numbers include the country code.",
+                        hint="Needed if you prefer us to contact you by phone. For international "
+                        "numbers include the country code.",
                         required=False,
+                        required_if=_prefers_phone,
+                        required_message="Enter a phone number, like 01632 960 001, so we can "
+                        "call you",
                         autocomplete="tel",
                         max_length=30,
                         input_class="input--20",
                     ),
                     Question(
-                        "preferred_contact",
-                        "How would you prefer us to contact you?",
-                        "radios",
-                        short="how you would prefer us to contact you",
-                        options="preferred_contact",
+                        "address_line_1",
+                        "Postal address: line 1",
+                        "text",
+                        short="the first line of the postal address",
+                        hint=POSTAL_ADDRESS_HINT,
+                        required=False,
+                        required_if=needs_postal_address,
+                        required_message="Enter the first line of the postal address, so we can "
+                        "post letters to you",
+                        autocomplete="address-line1",
+                        max_length=100,
+                    ),
+                    Question(
+                        "address_line_2",
+                        "Postal address: line 2 (optional)",
+                        "text",
+                        short="the second line of the postal address",
+                        required=False,
+                        autocomplete="address-line2",
+                        max_length=100,
+                    ),
+                    Question(
+                        "address_town",
+                        "Postal address: town or city",
+                        "text",
+                        short="the town or city",
+                        required=False,
+                        required_if=needs_postal_address,
+                        required_message="Enter the town or city of the postal address",
+                        autocomplete="address-level2",
+                        max_length=60,
+                        input_class="input--20",
+                    ),
+                    Question(
+                        "address_postcode",
+                        "Postal address: postcode",
+                        "postcode",
+                        short="the postcode",
+                        required=False,
+                        required_if=needs_postal_address,
+                        required_message="Enter a UK postcode, like LS1 1AA",
+                        invalid_message="Enter a UK postcode, like LS1 1AA",
+                        autocomplete="postal-code",
+                        max_length=10,
+                        input_class="input--10",
                     ),
                     Question(
                         "adjustments",

@@ -17,9 +17,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..errors import DomainError
 from ..models import AnswerPage, Application, OutboxMessage, Round
 from ..outbox import composes, queue_email
-from ..rounds import LONDON
+from ..rounds import LONDON, closing_day
 from . import emails
 from .answers import answer_rows, missing_pages, mix_attributes
+from .channels import channel_for, queue_for_applicant
 from .confirmed_email import check_address_limit, is_confirmed
 from .questions import Answers, Page
 
@@ -70,6 +71,21 @@ def new_reference(round_: Round) -> str:
     return f"EOI-{round_.opens_at.astimezone(LONDON).year}-{body}"
 
 
+def accepts_changes(application: Application, now: datetime) -> bool:
+    """Whether the application's answers can be changed and sent now: while its round is open,
+    or, for one staff entered that reached the centre on or before the closing date (by post,
+    say), after the round has closed too."""
+    round_ = application.round
+    if round_.is_open(now):
+        return True
+    return (
+        application.entered_by_id is not None
+        and application.received_on is not None
+        and now >= round_.opens_at
+        and application.received_on <= closing_day(round_)
+    )
+
+
 def find_by_token(session: Session, token: str | None) -> Application | None:
     """The application whose private token this is, with its round and answers loaded (every
     page of the journey reads all three)."""
@@ -112,7 +128,7 @@ def save_page(
         if application.round.has_closed(now):
             raise RoundClosed()
         raise NoLongerADraft(application.status)
-    if not application.round.is_open(now):
+    if not accepts_changes(application, now):
         raise RoundClosed()
     # The draft's row is changed only while it is still a draft: a send or a member of staff that
     # got there after this request read it (another tab, the same moment) waits for this save;
@@ -174,13 +190,19 @@ def _subject(reference: str | None) -> str:
 
 
 def _queue_confirmation(session: Session, application: Application, answers: Answers) -> None:
-    queue_email(
+    """The confirmation: an email composed as it is sent (compose_confirmation), or, for an
+    applicant with no email address or who prefers post, a letter with a copy of the answers
+    for the print queue."""
+    body = ""
+    if channel_for(application) == "post":
+        round_ = application.round
+        body = emails.confirmation(round_, application.reference, answer_rows(round_, answers))
+    queue_for_applicant(
         session,
+        application,
         kind="confirmation",
-        to_address=str(answers.get("contact", {}).get("email") or ""),
         subject=_subject(application.reference),
-        body="",  # composed when sent: compose_confirmation
-        application_id=application.id,
+        body=body,
     )
 
 
@@ -227,7 +249,7 @@ def submit_application(session: Session, application: Application, now: datetime
     for _attempt in range(3):
         if application.status != "draft":
             return application
-        if not application.round.is_open(now):
+        if not accepts_changes(application, now):
             raise RoundClosed()
         answers = application.answers
         missing = missing_pages(answers)

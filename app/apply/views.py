@@ -27,6 +27,7 @@ from ..applications.answers import (
     missing_pages,
     section_statuses,
 )
+from ..applications.channels import channel_for, postal_address
 from ..applications.confirmed_email import TooManyEmails, is_confirmed
 from ..applications.forms import page_form_class
 from ..applications.questions import (
@@ -314,8 +315,9 @@ def question_page(page_id: str) -> str | Response:
                 if application is None:
                     application, token = start_application(db.session, round_, _eligibility(), now)
                 save_page(db.session, application, page.id, to_save, now)
-                if valid and page.id == "contact" and application.link_emailed_at is None:
-                    email = str(form.answers().get("email"))
+                # The link to come back goes to the contact's email address, if they gave one.
+                email = str(form.answers().get("email") or "") if page.id == "contact" else ""
+                if valid and email and application.link_emailed_at is None:
                     link = emailed_resume_link(token or session["token"], application, email)
                     # Over the address's limit: the link is on the page, and is emailed when
                     # this page is next saved.
@@ -492,8 +494,11 @@ def confirmation() -> str | Response:
         return copy_expired_page(application)
     round_ = application.round
     email = application.answers.get("contact", {}).get("email")
+    by_post = channel_for(application) == "post"
     return render_template(
         "apply/confirmation.html",
+        by_post=by_post,
+        postal_address=postal_address(application) if by_post else [],
         application=application,
         round=round_,
         rows=answer_rows(round_, application.answers),

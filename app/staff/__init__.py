@@ -8,6 +8,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from .applications import views as applications_views  # noqa: E402,F401
 from .assignment import views as assignment_views  # noqa: E402,F401
+from .letters import views as letters_views  # noqa: E402,F401
 from .reach import views as reach_views  # noqa: E402,F401
 from .rounds import views as rounds_views  # noqa: E402,F401
 from .runs import views as runs_views  # noqa: E402,F401

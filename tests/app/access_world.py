@@ -71,6 +71,7 @@ def build_world(app: Flask) -> World:
         "token": BOGUS_TOKEN,
         # Not a proof of any address: the emailed link's form is the plain resume link then.
         "proof": "not-a-proof",
+        "letter_id": world.letter_id,
     }
     values = {role: dict(common) for role in ROLES}
     values[APPLICANT]["token"] = world.started_token

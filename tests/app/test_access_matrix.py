@@ -171,6 +171,11 @@ MATRIX: list[Row] = [
     *rows("staff.assisted", "GET", STAFF_ONLY, params=ASSISTED),
     *rows("staff.assisted_page", "GET POST", STAFF_ONLY, params=ASSISTED),
     *rows("staff.assisted_send", "POST", STAFF_ONLY, params=ASSISTED),
+    # Staff: the print queue (letters to post).
+    *rows("staff.letters", "GET", STAFF_ONLY),
+    *rows("staff.print_letters", "GET", STAFF_ONLY),
+    *rows("staff.letter", "GET", STAFF_ONLY),
+    *rows("staff.letter_posted", "POST", STAFF_ONLY),
     # Staff: data protection. Erasing someone's personal data is for admins only.
     *rows("staff.subject_access", "POST", STAFF_ONLY),
     *rows("staff.erase", "GET POST", ADMIN_ONLY),

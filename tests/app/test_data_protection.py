@@ -22,6 +22,7 @@ from app.models import (
     ApplicationEvent,
     AuditEvent,
     Conflict,
+    Letter,
     OutboxMessage,
     Review,
     ReviewScore,
@@ -449,3 +450,70 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(
         files = [path, Path(f"{path}-wal")]
         assert all(owner_only(f) for f in files), [oct(f.stat().st_mode) for f in files]
         db.engine.dispose()
+
+
+BY_POST = {
+    **VALID["contact"],
+    "email": None,
+    "phone": "01632 960 001",
+    "preferred_contact": "post",
+    "address_line_1": "Unit 4, Mill Lane",
+    "address_line_2": "Trallwng",
+    "address_town": "Pontypridd",
+    "address_postcode": "CF37 1AA",
+}
+POSTAL = ["Unit 4, Mill Lane", "Trallwng", "Pontypridd", "CF37 1AA", "01632 960 001"]
+
+
+def test_a_postal_applicants_address_phone_and_letters_are_exported_and_erased(
+    client: Client, app: Flask, make_user: Any
+) -> None:
+    round_ = make_round()
+    admin = make_user("admin", name="Ada Admin")
+    application = submitted_application(round_, contact=BY_POST)
+    posted = db.session.scalars(select(Letter)).one()
+    posted.posted_at = utcnow()  # the confirmation went in the post
+    unposted = Letter(
+        kind="outcome",
+        application_id=application.id,
+        to_name="Siân O'Brien-Llewellyn",
+        address="Unit 4, Mill Lane\nPontypridd\nCF37 1AA",
+        subject="Your expression of interest: our decision",
+        body="Dear Siân, we have decided.",
+    )
+    db.session.add(unposted)
+    db.session.commit()
+    posted_id, unposted_id = posted.id, unposted.id
+    sign_in_as(client, admin)
+
+    data = export(client, application.id)
+    assert data["answers"]["contact"]["address_line_1"] == "Unit 4, Mill Lane"
+    assert data["answers"]["contact"]["phone"] == "01632 960 001"
+    letters = data["letters"]
+    assert [letter["kind"] for letter in letters] == ["confirmation", "outcome"]
+    assert letters[0]["address"][-3:] == ["Trallwng", "Pontypridd", "CF37 1AA"]
+    assert letters[0]["to"] == "Siân O'Brien-Llewellyn" and letters[0]["posted_at"]
+    assert TEXT["difference"] in letters[0]["body"]
+
+    client.submit(
+        f"/staff/applications/{application.id}/erase",
+        {"reason": "subject-request", "confirm": "yes"},
+    )
+    db.session.expire_all()
+    assert db.session.get(Letter, unposted_id) is None  # never posted: dropped
+    kept = db.session.get(Letter, posted_id)
+    assert kept.kind == "confirmation" and kept.posted_at is not None  # kind and dates only
+    stored = json.dumps(
+        [p.answers for p in db.session.scalars(select(AnswerPage))], ensure_ascii=False
+    )
+    stored += json.dumps(
+        [(m.to_name, m.address, m.subject, m.body) for m in db.session.scalars(select(Letter))],
+        ensure_ascii=False,
+    )
+    exported = json.dumps(export(client, application.id), ensure_ascii=False)
+    for value in [*POSTAL, "Siân", TEXT["difference"]]:
+        assert value not in stored, value
+        assert value not in exported, value
+    # The print queue lists it as posted, with no name.
+    queue = client.get_page("/staff/letters")
+    assert "Personal data erased" in queue.select_one("#posted").get_text()

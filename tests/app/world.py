@@ -35,6 +35,7 @@ from app.extensions import db
 from app.models import (
     Application,
     Assignment,
+    Letter,
     Review,
     ReviewScore,
     Round,
@@ -179,6 +180,7 @@ class World:
     emailed_link: str  # that draft's resume link as emailed, with the proof of its address
     opt_out_token: str  # that draft's link to stop reminders (/reminders/opt-out/<token>)
     assisted_id: int  # a staff-entered draft (phone) with its location page
+    letter_id: int  # a letter to post (the print queue), about `assigned_id`
     invite_token: str
     run_id: int  # a finished run, not shared, not confirmed
     shared_run_id: int  # a finished run shared with the panel
@@ -222,7 +224,7 @@ def build_world() -> World:
     complete = {**VALID, "location": ENGLAND, "region": {"region": "yorkshire"}}
     for page_id, values in complete.items():
         save_page(db.session, draft, page_id, values, now)
-    assisted = start_assisted_application(db.session, round_, "phone", staff, now)
+    assisted = start_assisted_application(db.session, round_, "phone", None, staff, now)
     save_page(db.session, assisted, "location", ENGLAND, now)
 
     invite_tokens: list[str] = []
@@ -258,6 +260,18 @@ def build_world() -> World:
     withdrawn = db.session.get(Application, [a for a in selected if a not in mine][-1])
     assert withdrawn is not None
     withdraw_application(db.session, withdrawn, "The organisation asked to withdraw", staff, now)
+    # A letter in the print queue. The pool's applicants prefer email, so it is added as it would
+    # be for one who prefers post (channels.queue_for_applicant), without changing the pool.
+    letter = Letter(
+        kind="outcome",
+        application_id=assigned.id,
+        to_name="Pat Post",
+        address="Post Office Row\nUnit 1\nLeeds\nLS1 1AA",
+        subject="Your expression of interest: our decision",
+        body="We have made our decision.",
+        queued_at=now,
+    )
+    db.session.add(letter)
     db.session.commit()
     return World(
         round_id=round_.id,
@@ -275,6 +289,7 @@ def build_world() -> World:
         + address_proof(current_app.secret_key or "", draft.id, VALID["contact"]["email"]),
         opt_out_token=opt_out_token(current_app.secret_key or "", draft.id),
         assisted_id=assisted.id,
+        letter_id=letter.id,
         invite_token=invite_tokens[0],
         run_id=run.id,
         shared_run_id=shared_run.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -9,6 +10,7 @@ from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
+from ...dates import parse_date
 from ...forms import ChoiceRadioField, text_area, text_field, tick_box_field
 from ...labels import CHANNEL_LABELS, ERASURE_REASONS, SCREENING_LABELS, SCREENING_REASONS
 from .services import ASSISTED_CHANNELS
@@ -70,6 +72,14 @@ class MergeForm(FlaskForm):
     )
 
 
+RECEIVED_FORMAT = "Enter the date it was received as day/month/year, like 24/3/2027"
+
+
+def _valid_date(form: FlaskForm, field: Field) -> None:
+    if field.data and parse_date(field.data) is None:
+        raise ValidationError(RECEIVED_FORMAT)
+
+
 class AssistedStartForm(FlaskForm):
     channel = ChoiceRadioField(
         "How did the organisation send its expression of interest?",
@@ -77,6 +87,14 @@ class AssistedStartForm(FlaskForm):
         validators=[DataRequired(message="Select how the expression of interest was received")],
         invalid_message="Select how the expression of interest was received",
     )
+    # Required after the closing date: the service says so (check_received_on).
+    received_on = text_field(
+        "When was it received?", 20, too_long=RECEIVED_FORMAT, checks=[_valid_date]
+    )
+
+    @property
+    def received_date(self) -> date | None:
+        return parse_date(self.received_on.data) if self.received_on.data else None
 
 
 class SendForm(FlaskForm):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select
@@ -39,7 +39,7 @@ from ...models import (
     Round,
     User,
 )
-from ...rounds import options
+from ...rounds import closing_day, format_day, london, options
 from ...urls import whole_number_or_none
 from ..runs.engine_input import MIX_COLUMNS, category_label
 
@@ -444,14 +444,53 @@ def merge_applications(
 # --- Assisted applications ------------------------------------------------------------------
 
 
+class ReceivedDateError(StaffError):
+    """The date the application was received cannot be accepted; the message says why."""
+
+
+def check_received_on(round_: Round, received_on: date | None, now: datetime) -> date:
+    """The day an application entered by staff was received: today if not given while the
+    round is open; after the closing date it must be given, and on or before that date."""
+    today = london(now).date()
+    closing = closing_day(round_)
+    if received_on is None:
+        if round_.is_open(now):
+            return today
+        raise ReceivedDateError(
+            "Enter the date the application was received: the round has closed, so it can be "
+            f"entered only if it reached you on or before the closing date, {format_day(closing)}"
+        )
+    if received_on > today:
+        raise ReceivedDateError("The date it was received must be today or in the past")
+    if received_on > closing:
+        raise ReceivedDateError(
+            f"The date it was received must be on or before the closing date, "
+            f"{format_day(closing)}: an application received after it cannot be entered"
+        )
+    opening = london(round_.opens_at).date()
+    if received_on < opening:
+        raise ReceivedDateError(
+            f"The date it was received must be on or after the opening date, {format_day(opening)}"
+        )
+    return received_on
+
+
 def start_assisted_application(
-    session: Session, round_: Round, channel: str, staff_user: User, now: datetime
+    session: Session,
+    round_: Round,
+    channel: str,
+    received_on: date | None,
+    staff_user: User,
+    now: datetime,
 ) -> Application:
-    """A draft entered by staff for an organisation that applied by phone, post or email."""
+    """A draft entered by staff for an organisation that applied by phone, post or email, with
+    the day it was received. One received on or before the closing date can be entered, and
+    sent, after it (applications.services.accepts_changes)."""
     if channel not in ASSISTED_CHANNELS:
         raise StaffError("Select how the expression of interest was received")
-    if not round_.is_open(now):
-        raise StaffError("This round is not open, so applications cannot be entered")
+    if now < round_.opens_at:
+        raise StaffError("This round is not open yet, so applications cannot be entered")
+    received = check_received_on(round_, received_on, now)
     application = Application(
         round_id=round_.id,
         status="draft",
@@ -459,21 +498,26 @@ def start_assisted_application(
         token_hash=hash_token(new_token()),
         channel=channel,
         entered_by_id=staff_user.id,
+        received_on=received,
         eligibility={},
         created_at=now,
         updated_at=now,
     )
     session.add(application)
     session.flush()
+    after_closing = round_.has_closed(now)
     record_for_application(
         session,
         staff_user,
         "application.assisted_started",
         application,
         "created",
-        f"Started by staff for an expression of interest received by {channel}",
+        f"Started by staff for an expression of interest received by {channel} on "
+        f"{format_day(received)}" + (", after the closing date" if after_closing else ""),
         now,
         channel=channel,
+        received_on=received.isoformat(),
+        after_closing=after_closing,
     )
     session.flush()
     return application

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ...access import roles_required
 from ...applications.answers import answer_rows, missing_pages, page_complete
+from ...applications.channels import channel_for
 from ...applications.forms import page_form_class
 from ...applications.questions import PAGES, SECTIONS, applicable_pages
 from ...applications.services import (
@@ -39,7 +40,7 @@ from ...labels import (
 )
 from ...models import Application, Round, User, utcnow
 from ...outbox import remove_file_copies
-from ...rounds import word_limit
+from ...rounds import closing_day, format_day, word_limit
 from .. import bp
 from .exports import export_frame, export_frames
 from .forms import (
@@ -51,6 +52,7 @@ from .forms import (
     WithdrawForm,
 )
 from .services import (
+    ReceivedDateError,
     StaffError,
     filter_choices,
     find_in_round,
@@ -253,11 +255,15 @@ def assisted_start(round_id: int) -> str | Response:
     round_ = _round(round_id)
     form = AssistedStartForm()
     message = None
+    now = utcnow()
     if form.validate_on_submit():
         try:
             app_ = start_assisted_application(
-                db.session, round_, form.channel.data, _me(), utcnow()
+                db.session, round_, form.channel.data, form.received_date, _me(), utcnow()
             )
+        except ReceivedDateError as error:
+            db.session.rollback()
+            form.received_on.errors.append(str(error))
         except StaffError as error:
             db.session.rollback()
             message = str(error)
@@ -269,7 +275,9 @@ def assisted_start(round_id: int) -> str | Response:
         form=form,
         round=round_,
         message=message,
-        is_open=round_.is_open(utcnow()),
+        has_opened=now >= round_.opens_at,
+        closed=round_.has_closed(now),
+        closing=format_day(closing_day(round_)),
     )
 
 
@@ -378,11 +386,11 @@ def assisted_send(application_id: int) -> str | Response:
             app_, [], ["This round is closed, so the application cannot be sent."]
         )
     db.session.commit()
-    flash(
-        f"Sent. The reference is {app_.reference}; a confirmation email is on its way to the "
-        "contact.",
-        "success",
-    )
+    if channel_for(app_) == "post":
+        sent = "a confirmation letter with a copy of the answers is in Letters to post."
+    else:
+        sent = "a confirmation email is on its way to the contact."
+    flash(f"Sent. The reference is {app_.reference}; {sent}", "success")
     return redirect(url_for("staff.application", application_id=app_.id))
 
 

@@ -26,6 +26,7 @@ from tests.app.apply.journey import VALID, fill_pages, pass_eligibility
 from tests.app.helpers import Client
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+EMAIL_NEEDED = "Enter an email address, or choose phone or post as the way to contact you"
 PHONE_FORMAT = "Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
 QUESTIONS = {question.id: question for page in PAGES.values() for question in page.questions}
 
@@ -110,7 +111,7 @@ def test_valid_answers_pass(app: Flask, open_round: Round, page_id: str) -> None
         ("evidence", "evidence", "Enter the evidence or experience you have"),
         ("contact", "contact_name", "Enter the contact's name"),
         ("contact", "contact_role", "Enter the contact's role"),
-        ("contact", "email", "Enter an email address"),
+        ("contact", "email", EMAIL_NEEDED),
         ("contact", "preferred_contact", "Select how you would prefer us to contact you"),
     ],
 )
@@ -134,7 +135,7 @@ def test_the_region_is_required_for_england(app: Flask, open_round: Round) -> No
         ("organisation", "organisation_name", "Enter the name of your organisation"),
         ("difference", "difference", "Enter what difference it would make"),
         ("contact", "contact_name", "Enter the contact's name"),
-        ("contact", "email", "Enter an email address"),
+        ("contact", "email", EMAIL_NEEDED),
     ],
 )
 def test_whitespace_only_is_not_an_answer(
@@ -609,3 +610,93 @@ def test_odd_but_valid_answers_are_stored_and_shown_as_typed(
         assert shown in text
     page = client.get_page("/application/location")
     assert page.select_one("#postcode")["value"] == "SW1A 1AA"
+
+
+# --- Contact by email, phone or post -------------------------------------------------------
+
+NO_EMAIL = {
+    "email": "",
+    "phone": "",
+    "address_line_1": "",
+    "address_town": "",
+    "address_postcode": "",
+}
+ADDRESS = {
+    "address_line_1": "Unit 4, Mill Lane",
+    "address_line_2": "",
+    "address_town": "Pontypridd",
+    "address_postcode": "cf37 1aa",
+}
+
+
+def test_post_preferred_needs_a_postal_address_and_no_email(app: Flask, open_round: Round) -> None:
+    form = validated(
+        app, open_round, "contact", VALID["contact"], preferred_contact="post", **NO_EMAIL
+    )
+    assert errors(form) == {
+        "address_line_1": [
+            "Enter the first line of the postal address, so we can post letters to you"
+        ],
+        "address_town": ["Enter the town or city of the postal address"],
+        "address_postcode": ["Enter a UK postcode, like LS1 1AA"],
+    }
+    form = validated(
+        app,
+        open_round,
+        "contact",
+        VALID["contact"],
+        preferred_contact="post",
+        **{**NO_EMAIL, **ADDRESS},
+    )
+    assert errors(form) == {}
+    answers = form.answers()
+    assert answers["email"] is None and answers["address_line_2"] is None
+    assert answers["address_postcode"] == "CF37 1AA"
+
+
+@pytest.mark.parametrize("postcode", ["LS1", "12345", "SW1A 1AAA", "not a postcode"])
+def test_a_postal_address_needs_a_uk_postcode(app: Flask, open_round: Round, postcode: str) -> None:
+    form = validated(
+        app,
+        open_round,
+        "contact",
+        VALID["contact"],
+        preferred_contact="post",
+        **{**ADDRESS, "address_postcode": postcode},
+    )
+    assert errors(form) == {"address_postcode": ["Enter a UK postcode, like LS1 1AA"]}
+
+
+def test_phone_preferred_needs_a_number(app: Flask, open_round: Round) -> None:
+    form = validated(
+        app, open_round, "contact", VALID["contact"], preferred_contact="phone", phone=""
+    )
+    assert errors(form) == {
+        "phone": ["Enter a phone number, like 01632 960 001, so we can call you"]
+    }
+    # With no email address either, letters go by post: an address is needed too.
+    form = validated(
+        app,
+        open_round,
+        "contact",
+        VALID["contact"],
+        preferred_contact="phone",
+        **{**NO_EMAIL, "phone": "01632 960 001"},
+    )
+    assert set(errors(form)) == {"address_line_1", "address_town", "address_postcode"}
+    form = validated(
+        app,
+        open_round,
+        "contact",
+        VALID["contact"],
+        preferred_contact="phone",
+        **{**NO_EMAIL, **ADDRESS, "phone": "01632 960 001"},
+    )
+    assert errors(form) == {}
+
+
+def test_email_preferred_needs_no_phone_or_address(app: Flask, open_round: Round) -> None:
+    form = validated(
+        app, open_round, "contact", VALID["contact"], phone="", **{k: "" for k in ADDRESS}
+    )
+    assert errors(form) == {}

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Application, Round, User
+from app.models import Application, Round, User, utcnow
+from app.rounds import london
 from tests.app.apply.journey import VALID
 from tests.app.audit.conftest import NOTE, REASON, assert_event, last_id, new_events, one_event
 from tests.app.factories import submitted_application
@@ -71,7 +72,9 @@ def test_an_assisted_application_is_logged_when_started_at_each_page_and_when_se
     application = db.session.scalars(select(Application)).one()
     event = one_event(since, "application.assisted_started")
     assert_event(event, staff, "application", application.id, round_.id)
-    assert event.detail == {"channel": "phone"}
+    # Left blank while the round is open: received today.
+    today = london(utcnow()).date().isoformat()
+    assert event.detail == {"channel": "phone", "received_on": today, "after_closing": False}
 
     enter = f"/staff/applications/{application.id}/enter"
     for page_id in VALID:

@@ -145,6 +145,13 @@ CASES: list[Case] = [
         _one(lambda w: f"/staff/applications/{w.assisted_id}/send"),
         source=lambda w, url: f"/staff/applications/{w.assisted_id}/enter",
     ),
+    # Staff: the print queue.
+    Case(
+        "staff.letter_posted",
+        "staff",
+        _one(lambda w: f"/staff/letters/{w.letter_id}/posted"),
+        source=lambda w, url: "/staff/letters",
+    ),
     # Staff: assignment and moderation.
     Case(
         "staff.assignment_auto",

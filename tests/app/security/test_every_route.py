@@ -43,6 +43,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
         "filename": "site.css",
         "token": world.invite_token if rule.endpoint == "auth.set_password" else world.draft_token,
         "proof": "not-a-proof",
+        "letter_id": world.letter_id,
     }
     if rule.endpoint == "apply.reminder_opt_out":
         values["token"] = world.opt_out_token
