@@ -92,14 +92,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite changes a table's columns by copying it into a new one and dropping the old
+        # (Alembic's batch mode): with foreign keys on, dropping `applications` would delete
+        # every row that refers to it (ON DELETE CASCADE). Off for the migration, as Alembic's
+        # batch documentation advises (a PRAGMA outside the transaction), and on again after.
+        # On the driver's connection: through SQLAlchemy it would run inside the transaction
+        # the service's "begin" listener opens, where SQLite ignores it.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
