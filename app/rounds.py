@@ -29,6 +29,9 @@ ENGLISH_REGIONS: list[list[str]] = [
 # Every round starts from these settings; staff may change them per round.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "word_limit": 300,
+    # Reviewers are asked to finish this many days after the round closes (the panel's worklist
+    # shows the date); 4 weeks leaves time to moderate and decide within the 8 weeks promised.
+    "reviewing_days": 28,
     "options": {
         "organisation_type": [
             ["care-provider", "Care provider"],
@@ -204,6 +207,13 @@ def text(round_: Round, key: str) -> str:
 
 def word_limit(round_: Round) -> int:
     return int(round_.settings.get("word_limit") or DEFAULT_SETTINGS["word_limit"])
+
+
+def reviewing_deadline(round_: Round) -> datetime:
+    """When reviewers are asked to finish: the round's ``reviewing_days`` after it closes, at
+    the same time of day as it closed."""
+    days = int(round_.settings.get("reviewing_days") or DEFAULT_SETTINGS["reviewing_days"])
+    return round_.closes_at + timedelta(days=days)
 
 
 def current_round(session: Session, now: datetime) -> Round | None:

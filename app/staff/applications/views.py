@@ -40,6 +40,7 @@ from ...models import Application, Round, User, utcnow
 from ...outbox import remove_file_copies
 from ...rounds import word_limit
 from .. import bp
+from ..runs.shortlist import application_decisions
 from .exports import export_frame, export_frames
 from .forms import (
     AssistedStartForm,
@@ -152,6 +153,7 @@ def application(application_id: int) -> str:
         merged_into=merged_into,
         entered_by=entered_by,
         labels=LABELS,
+        decisions=application_decisions(db.session, app_),
     )
 
 
