@@ -327,7 +327,7 @@ def test_every_reserve_says_why_it_is_not_selected_and_what_would_bring_it_in() 
     d = result.decisions.set_index("id")
     reserves = d[d["decision"] == "reserve"].sort_values("reserve_number")
     assert len(reserves) >= 2
-    for number, (app_id, row) in enumerate(reserves.iterrows(), start=1):
+    for number, (_, row) in enumerate(reserves.iterrows(), start=1):
         reason = row["reason"]
         assert reason.startswith(f"Reserve {number}: not selected because "), reason
         assert "It comes in if a selected site withdraws" in reason, reason

@@ -69,9 +69,7 @@ def test_confirming_records_who_and_when_and_only_one_run_is_the_decision(
     check = client.get_page(f"/staff/runs/{second}/confirm")
     assert f"Run {run_id} is already this round's decision" in check.get_text()
     assert not check.select(f'form[action="/staff/runs/{second}/confirm"]')
-    response = post_with_token(
-        client, f"/staff/runs/{second}", f"/staff/runs/{second}/confirm"
-    )
+    response = post_with_token(client, f"/staff/runs/{second}", f"/staff/runs/{second}/confirm")
     page = client.get_page(response.headers["Location"])
     assert f"Run {run_id} is already confirmed" in page.get_text()
     assert db.session.get(SelectionRun, second).confirmed_at is None
