@@ -339,6 +339,7 @@ class RunDecision:
     run_id: int
     decision: str  # as people read it, "Reserve 2"
     reason: str
+    confirmed: bool  # whether this run is the round's decision
 
 
 def application_decisions(session: Session, application: Application) -> list[RunDecision]:
@@ -369,7 +370,9 @@ def application_decisions(session: Session, application: Application) -> list[Ru
             )
         ).first()
         if stored is None:
-            found.append(RunDecision(heading, run.id, "Not in this run", ""))
+            found.append(
+                RunDecision(heading, run.id, "Not in this run", "", run.confirmed_at is not None)
+            )
             continue
         final, reason = overridden(run_overrides(session, run)).get(
             application.id, (stored.decision, stored.reason)
@@ -377,5 +380,5 @@ def application_decisions(session: Session, application: Application) -> list[Ru
         text = DECISION_LABELS.get(final, final)
         if final == "reserve" and stored.reserve_number:
             text = f"{text} {stored.reserve_number}"
-        found.append(RunDecision(heading, run.id, text, reason))
+        found.append(RunDecision(heading, run.id, text, reason, run.confirmed_at is not None))
     return found
