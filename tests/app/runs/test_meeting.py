@@ -129,9 +129,7 @@ def test_the_mix_lists_categories_in_their_natural_order(
     assert max(bars) > 100
 
 
-def test_confirming_goes_through_a_check_page(
-    client: Client, coded_pool: Pool, staff: Any
-) -> None:
+def test_confirming_goes_through_a_check_page(client: Client, coded_pool: Pool, staff: Any) -> None:
     run_id = start(client, coded_pool)
     stored = decisions(run_id)
     url = f"/staff/runs/{run_id}/confirm"
