@@ -212,8 +212,12 @@ def word_limit(round_: Round) -> int:
 def reviewing_deadline(round_: Round) -> datetime:
     """When reviewers are asked to finish: the round's ``reviewing_days`` after it closes, at
     the same time of day as it closed."""
-    days = int(round_.settings.get("reviewing_days") or DEFAULT_SETTINGS["reviewing_days"])
-    return round_.closes_at + timedelta(days=days)
+    return round_.closes_at + timedelta(days=reviewing_days(round_))
+
+
+def reviewing_days(round_: Round) -> int:
+    """How many days after closing reviewers are asked to finish (a round setting)."""
+    return int(round_.settings.get("reviewing_days") or DEFAULT_SETTINGS["reviewing_days"])
 
 
 def current_round(session: Session, now: datetime) -> Round | None:

@@ -87,6 +87,7 @@ class RoundSettings:
     weights: dict[str, float]
     reviews_required: int
     lottery_band: float | None
+    reviewing_days: int | None = None  # None: leave the round's setting as it is
 
 
 def _settings_fields(round_: Round) -> dict[str, Any]:
@@ -101,6 +102,7 @@ def _settings_fields(round_: Round) -> dict[str, Any]:
         **{f"weights.{c}": float((round_.weights or {}).get(c, 1.0)) for c in CRITERIA},
         "reviews_required": round_.reviews_required,
         "lottery_band": round_.lottery_band,
+        "reviewing_days": (round_.settings or {}).get("reviewing_days"),
     }
 
 
@@ -116,6 +118,8 @@ def update_round_settings(
     # A new dict, so the JSON column sees the change.
     stored = dict(round_.settings or {})
     stored["texts"] = {**stored.get("texts", {}), **settings.texts}
+    if settings.reviewing_days is not None:
+        stored["reviewing_days"] = settings.reviewing_days
     round_.settings = stored
     round_.opens_at = settings.opens_at
     round_.closes_at = settings.closes_at

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...labels import QUOTA_COLUMN_LABELS
 from ...models import Round, User
 from .. import bp
-from .forms import QuotaUploadForm, RoundSettingsForm, settings_data
+from .forms import QuotaUploadForm, RoundSettingsForm, settings_data, whole_number
 from .services import (
     MAX_QUOTA_ROWS,
     QUOTA_COLUMNS,
@@ -79,6 +79,7 @@ def settings(round_id: int) -> str | Response:
                 weights=form.weights(),
                 reviews_required=int(form.reviews_required.data),
                 lottery_band=float(band) if band else None,
+                reviewing_days=whole_number(form.reviewing_days.data),
             ),
             _me(),
         )
