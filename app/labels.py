@@ -114,6 +114,12 @@ MIX_LABELS: dict[str, str] = {
     "pressures": "Pressures",
     "local_deprivation": "Local population",
 }
+# The run's flags on an application's scores.
+FLAG_LABELS: dict[str, str] = {
+    "too_few_reviews": "Fewer reviews than the round asks for",
+    "disagreement": "Reviewers disagree by 2 or more points",
+    "moderated": "Moderated by staff",
+}
 FIRST_TIME_LABELS: dict[str, str] = {"yes": "First time", "no": "Taken part before"}
 QUOTA_COLUMN_LABELS: dict[str, str] = {
     "dimension": "Dimension",

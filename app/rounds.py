@@ -31,6 +31,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "word_limit": 300,
     # When unsent drafts are reminded: so many days before the deadline (`flask send-reminders`).
     "reminder_days": [7, 2],
+    # Reviewers are asked to finish this many days after the round closes (the panel's worklist
+    # shows the date); 4 weeks leaves time to moderate and decide within the 8 weeks promised.
+    "reviewing_days": 28,
     "options": {
         "organisation_type": [
             ["care-provider", "Care provider"],
@@ -220,6 +223,17 @@ def reminder_days(round_: Round) -> list[int]:
         configured = DEFAULT_SETTINGS["reminder_days"]
     days = {int(d) for d in configured if isinstance(d, int) and not isinstance(d, bool) and d > 0}
     return sorted(days, reverse=True)
+
+
+def reviewing_deadline(round_: Round) -> datetime:
+    """When reviewers are asked to finish: the round's ``reviewing_days`` after it closes, at
+    the same time of day as it closed."""
+    return round_.closes_at + timedelta(days=reviewing_days(round_))
+
+
+def reviewing_days(round_: Round) -> int:
+    """How many days after closing reviewers are asked to finish (a round setting)."""
+    return int(round_.settings.get("reviewing_days") or DEFAULT_SETTINGS["reviewing_days"])
 
 
 def current_round(session: Session, now: datetime) -> Round | None:

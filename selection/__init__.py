@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         SelectionResult,
         __version__,
     )
-    from selection.quotas import QuotaBound, QuotaTable, read_quotas, validate_quotas
+    from selection.quotas import Labels, QuotaBound, QuotaTable, read_quotas, validate_quotas
     from selection.reach import Reach, Shortfall, quota_reach
     from selection.scoring import score_reviews
     from selection.spreadsheets import FORMULA_TRIGGERS, safe_cell, write_csv, write_xlsx
@@ -33,6 +33,7 @@ _HOME = {
     "CRITERIA": "selection.options",
     "InfeasibleQuotasError": "selection.errors",
     "InputError": "selection.errors",
+    "Labels": "selection.quotas",
     "QuotaBound": "selection.quotas",
     "QuotaError": "selection.errors",
     "QuotaTable": "selection.quotas",
@@ -62,6 +63,7 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "InfeasibleQuotasError",
     "InputError",
+    "Labels",
     "QuotaBound",
     "QuotaError",
     "QuotaTable",

@@ -36,7 +36,7 @@ from selection.options import (
     __version__,
 )
 from selection.pool import Pool, descending_order
-from selection.quotas import QuotaTable, align_quotas, check_quotas, read_quotas
+from selection.quotas import Labels, QuotaTable, align_quotas, check_quotas, read_quotas
 from selection.resolution import Points, to_points
 from selection.scoring import compute_scores, flag_text
 
@@ -71,13 +71,16 @@ def select(
     reviews: pd.DataFrame | None = None,
     options: SelectionOptions | None = None,
     decide_only: bool = False,
+    labels: Labels | None = None,
 ) -> SelectionResult:
     """Choose exactly ``k`` eligible applications with the highest total score under the quotas.
 
     ``decide_only`` skips the work behind the reasons (points needed, price of balance), as if
     ``options.explain`` and ``options.price_bounds`` were off, while the audit record, its input
     digest included, stays that of ``options``: for replaying a stored run (to find a
-    replacement) whose reasons are already kept.
+    replacement) whose reasons are already kept.  ``labels`` give the words reasons and advice
+    use for the quota table's dimensions and categories (the codes themselves when None); they
+    change no decision and are not part of the input digest.
 
     Raises :class:`InputError` for malformed data, :class:`QuotaError` for a quota table that does
     not fit the applications, and :class:`InfeasibleQuotasError` (with advice) when no selection
@@ -88,6 +91,8 @@ def select(
         raise InputError(f"The number of sites must be a whole number of 1 or more, not {k!r}.")
     k = int(k)
     table_q = read_quotas(quotas, k) if isinstance(quotas, pd.DataFrame) else quotas
+    if labels is not None:
+        table_q = with_changes(table_q, labels=labels)
     prepared = prepare(applications, table_q, k, weights, reviews, options)
     pool = prepared.pool
     problems = check_quotas(

@@ -170,7 +170,8 @@ def explain(
         decision[i] = "reserve"
         reserve_number[i] = n_reserves
         code[i] = "reserve"
-        names = [str(ids[j]) for j in partners[np.argsort(pool.rank[partners])]]
+        by_place = partners[np.argsort(pool.rank[partners])]
+        names = [str(ids[j]) for j in by_place]
         can_replace[i] = ";".join(names)
         if len(partners) == k:
             which = "any of the selected sites"
@@ -181,11 +182,24 @@ def explain(
             )
         else:
             which = " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
-        why = str(reason[i]).replace("Not selected: ", "Not selected because ", 1)
+        why = str(reason[i]).replace("Not selected: ", "", 1)
+        if not why and in_top[i]:
+            why = (
+                f"it ranked {ordinal[i]} of {n}, inside the top {k}, but the quotas taken "
+                "together left no place for it: the selected sites are the highest-scoring set "
+                "that meets every quota."
+            )
+        elif not why:
+            lowest = int(by_place[-1])
+            why = (
+                f"it scored {scores[i]:.{decimals}f} and ranked {ordinal[i]} of {n}, outside the "
+                f"top {k}; the lowest-scoring selected site it could replace scored "
+                f"{scores[lowest]:.{decimals}f} ({ids[lowest]})."
+            )
+        above = "" if n_reserves == 1 else " and no reserve above it can take that place"
         reason[i] = (
-            f"Reserve {n_reserves}: scored {scores[i]:.{decimals}f}; if a selected site withdraws, "
-            f"it can take the place of {which} while keeping every quota."
-            + (f" {why}" if why else "")
+            f"Reserve {n_reserves}: not selected because {why} It comes in if a selected site "
+            f"withdraws{above}: it can take the place of {which} while keeping every quota."
         )
 
     window_size = options.exact_window if options.explain else 0
@@ -223,13 +237,13 @@ def explain(
             reason[i] = (
                 f"Not selected: it scored {scores[i]:.{decimals}f} and cannot get in on score "
                 f"alone: even the highest possible score, {TOP_SCORE:.{decimals}f}, would not be "
-                "enough with the quotas as they are, found by re-solving with it included."
+                "enough with the quotas as they are."
             )
             continue
         reason[i] = (
             f"Not selected: it scored {scores[i]:.{decimals}f} and would have needed "
             f"{points_needed[i]:.{decimals}f} more points (a score of at least "
-            f"{enough:.{decimals}f}) to be selected, found by re-solving with it included."
+            f"{enough:.{decimals}f}) to be selected."
         )
     rest = np.flatnonzero(code == "")
     partner = _lowest_partners(pool, rest, sel_idx, swaps, org_holder)

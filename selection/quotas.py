@@ -11,7 +11,7 @@ import io
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import IO, Literal
 
 import numpy as np
@@ -45,12 +45,46 @@ class QuotaBound:
         return (self.dimension, self.category)
 
 
+@dataclass(frozen=True, eq=False)
+class Labels:
+    """The words people read for the quota table's dimensions and categories, so reasons and
+    advice say "Nation: Wales" rather than the stored code "wales".
+
+    ``categories`` maps each dimension to its category codes and their words; a code is matched
+    as categories are (:func:`~selection.categories.category_key`). A code with no words is shown
+    as it is, and a blank one as ``blank``.
+    """
+
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    categories: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    blank: str = "Not given"
+
+    def category(self, dimension: str, category: str) -> str:
+        """The words for one category of ``dimension``."""
+        if category.strip() == "":
+            return self.blank
+        words = self.categories.get(dimension, {})
+        if category in words:
+            return words[category]
+        key = category_key(category)
+        return next((w for code, w in words.items() if category_key(code) == key), category)
+
+    def bound(self, dimension: str, category: str) -> str:
+        """A bound's group in words, quoted: “Nation: Wales”."""
+        name = self.dimensions.get(dimension, dimension)
+        return f"“{name}: {self.category(dimension, category)}”"
+
+
 @dataclass(frozen=True)
 class QuotaTable:
-    """An ordered set of quota bounds, plus notes on how any share bounds were rounded."""
+    """An ordered set of quota bounds, plus notes on how any share bounds were rounded.
+
+    ``labels`` (optional) give the words that reasons and advice use for each bound.
+    """
 
     bounds: tuple[QuotaBound, ...]
     rounding_notes: tuple[str, ...] = ()
+    labels: Labels | None = field(default=None, compare=False)
 
     @property
     def dimensions(self) -> list[str]:
@@ -58,7 +92,10 @@ class QuotaTable:
         return list(dict.fromkeys(b.dimension for b in self.bounds))
 
     def label(self, bound: QuotaBound) -> str:
-        """A short readable name for a bound's category: the category alone when unambiguous."""
+        """A short readable name for a bound's category: its words when the table has labels,
+        else the category alone when unambiguous."""
+        if self.labels is not None:
+            return self.labels.bound(bound.dimension, bound.category)
         same = [b for b in self.bounds if b.category == bound.category]
         if len(same) == 1 and bound.category.lower() not in _VAGUE_CATEGORIES:
             return bound.category
@@ -368,7 +405,7 @@ def align_quotas(quotas: QuotaTable, categories: Mapping[str, Categories]) -> Qu
     for b in quotas.bounds:
         label = shown.get(b.dimension, {}).get(category_key(b.category), b.category)
         bounds.append(b if label == b.category else replace(b, category=label))
-    return QuotaTable(tuple(bounds), quotas.rounding_notes)
+    return QuotaTable(tuple(bounds), quotas.rounding_notes, quotas.labels)
 
 
 def validate_quotas(

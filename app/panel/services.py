@@ -25,6 +25,7 @@ from ..models import (
     Round,
     User,
 )
+from ..rounds import format_london, reviewing_deadline
 from .rubric import RUBRIC, SCORES
 
 
@@ -93,6 +94,39 @@ def assigned_applications(session: Session, reviewer: User) -> list[AssignedItem
         .order_by(Application.round_id, Application.reference, Application.id)
     ).all()
     return [AssignedItem(application, status or "not-started") for application, status in rows]
+
+
+@dataclass(frozen=True)
+class RoundWork:
+    """One round's part of a reviewer's worklist: the reviews left to do and those submitted."""
+
+    round: Round
+    deadline: str  # the reviewing deadline, as people read it
+    to_do: list[AssignedItem]
+    submitted: list[AssignedItem]
+
+
+def worklist(items: list[AssignedItem]) -> list[RoundWork]:
+    """The assigned applications grouped by round (in the order given), each round's reviews
+    still to do (drafts first, then not started) ahead of the submitted ones."""
+    rounds: dict[int, list[AssignedItem]] = {}
+    for item in items:
+        rounds.setdefault(item.application.round_id, []).append(item)
+    work = []
+    for group in rounds.values():
+        round_ = group[0].application.round
+        to_do = [i for i in group if i.status == "draft"] + [
+            i for i in group if i.status == "not-started"
+        ]
+        work.append(
+            RoundWork(
+                round_,
+                format_london(reviewing_deadline(round_)),
+                to_do,
+                [i for i in group if i.status == "submitted"],
+            )
+        )
+    return work
 
 
 def application_for_reviewer(

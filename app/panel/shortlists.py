@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -68,6 +68,13 @@ def withhold_conflicts(context: dict[str, Any]) -> dict[str, Any]:
     return {**context, "found": replace(found, rows=rows), "mix": []}
 
 
+def _application_url(application: Application) -> str | None:
+    """Staff reading the panel's copy can open each application; reviewers read the row only."""
+    if not current_user.is_staff:
+        return None
+    return url_for("staff.application", application_id=application.id)
+
+
 @bp.get("/shortlists")
 @roles_required(*PANEL)
 def shortlists() -> str:
@@ -102,6 +109,7 @@ def shortlist(run_id: int) -> str:
         **shortlist_query(request.args),
         link=this_page,
         hidden=conflicts,
+        application_url=_application_url,
     )
     if conflicts:
         context = withhold_conflicts(context)

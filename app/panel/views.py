@@ -6,19 +6,21 @@ and they have not declared a conflict with it, so guessing ids reveals nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..access import roles_required
-from ..applications.answers import answer_rows
+from ..applications.answers import AnswerRow, answer_rows
 from ..errors import commit_or_show
 from ..extensions import db
 from ..labels import REVIEW_STATUS_LABELS
 from ..models import Application, utcnow
 from . import bp
 from .forms import ConflictForm, ReviewForm, review_form_data
-from .rubric import BY_ID, RUBRIC
+from .rubric import BY_ID, RUBRIC, Criterion
 from .services import (
     IncompleteReview,
     ReviewError,
@@ -29,10 +31,34 @@ from .services import (
     review_of,
     reviewing_open,
     save_review,
+    worklist,
 )
 
 # Reviewers judge the proposal; they do not need the contact person's details.
 HIDDEN_SECTIONS = {"contact"}
+
+
+def answer_blocks(
+    rows: list[tuple[Any, list[AnswerRow]]],
+) -> tuple[list[tuple[Any, list[tuple[str, Any, Any]]]], list[Criterion]]:
+    """The application's answers for the review page, section by section: runs of answers
+    ("answers", rows, None), and each answer a criterion scores ("scored", row, criterion), so
+    the page can place the score beside it. Also the criteria whose answer is not shown."""
+    placed: set[str] = set()
+    blocks = []
+    for section, section_rows in rows:
+        parts: list[tuple[str, Any, Any]] = []
+        for row in section_rows:
+            criterion = BY_ID.get(row.question.id)
+            if criterion is not None and criterion.id not in placed:
+                placed.add(criterion.id)
+                parts.append(("scored", row, criterion))
+            elif parts and parts[-1][0] == "answers":
+                parts[-1][1].append(row)
+            else:
+                parts.append(("answers", [row], None))
+        blocks.append((section, parts))
+    return blocks, [c for c in RUBRIC if c.id not in placed]
 
 
 def _visible_or_404(application_id: int) -> Application:
@@ -42,10 +68,22 @@ def _visible_or_404(application_id: int) -> Application:
     return application
 
 
+WORKLIST_FILTERS = {"": "All your applications", "to-do": "To do", "submitted": "Submitted"}
+
+
 @bp.get("/")
 @roles_required("reviewer", "staff", "admin")
 def home() -> str:
-    return render_template("panel/home.html", items=assigned_applications(db.session, current_user))
+    """The reviewer's worklist, round by round: what is left to do first, then what is done."""
+    shown = request.args.get("status", "")
+    if shown not in WORKLIST_FILTERS:
+        shown = ""
+    return render_template(
+        "panel/home.html",
+        rounds=worklist(assigned_applications(db.session, current_user)),
+        shown=shown,
+        filters=WORKLIST_FILTERS,
+    )
 
 
 @bp.route("/applications/<int:application_id>/conflict", methods=["GET", "POST"])
@@ -111,10 +149,13 @@ def review(application_id: int) -> str | Response:
         for section, section_rows in answer_rows(application.round, application.answers)
         if section.id not in HIDDEN_SECTIONS
     ]
+    blocks, unplaced = answer_blocks(rows)
     return render_template(
         "panel/review.html",
         application=application,
         rows=rows,
+        blocks=blocks,
+        unplaced=unplaced,
         form=form,
         review=saved,
         status=saved.status if saved else "not-started",

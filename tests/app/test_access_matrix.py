@@ -206,7 +206,7 @@ MATRIX: list[Row] = [
     *rows("staff.rationale_csv", "POST", STAFF_ONLY),
     *rows("staff.rationale_xlsx", "POST", STAFF_ONLY),
     *rows("staff.share", "POST", STAFF_ONLY),
-    *rows("staff.confirm", "POST", STAFF_ONLY),
+    *rows("staff.confirm", "GET POST", STAFF_ONLY),
     *rows("staff.outcomes", "POST", STAFF_ONLY),
     # Last: it ends each browser's session.
     *rows("auth.sign_out", "POST", everyone(redirect("/sign-in"))),

@@ -302,7 +302,7 @@ def test_staff_screen_moderate_set_up_and_run_a_selection(
     rows = page.locator("#decision-table tbody tr")
     assert rows.count() == len(sent)
     shown = {
-        rows.nth(i).get_attribute("data-reference"): rows.nth(i).locator("td").last.inner_text()
+        rows.nth(i).get_attribute("data-reference"): rows.nth(i).locator("td.reason").inner_text()
         for i in range(rows.count())
     }
     assert set(shown) == sent

@@ -226,8 +226,7 @@ def test_a_reason_never_cites_a_score_above_the_highest_possible(tmp_path: Path)
     assert "a score of at least" not in reason
     assert reason == (
         "Not selected: it scored 1.125 and cannot get in on score alone: even the highest "
-        "possible score, 5.000, would not be enough with the quotas as they are, found by "
-        "re-solving with it included."
+        "possible score, 5.000, would not be enough with the quotas as they are."
     )
 
 

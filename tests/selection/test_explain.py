@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from selection import (
     InfeasibleQuotasError,
+    Labels,
     SelectionOptions,
     SelectionResult,
     explain,
@@ -265,3 +266,84 @@ def test_a_minimum_reason_names_the_minimum_and_its_group() -> None:
     assert result.summary["price_of_balance"] == 2.0
     wales = result.bounds.set_index("category").loc["Wales"]
     assert bool(wales["binding"]) and wales["cost"] == 2.0
+
+
+# --- Reasons in words (issue 19) ----------------------------------------------------------------
+
+_CODED_POOL = pd.DataFrame(
+    {
+        "id": ["e1", "e2", "e3", "e4", "w1"],
+        "nation": ["england", "england", "england", "england", "wales"],
+        "size_band": ["none", "1-9", "none", "1-9", "none"],
+        "difference": [5.0, 4.5, 4.0, 3.0, 2.0],
+        "inequalities": [5.0, 4.5, 4.0, 3.0, 2.0],
+        "resources": [5.0, 4.5, 4.0, 3.0, 2.0],
+        "evidence": [5.0, 4.5, 4.0, 3.0, 2.0],
+    }
+)
+_CODED_QUOTAS = pd.DataFrame(
+    [
+        {"dimension": "nation", "category": "wales", "min": 1, "max": None},
+        {"dimension": "size_band", "category": "none", "min": 1, "max": None},
+    ]
+)
+_WORDS = Labels(
+    {"nation": "Nation", "size_band": "Size (staff)"},
+    {
+        "nation": {"england": "England", "wales": "Wales"},
+        "size_band": {"none": "Run by volunteers", "1-9": "1 to 9"},
+    },
+)
+
+
+def test_reasons_name_groups_in_the_words_given_never_the_codes() -> None:
+    result = select(_CODED_POOL, _CODED_QUOTAS, 2, labels=_WORDS)
+    d = result.decisions.set_index("id")
+    assert d.loc["w1", "decision"] == "selected"
+    assert "the minimum of 1 site for “Nation: Wales”" in d.loc["w1", "reason"]
+    for reason in d["reason"]:
+        for code in ("wales", "england", "none", "1-9", "size_band", "nation"):
+            assert code not in reason.split(), (code, reason)
+        assert "size_band" not in reason and "wales" not in reason
+    # The labels change no decision and are not part of the input digest.
+    plain = select(_CODED_POOL, _CODED_QUOTAS, 2)
+    assert plain.selected_ids == result.selected_ids
+    assert plain.audit["inputs_sha256"] == result.audit["inputs_sha256"]
+
+
+def test_infeasible_advice_uses_the_words_given() -> None:
+    quotas = pd.DataFrame([{"dimension": "nation", "category": "wales", "min": 2, "max": None}])
+    with pytest.raises(InfeasibleQuotasError) as raised:
+        select(_CODED_POOL, quotas, 2, labels=_WORDS)
+    advice = " ".join(raised.value.advice)
+    assert "“Nation: Wales”" in advice
+    assert "wales" not in advice
+
+
+def test_every_reserve_says_why_it_is_not_selected_and_what_would_bring_it_in() -> None:
+    result = select(
+        _CODED_POOL, _CODED_QUOTAS, 2, labels=_WORDS, options=SelectionOptions(reserves=3)
+    )
+    d = result.decisions.set_index("id")
+    reserves = d[d["decision"] == "reserve"].sort_values("reserve_number")
+    assert len(reserves) >= 2
+    for number, (_, row) in enumerate(reserves.iterrows(), start=1):
+        reason = row["reason"]
+        assert reason.startswith(f"Reserve {number}: not selected because "), reason
+        assert "It comes in if a selected site withdraws" in reason, reason
+        assert "take the place of" in reason and "while keeping every quota" in reason
+        if number > 1:
+            assert "no reserve above it can take that place" in reason
+    # e2 ranked 2 of 5, inside the top 2, but lost its place to the Welsh minimum.
+    assert "inside the top 2" in d.loc["e2", "reason"]
+    assert "“Nation: Wales”" in d.loc["e2", "reason"]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_no_reason_uses_solver_words(k: int) -> None:
+    quotas = _CODED_QUOTAS if k > 1 else _CODED_QUOTAS.iloc[:0]
+    result = select(_CODED_POOL, quotas, k, labels=_WORDS)
+    for reason in result.decisions["reason"]:
+        lowered = reason.lower()
+        for word in ("re-solv", "solver", "optimis", "binding", "lp ", "constraint"):
+            assert word not in lowered, (word, reason)

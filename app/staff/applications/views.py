@@ -42,6 +42,7 @@ from ...models import Application, Round, User, utcnow
 from ...outbox import remove_file_copies
 from ...rounds import closing_day, format_day, word_limit
 from .. import bp
+from ..runs.shortlist import application_decisions
 from .exports import export_frame, export_frames
 from .forms import (
     AssistedStartForm,
@@ -160,6 +161,7 @@ def application(application_id: int) -> str:
         co_production=CO_PRODUCTION_LABELS.get(
             str((app_.eligibility or {}).get("co_production")), "Not asked"
         ),
+        decisions=application_decisions(db.session, app_),
     )
 
 

@@ -18,7 +18,7 @@ from ...dates import parse_date, parse_time
 from ...forms import text_area, text_field
 from ...labels import CRITERION_LABELS, TEXT_LABELS
 from ...models import Round
-from ...rounds import LONDON, london, reminder_days, text
+from ...rounds import LONDON, london, reminder_days, reviewing_days, text
 from .services import TEXT_KEYS, round_weights
 
 # --- Round settings -------------------------------------------------------------------------
@@ -62,7 +62,9 @@ def whole_number(text_value: str | None) -> int | None:
     return int(value) if value.isdecimal() and len(value) < 7 else None
 
 
-def _whole_field(label: str, what: str, low: int, high: int) -> StringField:
+def _whole_field(
+    label: str, what: str, low: int, high: int, *, required: bool = True
+) -> StringField:
     message = f"Enter {what} as a whole number from {low} to {high}"
 
     def valid(form: FlaskForm, field: Field) -> None:
@@ -70,7 +72,9 @@ def _whole_field(label: str, what: str, low: int, high: int) -> StringField:
         if field.data and (value is None or not low <= value <= high):
             raise ValidationError(message)
 
-    return text_field(label, 10, too_long=message, required=f"Enter {what}", checks=[valid])
+    return text_field(
+        label, 10, too_long=message, required=f"Enter {what}" if required else None, checks=[valid]
+    )
 
 
 def _weight_field(criterion: str) -> StringField:
@@ -151,6 +155,13 @@ class RoundSettingsForm(FlaskForm):
     reviews_required = _whole_field(
         "Reviews needed for each application", "the number of reviews", 1, 20
     )
+    reviewing_days = _whole_field(
+        "Days reviewers have after the round closes (optional)",
+        "the days for reviewing",
+        1,
+        365,
+        required=False,
+    )
     lottery_band = text_field(
         "Lottery band (optional)", 20, too_long=BAND_MESSAGE, checks=[_valid_band]
     )
@@ -196,6 +207,7 @@ def settings_data(round_: Round) -> dict[str, Any]:
         "closes_time": closes.strftime("%H:%M"),
         "sites_wanted": str(round_.sites_wanted),
         "reviews_required": str(round_.reviews_required),
+        "reviewing_days": str(reviewing_days(round_)),
         "lottery_band": "" if round_.lottery_band is None else f"{round_.lottery_band:g}",
         "reminder_days": ", ".join(str(d) for d in reminder_days(round_)),
     }

@@ -89,6 +89,7 @@ class RoundSettings:
     lottery_band: float | None
     reminder_days: list[int] | None = None
     """Days before the deadline to remind unsent drafts; None leaves the round's as they are."""
+    reviewing_days: int | None = None  # None: leave the round's setting as it is
 
 
 def _settings_fields(round_: Round) -> dict[str, Any]:
@@ -104,6 +105,7 @@ def _settings_fields(round_: Round) -> dict[str, Any]:
         "reviews_required": round_.reviews_required,
         "lottery_band": round_.lottery_band,
         "reminder_days": reminder_days(round_),
+        "reviewing_days": (round_.settings or {}).get("reviewing_days"),
     }
 
 
@@ -121,6 +123,8 @@ def update_round_settings(
     stored["texts"] = {**stored.get("texts", {}), **settings.texts}
     if settings.reminder_days is not None:
         stored["reminder_days"] = list(settings.reminder_days)
+    if settings.reviewing_days is not None:
+        stored["reviewing_days"] = settings.reviewing_days
     round_.settings = stored
     round_.opens_at = settings.opens_at
     round_.closes_at = settings.closes_at

@@ -12,7 +12,13 @@ from ...extensions import db
 from ...labels import QUOTA_COLUMN_LABELS
 from ...models import Round, User
 from .. import bp
-from .forms import QuotaUploadForm, RoundSettingsForm, reminder_days_of, settings_data
+from .forms import (
+    QuotaUploadForm,
+    RoundSettingsForm,
+    reminder_days_of,
+    settings_data,
+    whole_number,
+)
 from .services import (
     MAX_QUOTA_ROWS,
     QUOTA_COLUMNS,
@@ -80,6 +86,7 @@ def settings(round_id: int) -> str | Response:
                 reviews_required=int(form.reviews_required.data),
                 lottery_band=float(band) if band else None,
                 reminder_days=reminder_days_of(form.reminder_days.data) or [],
+                reviewing_days=whole_number(form.reviewing_days.data),
             ),
             _me(),
         )

@@ -26,14 +26,14 @@ if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app
     from selection import QuotaTable
 
 from ...applications.services import sent_applications
-from ...labels import FIRST_TIME_LABELS, SCREENING_REASONS
+from ...labels import FIRST_TIME_LABELS, MIX_LABELS, SCREENING_REASONS
 from ...models import (
     Moderation,
     Review,
     ReviewScore,
     Round,
 )
-from ...rounds import option_label
+from ...rounds import option_label, options
 
 MIX_COLUMNS: tuple[str, ...] = (
     "nation",
@@ -68,6 +68,33 @@ def category_label(round_: Round, dimension: str, value: str) -> str:
     if dimension == "first_time":
         return FIRST_TIME_LABELS.get(value, value)
     return value
+
+
+def category_order(round_: Round, dimension: str) -> list[str]:
+    """A dimension's category codes in their natural order: the round's option list as staff
+    wrote it (smallest size band first, England's regions north to south), "Not given" last."""
+    if dimension == "region":
+        return [v for v, _ in options(round_, "region")] + [v for v, _ in options(round_, "nation")]
+    if dimension in _OPTION_KEYS:
+        return [v for v, _ in options(round_, _OPTION_KEYS[dimension])]
+    if dimension == "first_time":
+        return list(FIRST_TIME_LABELS)
+    return []
+
+
+def engine_labels(round_: Round) -> dict[str, Any]:
+    """The words the engine's reasons use for each mix dimension and category, as plain JSON (a
+    run stores them with its snapshot, so a replay says the same)."""
+    categories: dict[str, dict[str, str]] = {}
+    for dimension in MIX_COLUMNS:
+        codes = category_order(round_, dimension)
+        codes += [
+            str(q.get("category") or "")
+            for q in round_.quotas or []
+            if q.get("dimension") == dimension
+        ]
+        categories[dimension] = {c: category_label(round_, dimension, c) for c in codes if c}
+    return {"dimensions": dict(MIX_LABELS), "categories": categories}
 
 
 def clean(value: Any) -> Any:
@@ -200,15 +227,17 @@ def run_engine(
 ) -> SelectionResult:
     """Run the engine on a stored snapshot (also used to replay a run for replacements, with
     ``decide_only``: the stored run already holds its reasons)."""
+    from selection import Labels
     from selection import select as select_sites
 
     k = int(parameters["k"])
-    options = SelectionOptions(**parameters["options"])
+    words = parameters.get("labels")
     return select_sites(
         _engine_frame(rows),
         _quota_table(parameters["quotas"], k),
         k,
         weights=parameters["weights"] or None,
-        options=options,
+        options=SelectionOptions(**parameters["options"]),
         decide_only=decide_only,
+        labels=Labels(words["dimensions"], words["categories"]) if words else None,
     )

@@ -33,7 +33,7 @@ from ...models import (
     SelectionRun,
     User,
 )
-from .engine_input import MIX_COLUMNS, clean, input_rows, records, run_engine
+from .engine_input import MIX_COLUMNS, clean, engine_labels, input_rows, records, run_engine
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ def start_run(
         "quotas": [dict(q) for q in round_.quotas or []],
         "options": options.as_dict(),
         "seed": seed,
+        "labels": engine_labels(round_),
     }
     run = SelectionRun(
         round_id=round_.id,

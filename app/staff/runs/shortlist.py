@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...labels import CRITERION_LABELS, DECISION_LABELS, MIX_LABELS
+from ...labels import CRITERION_LABELS, DECISION_LABELS, FLAG_LABELS, MIX_LABELS
 from ...models import (
     Application,
     Override,
@@ -21,7 +21,7 @@ from ...models import (
 )
 from ...rounds import options
 from ...urls import whole_number_or_none
-from .engine_input import category_label
+from .engine_input import category_label, category_order
 
 
 @dataclass(frozen=True)
@@ -168,24 +168,61 @@ def shortlist_page(
 
 
 def mix_sections(round_: Round, run: SelectionRun) -> list[dict[str, Any]]:
-    """The mix table grouped by dimension, with readable labels, for the chart and the table."""
+    """The mix table grouped by dimension, with readable labels, categories in their natural
+    order (the round's option list; "Not given" last), for the chart and the table.
+
+    Each row says whether the selection is within the quota's bounds; ``has_quota`` marks the
+    dimensions the quota table bounds (the meeting summary shows those)."""
     binding = {(b["dimension"], b["category"]): b for b in run.bounds}
     sections: dict[str, dict[str, Any]] = {}
     for row in run.summary.get("mix", []):
         dim = row["dimension"]
         section = sections.setdefault(
-            dim, {"dimension": dim, "label": MIX_LABELS.get(dim, dim), "rows": []}
+            dim,
+            {"dimension": dim, "label": MIX_LABELS.get(dim, dim), "rows": [], "has_quota": False},
         )
         bound = binding.get((dim, row["category"]), {})
+        low, high = row.get("min"), row.get("max")
+        section["has_quota"] = section["has_quota"] or low is not None or high is not None
         section["rows"].append(
             {
                 **row,
                 "label": category_label(round_, dim, row["category"]),
                 "binding": bool(bound.get("binding")),
                 "cost": bound.get("cost"),
+                "within": (low is None or row["selected"] >= low)
+                and (high is None or row["selected"] <= high),
             }
         )
+    for section in sections.values():
+        natural = {code: i for i, code in enumerate(category_order(round_, section["dimension"]))}
+        section["rows"].sort(
+            key=lambda r: (
+                r["category"] == "",
+                natural.get(r["category"], len(natural)),
+                r["label"],
+            )
+        )
     return list(sections.values())
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """What a meeting reads first: the selected sites best rank first, the reserves in order."""
+
+    selected: list[ShortlistRow]
+    reserves: list[ShortlistRow]
+
+
+def meeting_summary(session: Session, run: SelectionRun) -> MeetingSummary:
+    """The run's selected sites and reserves once staff's overrides apply."""
+    rows = shortlist(session, run)
+    selected = [r for r in rows if r.final == "selected"]
+    reserves = sorted(
+        (r for r in rows if r.final == "reserve"),
+        key=lambda r: (r.decision.reserve_number or 0, r.application.id),
+    )
+    return MeetingSummary(selected, reserves)
 
 
 def shortlist_query(query: Mapping[str, str]) -> dict[str, Any]:
@@ -208,6 +245,7 @@ def shortlist_context(
     page: int,
     link: Callable[..., str],
     hidden: frozenset[int] = frozenset(),
+    application_url: Callable[[Application], str | None] = lambda _: None,
 ) -> dict[str, Any]:
     """What the shortlist page shows, for staff and (for shared runs) the panel: one page of the
     table, filtered by decision and nation as asked (a value not offered shows everything).
@@ -215,7 +253,9 @@ def shortlist_context(
 
     ``hidden`` applications (a reviewer's conflicts) are left out of the table and its counts,
     and the table is not filtered by decision then: the number of rows with a decision, set
-    against the sites the round wants, would tell how the hidden one fared."""
+    against the sites the round wants, would tell how the hidden one fared; the meeting summary
+    is left out then too. ``application_url`` gives the page each row links to (None: no link).
+    """
     if decision not in DECISION_LABELS or hidden:
         decision = ""
     nations = options(round_, "nation")
@@ -241,8 +281,104 @@ def shortlist_context(
         "decision_labels": DECISION_LABELS,
         "criteria": CRITERION_LABELS,
         "mix": mix_sections(round_, run),
+        "summary": None if hidden else meeting_summary(session, run),
+        "application_url": application_url,
         "label": lambda dim, value: category_label(round_, dim, value or ""),
         "filter_url": link(),
         "page_url": lambda number: link(_anchor="shortlist", page=number, **filters),
         "dimension_labels": MIX_LABELS,
+        "flag_text": flag_text,
     }
+
+
+def flag_text(flags: str) -> str:
+    """A run's stored flags (``too_few_reviews;moderated``) in words."""
+    return "; ".join(FLAG_LABELS.get(f, f.replace("_", " ")) for f in flags.split(";") if f)
+
+
+def confirm_check(session: Session, round_: Round, run: SelectionRun) -> dict[str, Any]:
+    """What the check page before confirming a run shows: the count of each decision, the
+    changes made so far, the sites that would be selected and the reserves, whether another run
+    is already the round's decision, and whether newer runs exist."""
+    rows = shortlist(session, run)
+    counts = {value: 0 for value in DECISION_LABELS}
+    for row in rows:
+        counts[row.final] = counts.get(row.final, 0) + 1
+    confirmed = session.scalars(
+        select(SelectionRun.id).where(
+            SelectionRun.round_id == round_.id,
+            SelectionRun.confirmed_at.is_not(None),
+            SelectionRun.id != run.id,
+        )
+    ).first()
+    newer = session.scalars(
+        select(SelectionRun.id).where(
+            SelectionRun.round_id == round_.id,
+            SelectionRun.id > run.id,
+            SelectionRun.status == "done",
+        )
+    ).all()
+    return {
+        "round": round_,
+        "run": run,
+        "counts": counts,
+        "total": len(rows),
+        "decision_labels": DECISION_LABELS,
+        "overrides": run_overrides(session, run),
+        "summary": meeting_summary(session, run),
+        "other_confirmed": confirmed,
+        "newer_runs": list(newer),
+    }
+
+
+@dataclass(frozen=True)
+class RunDecision:
+    """One application's decision in one run, as its staff page shows it."""
+
+    heading: str  # "The latest run", "The confirmed decision" or both
+    run_id: int
+    decision: str  # as people read it, "Reserve 2"
+    reason: str
+    confirmed: bool  # whether this run is the round's decision
+
+
+def application_decisions(session: Session, application: Application) -> list[RunDecision]:
+    """The application's decision in its round's latest finished run and in the confirmed run
+    (one entry when they are the same run), once staff's overrides apply."""
+    runs = session.scalars(
+        select(SelectionRun)
+        .where(SelectionRun.round_id == application.round_id, SelectionRun.status == "done")
+        .order_by(SelectionRun.id.desc())
+    ).all()
+    if not runs:
+        return []
+    latest = runs[0]
+    confirmed = next((r for r in runs if r.confirmed_at is not None), None)
+    wanted = [(latest, "The latest run")]
+    if confirmed is not None:
+        wanted = (
+            [(latest, "The latest run, confirmed as the decision")]
+            if confirmed.id == latest.id
+            else [(confirmed, "The confirmed decision"), *wanted]
+        )
+    found = []
+    for run, heading in wanted:
+        stored = session.scalars(
+            select(SelectionDecision).where(
+                SelectionDecision.run_id == run.id,
+                SelectionDecision.application_id == application.id,
+            )
+        ).first()
+        if stored is None:
+            found.append(
+                RunDecision(heading, run.id, "Not in this run", "", run.confirmed_at is not None)
+            )
+            continue
+        final, reason = overridden(run_overrides(session, run)).get(
+            application.id, (stored.decision, stored.reason)
+        )
+        text = DECISION_LABELS.get(final, final)
+        if final == "reserve" and stored.reserve_number:
+            text = f"{text} {stored.reserve_number}"
+        found.append(RunDecision(heading, run.id, text, reason, run.confirmed_at is not None))
+    return found

@@ -40,7 +40,13 @@ from .services import (
     set_shared,
     start_run,
 )
-from .shortlist import run_overrides, shortlist, shortlist_context, shortlist_query
+from .shortlist import (
+    confirm_check,
+    run_overrides,
+    shortlist,
+    shortlist_context,
+    shortlist_query,
+)
 
 STAFF = ("staff", "admin")
 
@@ -65,6 +71,10 @@ def _finished_run(run_id: int) -> tuple[SelectionRun, Round]:
 def _name(user_id: int | None) -> str:
     user = db.session.get(User, user_id) if user_id is not None else None
     return user.name if user is not None else ""
+
+
+def _application_url(application: Any) -> str:
+    return url_for("staff.application", application_id=application.id)
 
 
 def _int_arg(name: str) -> int | None:
@@ -122,7 +132,9 @@ def run(run_id: int) -> str:
     run = _run(run_id)
     round_ = _round(run.round_id)
     query = shortlist_query(request.args)
-    context = shortlist_context(db.session, round_, run, **query, link=this_page)
+    context = shortlist_context(
+        db.session, round_, run, **query, link=this_page, application_url=_application_url
+    )
     overrides = run_overrides(db.session, run)
     return render_template(
         "staff/runs/run.html",
@@ -187,9 +199,18 @@ def share(run_id: int) -> Response:
     )
 
 
-@bp.post("/runs/<int:run_id>/confirm")
+@bp.route("/runs/<int:run_id>/confirm", methods=["GET", "POST"])
 @roles_required(*STAFF)
-def confirm(run_id: int) -> Response:
+def confirm(run_id: int) -> str | Response:
+    """GET: the check page (counts by decision, changes so far, who is affected); POST: make
+    the run the round's decision."""
+    if request.method == "GET":
+        run, round_ = _finished_run(run_id)
+        return render_template(
+            "staff/runs/run_confirm.html",
+            **confirm_check(db.session, round_, run),
+            form=ActionForm(),
+        )
     return _action(
         run_id,
         lambda run: confirm_run(db.session, run, current_user, utcnow()),

@@ -54,7 +54,7 @@ def test_a_run_from_start_to_outcome_messages(
         assert_event(one_event(since, action), staff, "run", run_id, round_id)
 
     since = last_id()
-    post(browser, page, f"{page}/confirm")
+    post(browser, f"{page}/confirm", f"{page}/confirm")  # from the check page
     assert_event(one_event(since, "run.confirmed"), staff, "run", run_id, round_id)
 
     stored = decisions(run_id)
@@ -88,7 +88,7 @@ def test_a_replacement_for_a_site_that_withdrew(
     browser = browser_for(staff)
     run_id = start(browser, pool)
     page = f"/staff/runs/{run_id}"
-    post(browser, page, f"{page}/confirm")
+    post(browser, f"{page}/confirm", f"{page}/confirm")  # from the check page
     stored = decisions(run_id)
     gone = next(a for a in pool.applications if stored[a.id].decision == "selected")
     url = f"/staff/runs/{run_id}/replace?withdrawn={gone.id}"

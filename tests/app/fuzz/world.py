@@ -207,7 +207,7 @@ CASES: list[Case] = [
         "staff.confirm",
         "staff",
         _one(lambda w: f"/staff/runs/{w.run_id}/confirm"),
-        source=lambda w, url: f"/staff/runs/{w.run_id}",
+        source=lambda w, url: f"/staff/runs/{w.run_id}/confirm",
     ),
     Case(
         "staff.outcomes",

@@ -38,7 +38,10 @@ def run_id(client: Client, pool: Pool, staff: Any) -> int:
 
 
 def confirm(client: Client, run_id: int) -> None:
-    response = press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/confirm")
+    # The run page links to the check page; its button confirms.
+    run_page = client.get_page(f"/staff/runs/{run_id}")
+    assert run_page.select_one("#check-confirm")["href"] == f"/staff/runs/{run_id}/confirm"
+    response = press(client, f"/staff/runs/{run_id}/confirm", f"/staff/runs/{run_id}/confirm")
     assert response.status_code == 302
     assert db.session.get(SelectionRun, run_id).confirmed_at is not None
 
@@ -63,7 +66,10 @@ def test_confirming_records_who_and_when_and_only_one_run_is_the_decision(
     second = run_id_from(
         client.submit(f"/staff/rounds/{pool.round.id}/runs", {"reserves": "2"}).headers["Location"]
     )
-    response = press(client, f"/staff/runs/{second}", f"/staff/runs/{second}/confirm")
+    check = client.get_page(f"/staff/runs/{second}/confirm")
+    assert f"Run {run_id} is already this round's decision" in check.get_text()
+    assert not check.select(f'form[action="/staff/runs/{second}/confirm"]')
+    response = post_with_token(client, f"/staff/runs/{second}", f"/staff/runs/{second}/confirm")
     page = client.get_page(response.headers["Location"])
     assert f"Run {run_id} is already confirmed" in page.get_text()
     assert db.session.get(SelectionRun, second).confirmed_at is None

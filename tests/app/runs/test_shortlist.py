@@ -46,35 +46,36 @@ def test_the_shortlist_shows_every_application_ranked_and_the_mix_numbers(
     assert references[0] == by_score[0].reference  # rank 1 is the best score
     assert {r["data-decision"] for r in rows} >= {"selected", "not_selected"}
     header = [th.get_text(strip=True) for th in page.select("#decision-table thead th")]
-    for column in (
-        "Rank",
-        "Reference",
-        "Organisation",
-        "Nation",
-        "Region",
-        "Rurality",
-        "Size",
-        "Led by",
-        "First time",
-        "Difference",
-        "Evidence",
-        "Weighted score",
-        "Flags",
-        "Decision",
-        "Reason",
-    ):
-        assert column in header
-    # Mix by nation: pool and selected counts computed here from the database.
+    # The decision and its reason come straight after the application's name (issue 19).
+    assert header[:4] == ["Rank", "Application", "Decision", "Reason"]
+    # Every row links to its application's page.
+    for row in rows:
+        link = row.select_one("td.application a")
+        reference = row["data-reference"]
+        app_id = next(a.id for a in pool.applications if a.reference == reference)
+        assert link["href"] == f"/staff/applications/{app_id}"
+        assert link.get_text(strip=True) == reference
+    # The summary: every selected site, then the reserves in order.
+    chosen_refs = {a.reference for a in pool.applications if stored[a.id].decision == "selected"}
+    summary_refs = {r["data-reference"] for r in page.select("#selected-sites tbody tr")}
+    assert summary_refs == chosen_refs
+    reserve_refs = [r["data-reference"] for r in page.select("#reserve-list tbody tr")]
+    by_number = sorted(
+        (a for a in pool.applications if stored[a.id].decision == "reserve"),
+        key=lambda a: stored[a.id].reserve_number,
+    )
+    assert reserve_refs == [a.reference for a in by_number]
+    # Mix by nation: selected, the quota's bounds, and the pool, computed here from the database.
     for nation in ("wales", "scotland", "england"):
         in_pool = [a for a in pool.applications if a.nation == nation]
         chosen = [a for a in in_pool if stored[a.id].decision == "selected"]
         row = page.select_one(f'#mix-nation tr[data-category="{nation}"]')
         cells = numbers(row)
-        assert cells[0] == str(len(in_pool))
-        assert cells[1] == str(len(chosen))
+        assert cells[0] == str(len(chosen))
         quota = next((q for q in QUOTAS if q["category"] == nation), None)
-        assert cells[2] == (str(quota["min"]) if quota and quota["min"] is not None else "")
-        assert cells[3] == (str(quota["max"]) if quota and quota["max"] is not None else "")
+        assert cells[1] == (str(quota["min"]) if quota and quota["min"] is not None else "None")
+        assert cells[2] == (str(quota["max"]) if quota and quota["max"] is not None else "None")
+        assert cells[3] == str(len(in_pool))
     chart = page.select_one("svg[role=img]")
     assert chart is not None and chart.select_one("title").get_text(strip=True)
     assert page.select("script") == page.select("script[src]")  # no inline script
@@ -106,7 +107,7 @@ def test_the_shortlist_can_be_filtered_by_decision_and_nation(
 
 
 def reference_and_reason(row: Any) -> tuple[str, str]:
-    return row["data-reference"], row.select("td")[-1].get_text(strip=True)
+    return row["data-reference"], row.select_one("td.reason").get_text(strip=True)
 
 
 def test_the_shortlist_comes_a_page_at_a_time_and_every_row_can_be_reached(

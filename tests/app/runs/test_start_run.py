@@ -88,7 +88,7 @@ def test_an_ineligible_application_s_reason_gives_the_screening_reason_in_words(
     assert decisions(run_id)[screened_out.id].reason == "Not eligible: Not adult social care."
     page = client.get_page(f"/staff/runs/{run_id}?decision=ineligible")
     row = page.select_one(f'#decision-table tr[data-reference="{screened_out.reference}"]')
-    reason = row.select("td")[-1].get_text(strip=True)
+    reason = row.select_one("td.reason").get_text(strip=True)
     assert reason == "Not eligible: Not adult social care." and "not-adult" not in reason
 
 
@@ -164,7 +164,7 @@ def test_a_minimum_for_a_category_no_application_has_is_infeasible_with_advice(
     assert "nation 'atlantis' (row 2): no application has this category, but its minimum is 1" in (
         advice
     )
-    assert "lower the atlantis minimum to 0" in advice
+    assert "lower the “Nation: atlantis” minimum to 0" in advice
 
 
 def test_a_row_for_a_category_no_application_has_without_a_minimum_is_a_warning(

@@ -88,7 +88,8 @@ def test_a_replacement_link_with_a_number_that_is_not_one_shows_the_choice_again
 ) -> None:
     run_id = start(client, pool)
     assert (
-        press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/confirm").status_code == 302
+        press(client, f"/staff/runs/{run_id}/confirm", f"/staff/runs/{run_id}/confirm").status_code
+        == 302
     )
     stored = decisions(run_id)
     gone = next(a for a in pool.applications if stored[a.id].decision == "selected")

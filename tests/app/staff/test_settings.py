@@ -126,6 +126,7 @@ def test_other_messages(staff_client: Client, round_: Round) -> None:
         ),
         ("sites_wanted", "0", "Enter the number of sites as a whole number from 1 to 1000"),
         ("reviews_required", "two", "Enter the number of reviews as a whole number from 1 to 20"),
+        ("reviewing_days", "0", "Enter the days for reviewing as a whole number from 1 to 365"),
         ("sites_wanted", "²", "Enter the number of sites as a whole number from 1 to 1000"),
         (
             "lottery_band",
@@ -162,3 +163,16 @@ def test_new_texts_reach_the_public_start_page(staff_client: Client, round_: Rou
         for key in ("decisions", "site_time", "funding_paid", "match_funding", "network_route"):
             assert VALID_SETTINGS[f"text_{key}"] in text
         assert "Nobody has to use technology they do not want." in text
+
+
+def test_the_reviewing_deadline_is_a_round_setting(staff_client: Client, round_: Round) -> None:
+    # Blank keeps the default (28 days after closing); a number sets it.
+    staff_client.submit(url(round_), VALID_SETTINGS)
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).settings.get("reviewing_days", 28) == 28
+    page = staff_client.get_page(url(round_))
+    assert page.select_one("#reviewing_days")["value"] == "28"
+    staff_client.submit(url(round_), {**VALID_SETTINGS, "reviewing_days": "10"})
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).settings["reviewing_days"] == 10
+    assert staff_client.get_page(url(round_)).select_one("#reviewing_days")["value"] == "10"
