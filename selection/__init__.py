@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from selection.categories import category_key
     from selection.engine import replace, select
     from selection.errors import InfeasibleQuotasError, InputError, QuotaError, SelectionError
+    from selection.evaluation import evaluate
     from selection.options import (
         CRITERIA,
         Replacement,
@@ -41,6 +42,7 @@ _HOME = {
     "SelectionResult": "selection.options",
     "__version__": "selection.options",
     "category_key": "selection.categories",
+    "evaluate": "selection.evaluation",
     "read_quotas": "selection.quotas",
     "replace": "selection.engine",
     "score_reviews": "selection.scoring",
@@ -67,6 +69,7 @@ __all__ = [
     "SelectionResult",
     "__version__",
     "category_key",
+    "evaluate",
     "read_quotas",
     "replace",
     "safe_cell",

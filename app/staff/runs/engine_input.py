@@ -32,6 +32,7 @@ from ...models import (
     Review,
     ReviewScore,
     Round,
+    SelectionRun,
 )
 from ...rounds import option_label
 
@@ -193,6 +194,35 @@ def _quota_table(quotas: list[dict[str, Any]], k: int) -> QuotaTable:
     if not quotas:
         return QuotaTable(())
     return read_quotas(pd.DataFrame(quotas), k)
+
+
+def snapshot(run: SelectionRun) -> dict[int, dict[str, Any]]:
+    """The run's stored input rows by application id: what the engine saw."""
+    return {int(r["application_id"]): r for r in run.parameters.get("applications", [])}
+
+
+def evaluate_engine(
+    parameters: Mapping[str, Any],
+    rows: list[dict[str, Any]],
+    selected: list[str],
+    kept: list[str],
+    left_out: list[str],
+) -> SelectionResult:
+    """The engine's account of a stored run whose selection staff changed: ``selected`` by
+    reference, ``kept`` the sites staff put in and ``left_out`` those they took out."""
+    from selection import evaluate
+
+    k = int(parameters["k"])
+    return evaluate(
+        _engine_frame(rows),
+        _quota_table(parameters["quotas"], k),
+        k,
+        selected,
+        kept=kept,
+        left_out=left_out,
+        weights=parameters["weights"] or None,
+        options=SelectionOptions(**parameters["options"]),
+    )
 
 
 def run_engine(

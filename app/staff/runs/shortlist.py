@@ -55,10 +55,22 @@ def overridden(overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
     return result
 
 
+def changed_decisions(
+    run: SelectionRun, overrides: Iterable[Override]
+) -> dict[int, tuple[str, str]]:
+    """Application id -> (decision, reason) where the run as it now stands differs from the
+    engine's first answer: as stored when staff last changed it (every reason worked out again,
+    app/staff/runs/current.py), else (a run changed before that was stored) the overrides."""
+    stored = run.summary.get("current")
+    if stored is not None:
+        return {int(i): (str(d), str(r)) for i, (d, r, *_) in stored.items()}
+    return overridden(overrides)
+
+
 def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
     """Application id -> (decision, reason) once the recorded overrides are applied in order."""
     result = {d.application_id: (d.decision, d.reason) for d in run.decisions}
-    result.update(overridden(overrides))
+    result.update(changed_decisions(run, overrides))
     return result
 
 
@@ -118,7 +130,7 @@ def shortlist_page(
     (decision, application) only for the page shown, so a run of thousands costs little more
     than one of a hundred.
     """
-    changed = overridden(run_overrides(session, run))
+    changed = changed_decisions(run, run_overrides(session, run))
     counts = dict.fromkeys(DECISION_LABELS, 0)
     matching = []
     for application_id, engine_decision, rank, application_nation in session.execute(

@@ -19,6 +19,7 @@ from ...labels import MIX_LABELS, RUN_STATUS_LABELS
 from ...models import Round, SelectionRun, User, utcnow
 from ...urls import this_page, whole_number_or_none
 from .. import bp
+from .current import change_log
 from .decisions import (
     accept_replacement,
     confirm_run,
@@ -129,6 +130,8 @@ def run(run_id: int) -> str:
         status_labels=RUN_STATUS_LABELS,
         **context,
         overrides=overrides,
+        changes=change_log(db.session, run),
+        engine_total=(run.summary.get("engine") or {}).get("total_score"),
         other_runs=[i for i in round_run_ids(db.session, round_) if i != run.id],
         outcomes=outcomes_queued(db.session, run) if run.confirmed_at else 0,
         started_by=_name(run.created_by_id),
