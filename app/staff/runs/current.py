@@ -105,14 +105,16 @@ def refresh_current(session: Session, run: SelectionRun) -> None:
     for d in records(result.decisions):
         i = by_reference[str(d["id"])]
         decision, reason = staff.get(i, (str(d["decision"]), str(d["reason"] or "")))
+        code = "staff" if i in staff else str(d["reason_code"] or "")
         reserve = d["reserve_number"] if decision == "reserve" else None
         was = engine.get(i)
-        if was is None or (was.decision, was.reason, was.reserve_number) != (
+        if was is None or (was.decision, was.reason, was.reserve_number, was.reason_code) != (
             decision,
             reason,
             reserve,
+            code,
         ):
-            current[str(i)] = [decision, reason, reserve]
+            current[str(i)] = [decision, reason, reserve, code]
     summary["current"] = current
     run.summary = summary
     run.bounds = bounds
@@ -122,9 +124,18 @@ def refresh_current(session: Session, run: SelectionRun) -> None:
 def current_reserve_numbers(run: SelectionRun) -> dict[int, int | None]:
     """Application id -> its place on the reserve list as the run now stands."""
     numbers = {d.application_id: d.reserve_number for d in run.decisions}
-    for key, (_, _, reserve) in (run.summary.get("current") or {}).items():
+    for key, (_, _, reserve, *_) in (run.summary.get("current") or {}).items():
         numbers[int(key)] = reserve
     return numbers
+
+
+def current_reason_codes(run: SelectionRun) -> dict[int, str]:
+    """Application id -> the kind of its reason as the run now stands (the engine's reason codes,
+    and "staff" for an application staff moved), for reasons rebuilt without free text."""
+    codes = {d.application_id: d.reason_code for d in run.decisions}
+    for key, (_, _, _, *code) in (run.summary.get("current") or {}).items():
+        codes[int(key)] = code[0] if code else "staff"
+    return codes
 
 
 # --- The change log ---------------------------------------------------------------------------

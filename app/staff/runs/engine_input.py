@@ -34,7 +34,7 @@ from ...models import (
     Round,
     SelectionRun,
 )
-from ...rounds import option_label
+from ...rounds import option_label, options
 
 MIX_COLUMNS: tuple[str, ...] = (
     "nation",
@@ -69,6 +69,24 @@ def category_label(round_: Round, dimension: str, value: str) -> str:
     if dimension == "first_time":
         return FIRST_TIME_LABELS.get(value, value)
     return value
+
+
+def category_order(round_: Round, dimension: str) -> list[str]:
+    """A dimension's categories in the order people expect (the round's option list: "1 to 9"
+    before "10 to 49"); values not in the list sort after it, "Not given" last."""
+    if dimension == "first_time":
+        return ["yes", "no"]
+    if dimension == "region":
+        return [v for v, _ in options(round_, "nation")] + [v for v, _ in options(round_, "region")]
+    if dimension in _OPTION_KEYS:
+        return [v for v, _ in options(round_, _OPTION_KEYS[dimension])]
+    return []
+
+
+def category_sort_key(round_: Round, dimension: str) -> Any:
+    """A sort key putting a dimension's category values in :func:`category_order`."""
+    order = {v: n for n, v in enumerate(category_order(round_, dimension))}
+    return lambda value: (value == "", order.get(value, len(order)), value)
 
 
 def clean(value: Any) -> Any:
