@@ -10,11 +10,11 @@ from dataclasses import replace as with_changes
 import numpy as np
 import pandas as pd
 
-from selection.engine import _result, prepare
-from selection.errors import InputError, QuotaError
+from selection.engine import _result, checked
+from selection.errors import InputError
 from selection.optimise import Solution, solve
 from selection.options import SelectionOptions, SelectionResult
-from selection.quotas import QuotaTable, check_quotas, read_quotas
+from selection.quotas import QuotaTable
 
 HAND_CHANGED_NOTE = (
     "This selection was changed by hand and is not the best the quotas allow with those "
@@ -44,21 +44,8 @@ def evaluate(
     The bounds gain a ``met`` column; ``summary["hand_changed"]`` says which case applied.
     """
     options = options or SelectionOptions()
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"The number of sites must be a whole number of 1 or more, not {k!r}.")
-    k = int(k)
-    table_q = read_quotas(quotas, k) if isinstance(quotas, pd.DataFrame) else quotas
-    prepared = prepare(applications, table_q, k, weights, None, options)
-    problems = check_quotas(
-        prepared.quotas,
-        applications,
-        k,
-        prepared.table["eligible"].to_numpy(dtype=bool),
-        prepared.categories,
-    )
-    structural = [p.message for p in problems if p.kind == "structure"]
-    if structural:
-        raise QuotaError(structural)
+    prepared, _ = checked(applications, quotas, k, weights, None, options)
+    k = prepared.pool.k
     ids = prepared.table["id"].to_numpy()[prepared.eligible_pos].astype(str)
     index = {v: i for i, v in enumerate(ids.tolist())}
 
