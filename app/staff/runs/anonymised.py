@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 from ...labels import CRITERION_LABELS, DECISION_LABELS, MIX_LABELS
 from ...models import Round, SelectionRun
-from .current import change_log, current_reason_codes, current_reserve_numbers
+from .current import change_log, current_reason_codes
 from .engine_input import category_label, snapshot
 from .rationale import (
     Section,
@@ -42,7 +42,7 @@ from .rationale import (
     pairs_frame,
     uk_time,
 )
-from .shortlist import changed_decisions, rank_order, run_overrides
+from .shortlist import changed_decisions, rank_order, reserve_numbers, run_overrides
 
 KEYS = ("nation", "area_type", "size_band", "led_by")
 WITHHELD = "Withheld"
@@ -151,7 +151,7 @@ def anonymised_sheets(
     rows = snapshot(run)
     overrides = run_overrides(session, run)
     changed = changed_decisions(run, overrides)
-    reserves = current_reserve_numbers(run)
+    reserves = reserve_numbers(run)
     codes = current_reason_codes(run)
     ordered = sorted(run.decisions, key=lambda d: rank_order(d.rank, d.application_id))
     pseudonym = {d.application_id: f"Site {n:03d}" for n, d in enumerate(ordered, start=1)}

@@ -121,14 +121,6 @@ def refresh_current(session: Session, run: SelectionRun) -> None:
     session.flush()
 
 
-def current_reserve_numbers(run: SelectionRun) -> dict[int, int | None]:
-    """Application id -> its place on the reserve list as the run now stands."""
-    numbers = {d.application_id: d.reserve_number for d in run.decisions}
-    for key, (_, _, reserve, *_) in (run.summary.get("current") or {}).items():
-        numbers[int(key)] = reserve
-    return numbers
-
-
 def current_reason_codes(run: SelectionRun) -> dict[int, str]:
     """Application id -> the kind of its reason as the run now stands (the engine's reason codes,
     and "staff" for an application staff moved), for reasons rebuilt without free text."""

@@ -36,9 +36,9 @@ from ...models import (
     User,
 )
 from ...rounds import LONDON
-from .current import Change, change_log, current_reserve_numbers
+from .current import Change, change_log
 from .engine_input import MIX_COLUMNS, category_label, category_sort_key, snapshot
-from .shortlist import changed_decisions, rank_order, run_overrides
+from .shortlist import changed_decisions, rank_order, reserve_numbers, run_overrides
 
 
 def uk_time(moment: datetime | None) -> str:
@@ -219,7 +219,7 @@ def _decisions(session: Session, run: SelectionRun, round_: Round) -> pd.DataFra
     rows = snapshot(run)
     overrides = run_overrides(session, run)
     changed = changed_decisions(run, overrides)
-    reserves = current_reserve_numbers(run)
+    reserves = reserve_numbers(run)
     columns = (
         SelectionDecision.application_id,
         SelectionDecision.rank,

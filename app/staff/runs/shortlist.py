@@ -30,6 +30,7 @@ class ShortlistRow:
     application: Application
     final: str  # the decision after any overrides
     final_reason: str
+    reserve_number: int | None = None  # its place on the reserve list as the run now stands
 
     @property
     def label(self) -> str:
@@ -67,6 +68,15 @@ def changed_decisions(
     return overridden(overrides)
 
 
+def reserve_numbers(run: SelectionRun) -> dict[int, int | None]:
+    """Application id -> its place on the reserve list as the run now stands (renumbered when
+    staff changed the selection, app/staff/runs/current.py)."""
+    numbers = {d.application_id: d.reserve_number for d in run.decisions}
+    for key, (_, _, reserve, *_) in (run.summary.get("current") or {}).items():
+        numbers[int(key)] = reserve
+    return numbers
+
+
 def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
     """Application id -> (decision, reason) once the recorded overrides are applied in order."""
     result = {d.application_id: (d.decision, d.reason) for d in run.decisions}
@@ -89,8 +99,12 @@ def shortlist(session: Session, run: SelectionRun) -> list[ShortlistRow]:
         )
     }
     finals = final_decisions(run, run_overrides(session, run))
+    reserves = reserve_numbers(run)
     rows = [
-        ShortlistRow(d, apps[d.application_id], *finals[d.application_id]) for d in run.decisions
+        ShortlistRow(
+            d, apps[d.application_id], *finals[d.application_id], reserves.get(d.application_id)
+        )
+        for d in run.decisions
     ]
     rows.sort(key=lambda r: rank_order(r.decision.rank, r.application.id))
     return rows
@@ -165,11 +179,13 @@ def shortlist_page(
         )
     }
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(shown)))}
+    reserves = reserve_numbers(run)
     rows = [
         ShortlistRow(
             decisions[i],
             apps[i],
             *changed.get(i, (decisions[i].decision, decisions[i].reason)),
+            reserves.get(i),
         )
         for i in shown
     ]

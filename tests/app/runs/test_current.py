@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from app.extensions import db
+from app.labels import DECISION_LABELS
 from app.models import SelectionRun
 from app.staff.runs.shortlist import final_decisions, run_overrides
 from selection import SelectionOptions, evaluate
@@ -62,10 +63,15 @@ def fresh(pool: Pool, run: SelectionRun, chosen: list[Any], kept: list[Any], out
     )
 
 
-def shown_reasons(client: Client, run_id: int) -> dict[str, tuple[str, str]]:
+def shown_reasons(client: Client, run_id: int) -> dict[str, tuple[str, str, str]]:
+    """Reference -> (decision code, decision as shown, reason) on the run's shortlist."""
     page = client.get_page(f"/staff/runs/{run_id}")
     return {
-        row["data-reference"]: (row["data-decision"], row.select_one(".reason").get_text(" "))
+        row["data-reference"]: (
+            row["data-decision"],
+            row.select_one(".reason").find_previous_sibling("td").get_text(" ", strip=True),
+            row.select_one(".reason").get_text(" "),
+        )
         for row in page.select("[data-reference][data-decision]")
     }
 
@@ -126,8 +132,14 @@ def test_a_swap_recomputes_price_quotas_mix_and_every_reason(
     for row in expected.decisions.to_dict("records"):
         application = by_reference[row["id"]]
         decision, text = finals[application.id]
-        assert shown[row["id"]][0] == decision
-        assert " ".join(shown[row["id"]][1].split()) == " ".join(text.split())
+        code, label, reason_shown = shown[row["id"]]
+        assert code == decision
+        assert " ".join(reason_shown.split()) == " ".join(text.split())
+        # The decision as shown, with the reserve's place as the run now stands.
+        if decision == "reserve":
+            assert label == f"Reserve {int(row['reserve_number'])}"
+        else:
+            assert label == DECISION_LABELS[decision]
         if application is into:
             assert decision == "selected" and out.reference in text and reason in text
         elif application is out:
