@@ -416,6 +416,17 @@ def build_rationale(session: Session, run: SelectionRun, round_: Round) -> Ratio
                 ]
                 if changes and summary.get("engine")
                 else []
+            )
+            + (
+                [
+                    (
+                        "Note",
+                        "With staff's changes the selection is not the best one the quotas "
+                        "allow, or it breaks a quota, so the cost of each quota is not given.",
+                    )
+                ]
+                if summary.get("hand_changed")
+                else []
             ),
         ),
         Section(
