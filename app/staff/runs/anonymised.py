@@ -161,7 +161,7 @@ def anonymised_sheets(
     for d in ordered:
         snap = rows.get(d.application_id, {})
         final = changed.get(d.application_id, (d.decision, ""))[0]
-        record: dict[str, Any] = {"_id": d.application_id}
+        record: dict[str, str] = {}
         for key in KEYS:
             value = str(snap.get(key) or "")
             record["_" + key] = value
@@ -181,7 +181,7 @@ def anonymised_sheets(
     decisions = pd.DataFrame(
         [
             {
-                "Site": pseudonym[r["_id"]],
+                "Site": pseudonym[d.application_id],
                 "Rank": d.rank,
                 **{MIX_LABELS[key]: r[key] for key in KEYS},
                 **{CRITERION_LABELS[c]: getattr(d, c) for c in CRITERIA},
