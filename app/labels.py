@@ -121,6 +121,25 @@ FLAG_LABELS: dict[str, str] = {
     "moderated": "Moderated by staff",
 }
 FIRST_TIME_LABELS: dict[str, str] = {"yes": "First time", "no": "Taken part before"}
+# The flags a run puts on an application's scores.
+FLAG_LABELS: dict[str, str] = {
+    "too_few_reviews": "Fewer reviews than required",
+    "disagreement": "Reviewers disagree by 2 points or more",
+    "moderated": "Score moderated by staff",
+}
+# A run's engine options, for the technical details of its rationale.
+ENGINE_OPTION_LABELS: dict[str, str] = {
+    "seed": "Seed for the random draw",
+    "reserves": "Reserves wanted",
+    "lottery_band": "Lottery band (points either side of the cut-off)",
+    "one_per_organisation": "One site per organisation",
+    "min_reviews": "Reviews required",
+    "calibrate": "Reviewer calibration",
+    "exact_window": "Applications near the cut-off given an exact figure",
+    "score_decimals": "Decimal places scores are compared at",
+    "price_bounds": "Cost of each quota worked out",
+    "explain": "Reasons checked by re-solving",
+}
 QUOTA_COLUMN_LABELS: dict[str, str] = {
     "dimension": "Dimension",
     "category": "Category",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from selection.categories import category_key
     from selection.engine import replace, select
     from selection.errors import InfeasibleQuotasError, InputError, QuotaError, SelectionError
+    from selection.evaluation import evaluate
     from selection.options import (
         CRITERIA,
         Replacement,
@@ -45,6 +46,7 @@ _HOME = {
     "SelectionResult": "selection.options",
     "__version__": "selection.options",
     "category_key": "selection.categories",
+    "evaluate": "selection.evaluation",
     "read_quotas": "selection.quotas",
     "quota_reach": "selection.reach",
     "replace": "selection.engine",
@@ -76,6 +78,7 @@ __all__ = [
     "__version__",
     "category_key",
     "quota_reach",
+    "evaluate",
     "read_quotas",
     "replace",
     "safe_cell",

@@ -87,24 +87,9 @@ def select(
     can meet every quota.
     """
     options = options or SelectionOptions()
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"The number of sites must be a whole number of 1 or more, not {k!r}.")
-    k = int(k)
-    table_q = read_quotas(quotas, k) if isinstance(quotas, pd.DataFrame) else quotas
-    if labels is not None:
-        table_q = with_changes(table_q, labels=labels)
-    prepared = prepare(applications, table_q, k, weights, reviews, options)
+    prepared, problems = checked(applications, quotas, k, weights, reviews, options, labels=labels)
+    k = prepared.pool.k
     pool = prepared.pool
-    problems = check_quotas(
-        prepared.quotas,
-        applications,
-        k,
-        prepared.table["eligible"].to_numpy(dtype=bool),
-        prepared.categories,
-    )
-    structural = [p.message for p in problems if p.kind == "structure"]
-    if structural:
-        raise QuotaError(structural)
     notes = tuple(p.message for p in problems if p.kind == "warning")
     prepared = with_changes(prepared, warnings=prepared.warnings + notes)
     solution = None if any(p.kind == "feasibility" for p in problems) else solve(pool)
@@ -116,6 +101,39 @@ def select(
             [*absent, *advice.sentences], advice.conflicting, advice.changes
         )
     return _result(prepared, solution, applications, reviews, decide_only=decide_only)
+
+
+def checked(
+    applications: pd.DataFrame,
+    quotas: QuotaTable | pd.DataFrame,
+    k: int,
+    weights: Mapping[str, float] | None,
+    reviews: pd.DataFrame | None,
+    options: SelectionOptions,
+    *,
+    labels: Labels | None = None,
+) -> tuple[Prepared, list[Any]]:
+    """:func:`prepare` after checking ``k``, with the quota table's problems: raises
+    :class:`QuotaError` for a table that does not fit the applications. ``labels`` as for
+    :func:`select`."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"The number of sites must be a whole number of 1 or more, not {k!r}.")
+    k = int(k)
+    table_q = read_quotas(quotas, k) if isinstance(quotas, pd.DataFrame) else quotas
+    if labels is not None:
+        table_q = with_changes(table_q, labels=labels)
+    prepared = prepare(applications, table_q, k, weights, reviews, options)
+    problems = check_quotas(
+        prepared.quotas,
+        applications,
+        k,
+        prepared.table["eligible"].to_numpy(dtype=bool),
+        prepared.categories,
+    )
+    structural = [p.message for p in problems if p.kind == "structure"]
+    if structural:
+        raise QuotaError(structural)
+    return prepared, list(problems)
 
 
 def prepare(

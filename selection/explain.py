@@ -156,12 +156,13 @@ def explain(
     by_rank = np.empty(n, dtype=np.int64)
     by_rank[pool.rank] = np.arange(n)  # ranks are a permutation: this is its inverse
     sel_idx = np.flatnonzero(selected)
+    left_out = set(pool.left_out.tolist())
     n_reserves = 0
     for place in range(n):
         if n_reserves >= options.reserves:
             break
         i = int(by_rank[place])
-        if selected[i]:
+        if selected[i] or i in left_out:  # staff took it out: it is no one's reserve
             continue
         partners = _partners(pool, i, sel_idx, swaps, org_holder)
         if len(partners) == 0:

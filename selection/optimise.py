@@ -69,13 +69,14 @@ def solve(
     """The optimal selection under the given bounds, or None when none exists.
 
     ``lo``/``hi`` override the pool's bounds (for "what if this bound were dropped" re-solves);
-    ``force`` lists applications that must be selected and ``exclude`` ones that may not be.
+    ``force`` lists applications that must be selected and ``exclude`` ones that may not be
+    (besides the pool's own ``kept`` and ``left_out``).
     With ``tie_break`` the result is the unique published optimum; without it, any optimum.
     """
     lo = pool.lo if lo is None else lo
     hi = pool.hi if hi is None else hi
-    forced = np.unique(np.asarray(force, dtype=np.int64))
-    excluded = np.unique(np.asarray(exclude, dtype=np.int64))
+    forced = np.union1d(np.asarray(force, dtype=np.int64), pool.kept)
+    excluded = np.union1d(np.asarray(exclude, dtype=np.int64), pool.left_out)
     full = build_model(pool, lo, hi, forced, excluded)
     if full is None:
         return None

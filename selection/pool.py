@@ -21,7 +21,8 @@ class Pool:
     ``rank`` is each application's place in the published order (points, then evidence points,
     then the seeded draw; 0 is best), so "the best n of a profile" is "the n smallest ranks".
     ``membership`` is a sparse (bounds x profiles) 0/1 matrix; ``lo``/``hi`` the bounds (0 and
-    infinity where absent).  ``org`` numbers organisations with several applications (-1 for none)
+    infinity where absent).  ``kept``/``left_out`` hold every solve to staff's choices.
+    ``org`` numbers organisations with several applications (-1 for none)
     when one site per organisation is required.
     """
 
@@ -34,6 +35,10 @@ class Pool:
     lo: np.ndarray
     hi: np.ndarray
     k: int
+    kept: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Applications every selection must include (staff's choices when a run is re-evaluated)."""
+    left_out: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Applications no selection may include (those staff took out)."""
     rank: IntArray = field(init=False)
     by_profile: tuple[IntArray, ...] = field(init=False)
     members: IntArray = field(init=False)

@@ -205,6 +205,7 @@ MATRIX: list[Row] = [
     *rows("staff.replacement", "GET POST", STAFF_ONLY),
     *rows("staff.rationale_csv", "POST", STAFF_ONLY),
     *rows("staff.rationale_xlsx", "POST", STAFF_ONLY),
+    *rows("staff.rationale_page", "GET", STAFF_ONLY),
     *rows("staff.share", "POST", STAFF_ONLY),
     *rows("staff.confirm", "GET POST", STAFF_ONLY),
     *rows("staff.outcomes", "POST", STAFF_ONLY),

@@ -197,13 +197,17 @@ def staff_runs_a_selection(app: Flask, round_: Round, email: str, password: str)
     download = press(client, response.headers["Location"], button["action"])
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(download.data))
-    assert book.sheetnames == ["Decisions", "Mix", "Parameters", "Reviews summary"]
+    assert book.sheetnames == [
+        "Cover",
+        "Decisions",
+        "Mix",
+        "Reviews summary",
+        "Technical details",
+    ]
     assert book["Decisions"].max_row == pool + 1
     mix = list(book["Mix"].iter_rows(values_only=True))
     header = mix[0]
-    labelled = {
-        (r[header.index("dimension_label")], r[header.index("category_label")]) for r in mix[1:]
-    }
+    labelled = {(r[header.index("Dimension")], r[header.index("Category")]) for r in mix[1:]}
     assert ("Pressures", "Really struggling") in labelled
     assert ("Local population", "Yes, most live in the most deprived areas") in labelled
 

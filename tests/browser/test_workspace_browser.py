@@ -332,7 +332,8 @@ def test_staff_screen_moderate_set_up_and_run_a_selection(
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True)
-    assert {"Decisions", "Mix", "Parameters"} <= set(book.sheetnames)
+    assert book.sheetnames[0] == "Cover"
+    assert {"Decisions", "Mix", "Technical details"} <= set(book.sheetnames)
     sheet = list(book["Decisions"].iter_rows(values_only=True))
     header, body = sheet[0], sheet[1:]
     reference_column = next(i for i, name in enumerate(header) if "reference" in str(name).lower())

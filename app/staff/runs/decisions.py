@@ -25,7 +25,8 @@ from ...models import (
     SelectionRun,
     User,
 )
-from .engine_input import run_engine
+from .current import refresh_current
+from .engine_input import run_engine, snapshot
 from .services import RunError
 from .shortlist import final_decisions, run_overrides
 
@@ -90,10 +91,6 @@ class OverrideEffect:
     @property
     def broken(self) -> list[BoundEffect]:
         return [b for b in self.bounds if not b.met_after]
-
-
-def snapshot(run: SelectionRun) -> dict[int, dict[str, Any]]:
-    return {int(r["application_id"]): r for r in run.parameters.get("applications", [])}
 
 
 def _score(run: SelectionRun) -> dict[int, float]:
@@ -190,7 +187,8 @@ def _write_change(
     **audit: Any,
 ) -> Override:
     """Add a change to a confirmed run's selection (`change`: a key of CHANGES), its audit event,
-    and `detail` in the history of the application taken out and of the one put in."""
+    and `detail` in the history of the application taken out and of the one put in; then the
+    run's figures and reasons are worked out again for the selection as it now stands."""
     action, removed_kind, added_kind = CHANGES[change]
     override = Override(
         run_id=run.id,
@@ -219,6 +217,7 @@ def _write_change(
         **audit,
     )
     session.flush()
+    refresh_current(session, run)
     return override
 
 

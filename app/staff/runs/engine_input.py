@@ -23,7 +23,7 @@ from selection import (
 if TYPE_CHECKING:  # pandas and scipy load when a selection runs, not as the app starts
     import pandas as pd
 
-    from selection import QuotaTable
+    from selection import Labels, QuotaTable
 
 from ...applications.services import sent_applications
 from ...labels import FIRST_TIME_LABELS, MIX_LABELS, SCREENING_REASONS
@@ -32,6 +32,7 @@ from ...models import (
     Review,
     ReviewScore,
     Round,
+    SelectionRun,
 )
 from ...rounds import option_label, options
 
@@ -95,6 +96,12 @@ def engine_labels(round_: Round) -> dict[str, Any]:
         ]
         categories[dimension] = {c: category_label(round_, dimension, c) for c in codes if c}
     return {"dimensions": dict(MIX_LABELS), "categories": categories}
+
+
+def category_sort_key(round_: Round, dimension: str) -> Any:
+    """A sort key putting a dimension's category values in :func:`category_order`."""
+    order = {v: n for n, v in enumerate(category_order(round_, dimension))}
+    return lambda value: (value == "", order.get(value, len(order)), value)
 
 
 def clean(value: Any) -> Any:
@@ -222,16 +229,52 @@ def _quota_table(quotas: list[dict[str, Any]], k: int) -> QuotaTable:
     return read_quotas(pd.DataFrame(quotas), k)
 
 
+def snapshot(run: SelectionRun) -> dict[int, dict[str, Any]]:
+    """The run's stored input rows by application id: what the engine saw."""
+    return {int(r["application_id"]): r for r in run.parameters.get("applications", [])}
+
+
+def evaluate_engine(
+    parameters: Mapping[str, Any],
+    rows: list[dict[str, Any]],
+    selected: list[str],
+    kept: list[str],
+    left_out: list[str],
+) -> SelectionResult:
+    """The engine's account of a stored run whose selection staff changed: ``selected`` by
+    reference, ``kept`` the sites staff put in and ``left_out`` those they took out."""
+    from selection import evaluate
+
+    k = int(parameters["k"])
+    return evaluate(
+        _engine_frame(rows),
+        _quota_table(parameters["quotas"], k),
+        k,
+        selected,
+        kept=kept,
+        left_out=left_out,
+        weights=parameters["weights"] or None,
+        options=SelectionOptions(**parameters["options"]),
+        labels=_labels(parameters),
+    )
+
+
+def _labels(parameters: Mapping[str, Any]) -> Labels | None:
+    """The words the run's reasons use, as stored with its snapshot (None: the codes)."""
+    from selection import Labels
+
+    words = parameters.get("labels")
+    return Labels(words["dimensions"], words["categories"]) if words else None
+
+
 def run_engine(
     parameters: Mapping[str, Any], rows: list[dict[str, Any]], *, decide_only: bool = False
 ) -> SelectionResult:
     """Run the engine on a stored snapshot (also used to replay a run for replacements, with
     ``decide_only``: the stored run already holds its reasons)."""
-    from selection import Labels
     from selection import select as select_sites
 
     k = int(parameters["k"])
-    words = parameters.get("labels")
     return select_sites(
         _engine_frame(rows),
         _quota_table(parameters["quotas"], k),
@@ -239,5 +282,5 @@ def run_engine(
         weights=parameters["weights"] or None,
         options=SelectionOptions(**parameters["options"]),
         decide_only=decide_only,
-        labels=Labels(words["dimensions"], words["categories"]) if words else None,
+        labels=_labels(parameters),
     )

@@ -22,7 +22,7 @@ from ...models import (
 from ...outbox import queue_email
 from .decisions import lock_run
 from .services import RunError
-from .shortlist import final_decisions, run_overrides
+from .shortlist import final_decisions, reserve_numbers, run_overrides
 
 OUTCOME_KIND = "outcome"
 
@@ -110,7 +110,7 @@ def queue_outcome_messages(session: Session, run: SelectionRun, user: User, now:
             )
         )
     )
-    reserves = {d.application_id: d.reserve_number for d in run.decisions}
+    reserves = reserve_numbers(run)
     applications = list(session.scalars(select(Application).where(Application.id.in_(ids))))
     references = {app.reference for app in applications if app.reference}
     history = []

@@ -30,6 +30,7 @@ class ShortlistRow:
     application: Application
     final: str  # the decision after any overrides
     final_reason: str
+    reserve_number: int | None = None  # its place on the reserve list as the run now stands
 
     @property
     def label(self) -> str:
@@ -55,10 +56,31 @@ def overridden(overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
     return result
 
 
+def changed_decisions(
+    run: SelectionRun, overrides: Iterable[Override]
+) -> dict[int, tuple[str, str]]:
+    """Application id -> (decision, reason) where the run as it now stands differs from the
+    engine's first answer: as stored when staff last changed it (every reason worked out again,
+    app/staff/runs/current.py), else (a run changed before that was stored) the overrides."""
+    stored = run.summary.get("current")
+    if stored is not None:
+        return {int(i): (str(d), str(r)) for i, (d, r, *_) in stored.items()}
+    return overridden(overrides)
+
+
+def reserve_numbers(run: SelectionRun) -> dict[int, int | None]:
+    """Application id -> its place on the reserve list as the run now stands (renumbered when
+    staff changed the selection, app/staff/runs/current.py)."""
+    numbers = {d.application_id: d.reserve_number for d in run.decisions}
+    for key, (_, _, reserve, *_) in (run.summary.get("current") or {}).items():
+        numbers[int(key)] = reserve
+    return numbers
+
+
 def final_decisions(run: SelectionRun, overrides: Iterable[Override]) -> dict[int, tuple[str, str]]:
     """Application id -> (decision, reason) once the recorded overrides are applied in order."""
     result = {d.application_id: (d.decision, d.reason) for d in run.decisions}
-    result.update(overridden(overrides))
+    result.update(changed_decisions(run, overrides))
     return result
 
 
@@ -77,8 +99,12 @@ def shortlist(session: Session, run: SelectionRun) -> list[ShortlistRow]:
         )
     }
     finals = final_decisions(run, run_overrides(session, run))
+    reserves = reserve_numbers(run)
     rows = [
-        ShortlistRow(d, apps[d.application_id], *finals[d.application_id]) for d in run.decisions
+        ShortlistRow(
+            d, apps[d.application_id], *finals[d.application_id], reserves.get(d.application_id)
+        )
+        for d in run.decisions
     ]
     rows.sort(key=lambda r: rank_order(r.decision.rank, r.application.id))
     return rows
@@ -118,7 +144,7 @@ def shortlist_page(
     (decision, application) only for the page shown, so a run of thousands costs little more
     than one of a hundred.
     """
-    changed = overridden(run_overrides(session, run))
+    changed = changed_decisions(run, run_overrides(session, run))
     counts = dict.fromkeys(DECISION_LABELS, 0)
     matching = []
     for application_id, engine_decision, rank, application_nation in session.execute(
@@ -153,11 +179,13 @@ def shortlist_page(
         )
     }
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(shown)))}
+    reserves = reserve_numbers(run)
     rows = [
         ShortlistRow(
             decisions[i],
             apps[i],
             *changed.get(i, (decisions[i].decision, decisions[i].reason)),
+            reserves.get(i),
         )
         for i in shown
     ]
@@ -220,7 +248,7 @@ def meeting_summary(session: Session, run: SelectionRun) -> MeetingSummary:
     selected = [r for r in rows if r.final == "selected"]
     reserves = sorted(
         (r for r in rows if r.final == "reserve"),
-        key=lambda r: (r.decision.reserve_number or 0, r.application.id),
+        key=lambda r: (r.reserve_number or 0, r.application.id),
     )
     return MeetingSummary(selected, reserves)
 
@@ -374,11 +402,10 @@ def application_decisions(session: Session, application: Application) -> list[Ru
                 RunDecision(heading, run.id, "Not in this run", "", run.confirmed_at is not None)
             )
             continue
-        final, reason = overridden(run_overrides(session, run)).get(
-            application.id, (stored.decision, stored.reason)
-        )
+        final, reason = final_decisions(run, run_overrides(session, run))[application.id]
         text = DECISION_LABELS.get(final, final)
-        if final == "reserve" and stored.reserve_number:
-            text = f"{text} {stored.reserve_number}"
+        reserve = reserve_numbers(run).get(application.id)
+        if final == "reserve" and reserve:
+            text = f"{text} {reserve}"
         found.append(RunDecision(heading, run.id, text, reason, run.confirmed_at is not None))
     return found

@@ -19,6 +19,8 @@ from ...labels import MIX_LABELS, RUN_STATUS_LABELS
 from ...models import Round, SelectionRun, User, utcnow
 from ...urls import this_page, whole_number_or_none
 from .. import bp
+from .anonymised import anonymised_sheets
+from .current import change_log
 from .decisions import (
     accept_replacement,
     confirm_run,
@@ -30,7 +32,7 @@ from .decisions import (
 from .engine_input import category_label
 from .forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
 from .outcomes import outcomes_queued, queue_outcome_messages
-from .rationale import rationale_sheets
+from .rationale import build_rationale, rationale_sheets
 from .services import (
     RunError,
     compare_runs,
@@ -141,6 +143,8 @@ def run(run_id: int) -> str:
         status_labels=RUN_STATUS_LABELS,
         **context,
         overrides=overrides,
+        changes=change_log(db.session, run),
+        engine_total=(run.summary.get("engine") or {}).get("total_score"),
         other_runs=[i for i in round_run_ids(db.session, round_) if i != run.id],
         outcomes=outcomes_queued(db.session, run) if run.confirmed_at else 0,
         started_by=_name(run.created_by_id),
@@ -349,7 +353,10 @@ def _rationale(run_id: int, file_format: str) -> tuple[dict[str, Any], str]:
     so a link on another site cannot record one."""
     run, round_ = _finished_run(run_id)
     anonymised = request.args.get("anonymised") == "yes"
-    sheets = rationale_sheets(db.session, run, round_, anonymised=anonymised)
+    if anonymised:
+        sheets = anonymised_sheets(db.session, run, round_)
+    else:
+        sheets = rationale_sheets(build_rationale(db.session, run, round_))
     record(
         db.session,
         current_user,
@@ -379,3 +386,16 @@ def rationale_xlsx(run_id: int) -> Response:
     sheets, name = _rationale(run_id, "xlsx")
     # Dated by the run, not the download: the same run gives the same file, byte for byte.
     return xlsx_response(sheets, f"{name}.xlsx", created=_run(run_id).created_at)
+
+
+@bp.get("/runs/<int:run_id>/rationale")
+@roles_required(*STAFF)
+def rationale_page(run_id: int) -> str:
+    """The rationale as a page to print for board papers (A4): the same content as the XLSX."""
+    run, round_ = _finished_run(run_id)
+    return render_template(
+        "staff/runs/rationale.html",
+        round=round_,
+        run=run,
+        rationale=build_rationale(db.session, run, round_),
+    )
