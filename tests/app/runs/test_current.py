@@ -30,7 +30,7 @@ def staff(client: Client, make_user: Any) -> Any:
 def run_id(client: Client, pool: Pool, staff: Any) -> int:
     response = client.submit(f"/staff/rounds/{pool.round.id}/runs", {"reserves": "2"})
     run_id = run_id_from(response.headers["Location"])
-    response = press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/confirm")
+    response = press(client, f"/staff/runs/{run_id}/confirm", f"/staff/runs/{run_id}/confirm")
     assert response.status_code == 302
     return run_id
 

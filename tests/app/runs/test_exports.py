@@ -185,7 +185,7 @@ def test_the_anonymised_rationale_has_no_reference_name_or_typed_text(
     client: Client, evil_pool: Pool, run_id: int
 ) -> None:
     marker = "MARKER-Zebra-Quartz"
-    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/confirm")
+    press(client, f"/staff/runs/{run_id}/confirm", f"/staff/runs/{run_id}/confirm")
     stored = decisions(run_id)
     out = next(a for a in evil_pool.applications if stored[a.id].decision == "selected")
     into = next(a for a in evil_pool.applications if stored[a.id].decision != "selected")
