@@ -30,7 +30,7 @@ from .auth.services import create_user
 from .demo_profiles import REVIEW_COMMENTS, DemoRefused, Profile, pick
 from .demo_profiles import profile as make_profile
 from .models import AnswerPage, Application, Assignment, Conflict, OutboxMessage, Round, User
-from .panel.rubric import RUBRIC
+from .applications.rubric import RUBRIC
 from .panel.services import declare_conflict, save_review
 from .rounds import LONDON, create_round, demo_closing_time
 from .staff.applications.services import (

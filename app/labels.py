@@ -60,7 +60,7 @@ TEXT_LABELS: dict[str, str] = {
     "technology": "The right to say no to technology",
 }
 
-# The review criteria by their short names (the rubric, app/panel/rubric.py, holds their titles
+# The review criteria by their short names (the rubric, app/applications/rubric.py, holds their titles
 # and descriptors for reviewers).
 CRITERION_LABELS: dict[str, str] = {
     "difference": "Difference",

@@ -9,7 +9,7 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from ..forms import ChoiceRadioField, text_area
-from .rubric import RUBRIC
+from ..applications.rubric import RUBRIC
 
 COMMENT_MAX = 5000
 

@@ -25,7 +25,7 @@ from ..models import (
     Round,
     User,
 )
-from .rubric import RUBRIC, SCORES
+from ..applications.rubric import RUBRIC, SCORES
 
 
 class ReviewError(DomainError):

@@ -18,7 +18,7 @@ from ..labels import REVIEW_STATUS_LABELS
 from ..models import Application, utcnow
 from . import bp
 from .forms import ConflictForm, ReviewForm, review_form_data
-from .rubric import BY_ID, RUBRIC
+from ..applications.rubric import BY_ID, RUBRIC, rubric
 from .services import (
     IncompleteReview,
     ReviewError,
@@ -120,5 +120,5 @@ def review(application_id: int) -> str | Response:
         status=saved.status if saved else "not-started",
         status_labels=REVIEW_STATUS_LABELS,
         is_open=is_open,
-        rubric=RUBRIC,
+        rubric=rubric(application.round),
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Application, Review, SelectionDecision, SelectionRun, User
-from app.panel.rubric import RUBRIC
+from app.applications.rubric import RUBRIC
 from tests.app.world import SITES
 from tests.browser.axe import report
 from tests.browser.server import browser_app, serve

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from ...forms import CheckboxesField, ChoiceRadioField, strip, text_area
-from ...panel.rubric import RUBRIC
+from ...applications.rubric import RUBRIC
 
 MAX_REVIEWERS_PER_APPLICATION = 10
 

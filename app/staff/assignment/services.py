@@ -27,7 +27,7 @@ from ...models import (
     Round,
     User,
 )
-from ...panel.rubric import BY_ID, RUBRIC
+from ...applications.rubric import BY_ID, RUBRIC
 
 MODERATED_MIN, MODERATED_MAX = Decimal(1), Decimal(5)
 DISAGREEMENT = 2  # max - min on one criterion among submitted reviews

@@ -17,7 +17,7 @@ from ...errors import commit_or_show
 from ...extensions import db
 from ...labels import REVIEW_STATUS_LABELS
 from ...models import Application, Round, User, utcnow
-from ...panel.rubric import BY_ID, RUBRIC
+from ...applications.rubric import BY_ID, RUBRIC, rubric
 from ...rounds import option_label
 from .. import bp
 from .forms import ActionForm, AssignForm, AutoAssignForm, ModerationForm
@@ -247,7 +247,7 @@ def moderation_application(application_id: int) -> str | Response:
         submitted=sum(1 for review, _user in reviews if review.status == "submitted"),
         disagreements=disagreements(scores),
         moderations=moderations(db.session, application),
-        rubric=RUBRIC,
+        rubric=rubric(application.round),
         criteria=BY_ID,
         status_labels=REVIEW_STATUS_LABELS,
     )

@@ -11,7 +11,7 @@ from flask import Flask
 from app.applications import questions
 from app.extensions import db
 from app.models import Round
-from app.panel.rubric import RUBRIC
+from app.applications.rubric import RUBRIC
 from tests.app.helpers import Client
 
 ADDRESS = "Partner Select, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import ApplicationEvent, Review, ReviewScore, utcnow
-from app.panel.rubric import RUBRIC
+from app.applications.rubric import RUBRIC
 from tests.app.helpers import errors_of
 from tests.app.panel.conftest import all_scores, assign_to, review
 
