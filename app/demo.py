@@ -24,13 +24,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .applications.questions import ELIGIBILITY
+from .applications.rubric import RUBRIC
 from .applications.services import save_page, start_application, submit_application
 from .auth.passwords import password_problem
 from .auth.services import create_user
 from .demo_profiles import REVIEW_COMMENTS, DemoRefused, Profile, pick
 from .demo_profiles import profile as make_profile
 from .models import AnswerPage, Application, Assignment, Conflict, OutboxMessage, Round, User
-from .applications.rubric import RUBRIC
 from .panel.services import declare_conflict, save_review
 from .rounds import LONDON, create_round, demo_closing_time
 from .staff.applications.services import (

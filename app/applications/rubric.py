@@ -137,8 +137,12 @@ def rubric(round_: Round | None) -> tuple[Criterion, ...]:
                 criterion,
                 looks_for=str(own.get("looks_for") or criterion.looks_for),
                 levels=tuple(
-                    replace(level, descriptor=str(levels[i]) if i < len(levels) and levels[i]
-                            else level.descriptor)
+                    replace(
+                        level,
+                        descriptor=str(levels[i])
+                        if i < len(levels) and levels[i]
+                        else level.descriptor,
+                    )
                     for i, level in enumerate(criterion.levels)
                 ),
             )

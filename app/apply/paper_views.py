@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from ..applications import questions
+from ..applications.rubric import looks_for
 from ..extensions import db
 from ..models import utcnow
-from ..applications.rubric import looks_for
 from ..rounds import current_round, format_london, mix_in_words, options, text, word_limit
 from . import bp
 

@@ -42,6 +42,7 @@ from ..applications.questions import (
     next_page,
     previous_page,
 )
+from ..applications.rubric import looks_for
 from ..applications.services import (
     ROUND_CLOSED,
     NoLongerADraft,
@@ -56,7 +57,6 @@ from ..applications.services import (
 from ..errors import commit_or_show
 from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
-from ..applications.rubric import looks_for
 from ..rounds import current_round, format_london, mix_in_words, text, word_limit
 from ..security import handles_own_csrf
 from ..urls import external_url

@@ -12,13 +12,13 @@ from werkzeug.wrappers import Response
 
 from ..access import roles_required
 from ..applications.answers import answer_rows
+from ..applications.rubric import BY_ID, rubric
 from ..errors import commit_or_show
 from ..extensions import db
 from ..labels import REVIEW_STATUS_LABELS
 from ..models import Application, utcnow
 from . import bp
 from .forms import ConflictForm, ReviewForm, review_form_data
-from ..applications.rubric import BY_ID, RUBRIC, rubric
 from .services import (
     IncompleteReview,
     ReviewError,
@@ -85,6 +85,7 @@ def review(application_id: int) -> str | Response:
                 current_user,
                 scores=form.scores(),
                 comments=form.comments(),
+                feedback=form.feedback(),
                 overall_comment=form.overall_comment.data or "",
                 submit=submit,
                 now=utcnow(),
