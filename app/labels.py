@@ -176,6 +176,12 @@ def score_in_words(score: float | None) -> str:
     return next(words for lowest, words in SCORE_BANDS if score >= lowest)
 
 
+def score_scale() -> str:
+    """The bands' words in a sentence, best first: "excellent, strong, ... or at an early stage"."""
+    names = [words for _, words in SCORE_BANDS]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 # Why an application was screened out, written to the applicant (the staff's reason codes are
 # SCREENING_REASONS): what it means and, where there is one, what they could do.
 APPLICANT_SCREENING_REASONS: dict[str, str] = {

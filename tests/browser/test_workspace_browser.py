@@ -13,9 +13,9 @@ from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
+from app.applications.rubric import RUBRIC
 from app.extensions import db
 from app.models import Application, Review, SelectionDecision, SelectionRun, User
-from app.applications.rubric import RUBRIC
 from tests.app.world import SITES
 from tests.browser.axe import report
 from tests.browser.server import browser_app, serve

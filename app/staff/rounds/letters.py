@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from ...audit import record
 from ...errors import DomainError
+from ...labels import score_scale
 from ...models import Round, User
 from ...rounds import DEFAULT_SETTINGS
 
@@ -60,6 +61,10 @@ PLACEHOLDERS: dict[str, str] = {
         "(like “strong”) and item.feedback (the panel's feedback for the applicant, a list of "
         "paragraphs, empty if none was written). Use it in a loop: "
         "{% for item in feedback %}…{% endfor %}."
+    ),
+    "score_scale": (
+        "The words the panel's ratings use, best first: “excellent, strong, … or at an early "
+        "stage”."
     ),
     "mix": (
         "How the balance of places and organisations affected the decision, in plain words "
@@ -309,6 +314,7 @@ def sample_contexts(round_: Round, decision: str) -> list[dict[str, Any]]:
         "reserve_until": letter_setting(round_, "reserve_until"),
         "next_steps_by": letter_setting(round_, "next_steps_by"),
         "feedback": feedback,
+        "score_scale": score_scale(),
         "mix": "We also needed a balance of places and organisations.",
         "screening_reason": "It did not meet the conditions of this call.",
         "change": "",

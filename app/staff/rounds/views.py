@@ -329,6 +329,7 @@ def letter(round_id: int, decision: str) -> str | Response:
         label=LETTER_LABELS[decision],
         form=form,
         preview=preview,
+        previewing=request.method == "POST",
         placeholders=PLACEHOLDERS,
         has_choices=bool(choices),
     )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from selection import CRITERIA
 
 from ...audit import History, record
-from ...labels import LETTER_DECISION_PHRASES, LETTER_LABELS
+from ...labels import LETTER_DECISION_PHRASES, LETTER_LABELS, score_scale
 from ...models import (
     Application,
     ApplicationEvent,
@@ -101,6 +101,7 @@ def letter_context(
         "reserve_until": letter_setting(round_, "reserve_until"),
         "next_steps_by": letter_setting(round_, "next_steps_by"),
         "feedback": feedback_items(scores, feedback),
+        "score_scale": score_scale(),
         "mix": mix,
         "screening_reason": screening_reason(application) if decision == "ineligible" else "",
         "change": change,

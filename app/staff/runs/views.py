@@ -212,6 +212,9 @@ def outcomes(run_id: int) -> str | Response:
         if not ActionForm().validate_on_submit():
             abort(400)
         expected = whole_number_or_none(request.form.get("expected"))
+        if expected is None:  # only the check page's button sends letters
+            flash("Check the outcome letters before you send them.", "warning")
+            return redirect(url_for("staff.outcomes", run_id=run.id))
         try:
             queued = queue_outcome_messages(
                 db.session, run, current_user, utcnow(), expected=expected
