@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import (
     AnswerPage,
+    Application,
     OutboxMessage,
     OutcomeLetter,
     Review,
@@ -418,3 +419,56 @@ def test_a_saved_letter_is_previewed_for_an_application_and_sent(
 def test_an_unknown_letter_is_not_found(client: Client, planted: Pool, staff: Any) -> None:
     response = client.client.get(f"/staff/rounds/{planted.round.id}/letters/approved")
     assert response.status_code == 404
+
+
+def test_letters_across_the_demo_pool_say_only_their_own_things(app: Any) -> None:
+    """The demo data's pool (made-up organisations, several reviewers each, moderation, merged
+    duplicates, screening): every letter of a confirmed run names no other application, gives
+    feedback on all four criteria to those not selected and reserves, and has the contact."""
+    from app.demo import MIN_APPLICATIONS, seed_demo
+    from app.models import Round, SelectionRun, User
+    from app.staff.runs.decisions import confirm_run
+    from app.staff.runs.outcomes import planned_letters
+    from app.staff.runs.services import start_run
+
+    seed_demo(db.session, utcnow(), applications=MIN_APPLICATIONS)
+    db.session.commit()
+    round_ = db.session.scalars(
+        select(Round).join(Application, Application.round_id == Round.id).limit(1)
+    ).one()
+    staff = db.session.scalars(select(User).where(User.role == "staff")).first()
+    run = start_run(db.session, round_, staff, utcnow(), seed=5)
+    assert run.status == "done"
+    confirm_run(db.session, run, staff, utcnow())
+    db.session.commit()
+    plan = planned_letters(db.session, db.session.get(SelectionRun, run.id))
+    everyone = {
+        a.id: (a.reference, a.organisation_name)
+        for a in db.session.scalars(select(Application).where(Application.round_id == round_.id))
+        if a.reference
+    }
+    kinds = {letter.decision for letter in plan.letters}
+    assert {"selected", "reserve", "not_selected"} <= kinds
+    with_feedback = 0
+    for letter in plan.letters:
+        text = letter.subject + "\n" + letter.body
+        own = letter.application.id
+        for other, (reference, organisation) in everyone.items():
+            if other != own:
+                assert reference not in text
+                # The demo's duplicates (one organisation sent twice) share their own name.
+                if organisation and organisation != letter.application.organisation_name:
+                    assert organisation not in text, (organisation, text)
+        assert not re.search(r"\d\.\d", letter.body)
+        assert app.config["CENTRE_PHONE"] in letter.body
+        assert app.config["CENTRE_EMAIL"] in letter.body
+        if letter.decision in ("reserve", "not_selected"):
+            for title in TITLES.values():
+                assert re.search(
+                    rf"^{re.escape(title)}: "
+                    r"(excellent|strong|good|developing|at an early stage)\.$",
+                    letter.body,
+                    re.M,
+                ), (title, letter.body)
+            with_feedback += "\n\n" in letter.body.split("What the panel said")[1]
+    assert with_feedback
