@@ -191,12 +191,12 @@ def _withdrew(session: Session, ids: list[int]) -> set[int]:
     )
 
 
-def _bases(overrides: list[Override]) -> dict[int, tuple[int, bool]]:
+def _bases(overrides: list[Override], withdrew: set[int]) -> dict[int, tuple[int, bool]]:
     """Application id -> (the id of the last override that changed its decision, whether that
     was a replacement for a site that withdrew)."""
     found: dict[int, tuple[int, bool]] = {}
     for o in overrides:
-        replacement = o.reason.split(" withdrew. ")[0] != o.reason  # accept_replacement's words
+        replacement = o.removed_application_id in withdrew
         found[o.removed_application_id] = (o.id, replacement)
         found[o.added_application_id] = (o.id, replacement)
     return found
@@ -214,7 +214,7 @@ def planned_letters(session: Session, run: SelectionRun) -> Plan:
     stored = {d.application_id: d for d in run.decisions}
     rows = snapshot(run)
     withdrew = _withdrew(session, ids)
-    bases = _bases(overrides)
+    bases = _bases(overrides, withdrew)
     removed_by_panel = {o.removed_application_id for o in overrides}
     sent: dict[int, list[OutcomeLetter]] = {}
     for letter in session.scalars(
