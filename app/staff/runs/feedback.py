@@ -119,7 +119,7 @@ def save_applicant_feedback(
         "feedback.edited",
         application,
         "feedback-edited",
-        f"Feedback for the applicant edited for {criterion}",
+        f"Feedback for the applicant edited on “{BY_ID[criterion].title}”",
         now,
         criterion=criterion,
         given=bool(row.text),
