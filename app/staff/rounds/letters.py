@@ -28,9 +28,10 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from sqlalchemy.orm import Session
 
+from ...applications.rubric import RUBRIC
 from ...audit import record
 from ...errors import DomainError
-from ...labels import score_scale
+from ...labels import score_in_words, score_scale
 from ...models import Round, User
 from ...rounds import DEFAULT_SETTINGS
 
@@ -54,8 +55,10 @@ PLACEHOLDERS: dict[str, str] = {
     "round_title": "The round's title.",
     "decision": "The decision in words, like “Not selected”.",
     "reserve_number": "The applicant's place on the reserve list (reserve letters only).",
-    "reserve_until": "Until when the reserve list stays open (set below).",
-    "next_steps_by": "By when selected sites hear from you about next steps (set below).",
+    "reserve_until": "Until when the reserve list stays open (set on the Outcome letters page).",
+    "next_steps_by": (
+        "By when selected sites hear from you about next steps (set on the Outcome letters page)."
+    ),
     "feedback": (
         "The panel's feedback, one item per criterion, each with item.title, item.score_words "
         "(like “strong”) and item.feedback (the panel's feedback for the applicant, a list of "
@@ -75,7 +78,9 @@ PLACEHOLDERS: dict[str, str] = {
         "When this letter replaces an earlier one: what changed, in a sentence; otherwise empty."
     ),
     "centre_name": "The centre's name.",
-    "centre_contact_name": "The name of the person applicants can contact (set below).",
+    "centre_contact_name": (
+        "The name of the person applicants can contact (set on the Outcome letters page)."
+    ),
     "centre_phone": "The centre's phone number.",
     "centre_email": "The centre's email address.",
     "network_route": "The round's text on what the network route offers.",
@@ -300,10 +305,12 @@ def sample_contexts(round_: Round, decision: str) -> list[dict[str, Any]]:
     """Made-up values for every placeholder, in the shapes letters get them (with and without
     feedback, a change, a reserve number), to check that a template renders before it is
     saved."""
+    # Every letter gets one item per criterion: with and without the panel's feedback.
     feedback = [
-        FeedbackItem("Makes a real difference", "good", ("Clear and specific.",)),
-        FeedbackItem("Has enough evidence", "developing", ()),
+        FeedbackItem(c.title, "good", ("Clear and specific.",) if i % 2 == 0 else ())
+        for i, c in enumerate(RUBRIC)
     ]
+    unscored = [FeedbackItem(c.title, score_in_words(None), ()) for c in RUBRIC]
     base: dict[str, Any] = {
         "contact_name": "Sam Example",
         "organisation": "Example Community Group",
@@ -326,7 +333,13 @@ def sample_contexts(round_: Round, decision: str) -> list[dict[str, Any]]:
         "site_time": "The time a site gives.",
         "funding_paid": "When funding is paid.",
     }
-    bare = {**base, "feedback": [], "mix": "", "screening_reason": "", "reserve_number": None}
+    bare = {
+        **base,
+        "feedback": unscored,
+        "mix": "",
+        "screening_reason": "",
+        "reserve_number": None,
+    }
     changed = {**base, "change": "This letter replaces our earlier one."}
     return [base, bare, changed]
 

@@ -219,7 +219,7 @@ def outcomes(run_id: int) -> str | Response:
             queued = queue_outcome_messages(
                 db.session, run, current_user, utcnow(), expected=expected
             )
-        except RunError as error:
+        except (RunError, LetterTemplateError) as error:
             db.session.rollback()
             flash(str(error), "warning")
             return redirect(url_for("staff.outcomes", run_id=run.id))
