@@ -20,6 +20,7 @@ from ...labels import REVIEW_STATUS_LABELS
 from ...models import Application, Round, User, utcnow
 from ...rounds import option_label
 from .. import bp
+from ..rounds.letters import lines
 from ..runs.feedback import save_feedback_edits, shareable_feedback
 from .forms import ActionForm, ApplicantFeedbackForm, AssignForm, AutoAssignForm, ModerationForm
 from .services import (
@@ -277,7 +278,7 @@ def moderation_feedback(application_id: int) -> str | Response:
         changed = {
             c: text
             for c, text in feedback_form.texts().items()
-            if text.strip() != before[f"feedback_{c}"].strip()
+            if lines(text).strip() != before[f"feedback_{c}"].strip()
         }
         first = feedback_form[f"feedback_{RUBRIC[0].id}"]
         if commit_or_show(

@@ -171,6 +171,16 @@ class LetterTemplate:
     subject: str
     body: str
 
+    def __post_init__(self) -> None:
+        # A browser sends a text area's lines ending "\r\n": letters use "\n" throughout.
+        object.__setattr__(self, "body", lines(self.body))
+        object.__setattr__(self, "subject", lines(self.subject))
+
+
+def lines(text: str) -> str:
+    """Text with every line ending as "\n"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 def default_template(decision: str) -> LetterTemplate:
     """The default letter for a decision: templates/emails/outcome_<decision>.txt, its first

@@ -23,7 +23,7 @@ from ...audit import record_for_application
 from ...errors import DomainError
 from ...labels import APPLICANT_SCREENING_REASONS, score_in_words
 from ...models import ApplicantFeedback, Application, Review, ReviewScore, SelectionRun, User
-from ..rounds.letters import FeedbackItem
+from ..rounds.letters import FeedbackItem, lines
 from .engine_input import category_label
 
 FEEDBACK_MAX = 5000
@@ -52,7 +52,7 @@ def reviewers_feedback(
         .order_by(Review.submitted_at, Review.id)
     ):
         if text and text.strip():
-            found[application_id][criterion].append(text.strip())
+            found[application_id][criterion].append(lines(text).strip())
     return found
 
 
@@ -109,7 +109,7 @@ def save_applicant_feedback(
     if row is None:
         row = ApplicantFeedback(application_id=application.id, criterion=criterion)
         session.add(row)
-    row.text = text.strip()
+    row.text = lines(text).strip()
     row.user_id = by.id
     row.at = now
     session.flush()

@@ -125,3 +125,9 @@ def test_placeholders_used_by_the_defaults_are_all_documented(app: Flask) -> Non
         for source in (template.subject, template.body):
             used = meta.find_undeclared_variables(Environment().parse(source))
             assert used <= set(PLACEHOLDERS), used - set(PLACEHOLDERS)
+
+
+def test_a_template_typed_in_a_browser_gives_plain_line_endings(round_: Round, app: Flask) -> None:
+    typed = LetterTemplate("Hello\r\n", "Dear {{ contact_name }},\r\n\r\nThank you.\r\n")
+    _subject, body = render_letter(typed, sample_contexts(round_, "selected")[0])
+    assert "\r" not in body and body == "Dear Sam Example,\n\nThank you.\n"
