@@ -4,11 +4,11 @@
   organisation): answers, history, screening, reviews, moderation, decisions, and the emails
   and letters sent to it. Staff download it as JSON from the application's page.
 - ``erase_application`` blanks the personal data (contact details, postcode, every free-text
-  answer and staff note, reviewers' comments and conflict notes, the resume token, the emails'
-  addresses and bodies, and the files the outbox wrote of them; the letters' names, postal
-  addresses and bodies, unposted letters dropped) and keeps the anonymised
-  decision record: reference, status, mix attributes, choice answers, scores and decisions
-  with their reason codes.
+  answer and staff note, reviewers' comments, feedback for the applicant and conflict notes,
+  the resume token, the emails' addresses and bodies, and the files the outbox wrote of them;
+  the letters' names, postal addresses and bodies, unposted letters dropped) and keeps the
+  anonymised decision record: reference, status, mix attributes, choice answers, scores and
+  decisions with their reason codes, and which outcome letters were sent.
 - ``retention_plan`` / ``apply_retention`` (``flask retention``) delete drafts never sent once
   their round has been closed RETENTION_DRAFT_DAYS, and erase applications once their round's
   decision is RETENTION_PERSONAL_DATA_DAYS old.
@@ -33,6 +33,7 @@ from .audit import Actor, record_for_application
 from .errors import DomainError
 from .labels import ERASURE_REASONS
 from .models import (
+    ApplicantFeedback,
     Application,
     ApplicationEvent,
     AuditEvent,
@@ -40,6 +41,7 @@ from .models import (
     Letter,
     Moderation,
     OutboxMessage,
+    OutcomeLetter,
     Override,
     Review,
     Round,
@@ -165,9 +167,32 @@ def subject_access_record(session: Session, application: Application) -> dict[st
                 "submitted_at": _iso(review.submitted_at),
                 "scores": {s.criterion: s.score for s in review.scores},
                 "comments": {s.criterion: s.comment for s in review.scores},
+                "feedback_for_the_applicant": {s.criterion: s.feedback for s in review.scores},
                 "overall_comment": review.overall_comment,
             }
             for number, review in enumerate(reviews, start=1)
+        ],
+        "feedback_for_the_applicant": {
+            f.criterion: f.text
+            for f in session.scalars(
+                select(ApplicantFeedback)
+                .where(ApplicantFeedback.application_id == application.id)
+                .order_by(ApplicantFeedback.id)
+            )
+        },
+        "outcome_letters": [
+            {
+                "run": letter.run_id,
+                "decision": letter.decision,
+                "previous_decision": letter.previous_decision,
+                "channel": letter.channel,
+                "queued_at": _iso(letter.queued_at),
+            }
+            for letter in session.scalars(
+                select(OutcomeLetter)
+                .where(OutcomeLetter.application_id == application.id)
+                .order_by(OutcomeLetter.id)
+            )
         ],
         "conflicts_of_interest": [
             {
@@ -287,6 +312,11 @@ def erase_application(
         review.overall_comment = ERASED
         for score in review.scores:
             score.comment = ERASED
+            score.feedback = ERASED
+    for feedback in session.scalars(
+        select(ApplicantFeedback).where(ApplicantFeedback.application_id == application.id)
+    ):
+        feedback.text = ERASED
     # A reviewer's note on a conflict says how they know the organisation and its people.
     for conflict in session.scalars(
         select(Conflict).where(Conflict.application_id == application.id)

@@ -24,13 +24,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .applications.questions import ELIGIBILITY
+from .applications.rubric import RUBRIC
 from .applications.services import save_page, start_application, submit_application
 from .auth.passwords import password_problem
 from .auth.services import create_user
-from .demo_profiles import REVIEW_COMMENTS, DemoRefused, Profile, pick
+from .demo_profiles import APPLICANT_FEEDBACK, REVIEW_COMMENTS, DemoRefused, Profile, pick
 from .demo_profiles import profile as make_profile
 from .models import AnswerPage, Application, Assignment, Conflict, OutboxMessage, Round, User
-from .panel.rubric import RUBRIC
 from .panel.services import declare_conflict, save_review
 from .rounds import LONDON, create_round, demo_closing_time
 from .staff.applications.services import (
@@ -467,6 +467,22 @@ def _comment(rng: random.Random, score: int) -> str:
     return rng.choice(REVIEW_COMMENTS[bucket])
 
 
+def _feedback(
+    application_id: int, reviewer_id: int, reviewer_ids: list[int], given: dict[str, int | None]
+) -> dict[str, str]:
+    """The first reviewer's feedback for the applicant on each scored criterion: chosen without
+    the random generator, so the rest of the demo data stays as the seed makes it."""
+    if reviewer_id != reviewer_ids[0]:
+        return {}
+    found = {}
+    for i, (criterion, score) in enumerate(given.items()):
+        if score:
+            bucket = "low" if score <= 2 else ("mid" if score == 3 else "high")
+            lines = APPLICANT_FEEDBACK[bucket]
+            found[criterion] = lines[(application_id + i) % len(lines)]
+    return found
+
+
 def _reviews(
     session: Session,
     rng: random.Random,
@@ -529,6 +545,7 @@ def _reviews(
                     c: _comment(rng, s) for c, s in given.items() if s and rng.random() < 0.5
                 },
                 overall_comment=overall,
+                feedback=_feedback(application_id, reviewer_id, reviewer_ids, given),
                 submit=not is_left,
                 now=when,
             )

@@ -41,6 +41,7 @@ _STAFF_INCOME: dict[str, dict[str, float]] = TEXT["income_by_staff"]
 _NATION_AREA: dict[str, dict[str, float]] = TEXT["area_by_nation"]
 _REGIONS: dict[str, float] = TEXT["regions"]
 REVIEW_COMMENTS: dict[str, list[str]] = TEXT["review_comments"]
+APPLICANT_FEEDBACK: dict[str, list[str]] = TEXT["applicant_feedback"]
 
 
 # The demo's kinds of organisation as the organisation type question stores them.

@@ -75,8 +75,8 @@ CO_PRODUCTION_LABELS: dict[str, str] = {
     "not-yet": "Not yet, wants support to start",
 }
 
-# The review criteria by their short names (the rubric, app/panel/rubric.py, holds their titles
-# and descriptors for reviewers).
+# The review criteria by their short names (the rubric, app/applications/rubric.py, holds their
+# titles and descriptors for reviewers).
 CRITERION_LABELS: dict[str, str] = {
     "difference": "Difference",
     "inequalities": "Inequalities",
@@ -170,4 +170,76 @@ ERASURE_REASONS: dict[str, str] = {
     "subject-request": "The organisation asked for its data to be erased",
     "retention": "The retention period has ended",
     "entered-in-error": "The application was entered in error or is a test",
+}
+
+# Outcome letters: one per decision, and a few words on each for the staff pages.
+LETTER_LABELS: dict[str, str] = {
+    "selected": "Selected",
+    "reserve": "Reserve",
+    "not_selected": "Not selected",
+    "ineligible": "Not eligible",
+    "withdrawn": "Withdrawn",
+}
+# The decision as a letter names it when a later letter says what changed ("we told you that
+# your organisation ...").
+LETTER_DECISION_PHRASES: dict[str, str] = {
+    "selected": "had been selected as a partner site",
+    "reserve": "was on our reserve list",
+    "not_selected": "had not been selected",
+    "ineligible": "was not eligible",
+    "withdrawn": "had withdrawn",
+}
+# How an applicant asked to be contacted (the contact page's question), for the check page.
+CONTACT_PREFERENCE_LABELS: dict[str, str] = {
+    "email": "Email",
+    "post": "Post",
+    "phone": "Phone",
+    "": "Not given (email)",
+}
+
+# A moderated score (1 to 5, a mean of reviews or staff's moderated score) in words for the
+# applicant's letter: the lowest score of each band, highest band first. Defined once here so
+# every letter, preview and test reads the same bands.
+SCORE_BANDS: tuple[tuple[float, str], ...] = (
+    (4.5, "excellent"),
+    (3.75, "strong"),
+    (3.0, "good"),
+    (2.0, "developing"),
+    (0.0, "at an early stage"),
+)
+
+
+def score_in_words(score: float | None) -> str:
+    """A criterion's score as the applicant reads it ("strong"); "not scored" without one."""
+    if score is None:
+        return "not scored"
+    return next(words for lowest, words in SCORE_BANDS if score >= lowest)
+
+
+def score_scale() -> str:
+    """The bands' words in a sentence, best first: "excellent, strong, ... or at an early stage"."""
+    names = [words for _, words in SCORE_BANDS]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+# Why an application was screened out, written to the applicant (the staff's reason codes are
+# SCREENING_REASONS): what it means and, where there is one, what they could do.
+APPLICANT_SCREENING_REASONS: dict[str, str] = {
+    "not-uk": (
+        "This call is for organisations based in England, Scotland, Wales or Northern Ireland, "
+        "and from what you told us your organisation is based outside the UK."
+    ),
+    "not-adult-social-care": (
+        "This call is for organisations that provide or support adult social care, and from "
+        "what you told us your organisation's work is in another area."
+    ),
+    "duplicate": (
+        "We received more than one expression of interest from your organisation, and we have "
+        "considered the other one instead. You will hear about it separately."
+    ),
+    "incomplete": (
+        "Your expression of interest did not have enough information for the panel to score "
+        "it against the four questions."
+    ),
+    "other": "It did not meet the conditions of this call.",
 }

@@ -365,7 +365,9 @@ class ReviewScore(db.Model):  # type: ignore[name-defined]
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
     criterion: Mapped[str] = mapped_column(String(20))
     score: Mapped[int | None] = mapped_column()
-    comment: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(Text, default="")  # internal: never reaches applicants
+    # Feedback the reviewer wrote for the applicant: the only review text a letter may quote.
+    feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     review: Mapped[Review] = relationship(back_populates="scores")
 
@@ -382,6 +384,23 @@ class Moderation(db.Model):  # type: ignore[name-defined]
     criterion: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column()
     reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApplicantFeedback(db.Model):  # type: ignore[name-defined]
+    """Moderation's edit of the feedback for the applicant on one criterion: when present, the
+    letter gives this instead of the reviewers' own feedback for the applicant."""
+
+    __tablename__ = "applicant_feedback"
+    __table_args__ = (UniqueConstraint("application_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    criterion: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -464,6 +483,31 @@ class Override(db.Model):  # type: ignore[name-defined]
     reason: Mapped[str] = mapped_column(Text)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutcomeLetter(db.Model):  # type: ignore[name-defined]
+    """One outcome letter queued for one confirmed decision on an application.
+
+    `basis` names the decision: 0 for the run's own, else the id of the override (a swap or a
+    replacement) that changed it. The unique key means a decision is written to once, however
+    often or concurrently staff press the button; a changed decision is a new basis, so a new
+    letter, which says what changed (`previous_decision`).
+    """
+
+    __tablename__ = "outcome_letters"
+    __table_args__ = (UniqueConstraint("run_id", "application_id", "basis"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("selection_runs.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    basis: Mapped[int] = mapped_column(default=0)
+    decision: Mapped[str] = mapped_column(String(20))
+    previous_decision: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))  # the applicant's preference: email/post/phone
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    queued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]

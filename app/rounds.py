@@ -170,6 +170,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
             "instead."
         ),
     },
+    # What the outcome letters quote: who applicants can contact, and by when things happen.
+    # (Their default templates are templates/emails/outcome_*.txt; staff edit them per round.)
+    "letter_settings": {
+        "centre_contact_name": "Priya Shah",
+        "next_steps_by": "within 4 weeks of this letter",
+        "reserve_until": "6 months after the selected sites start",
+    },
 }
 
 

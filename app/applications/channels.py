@@ -46,6 +46,15 @@ def postal_address(application: Application) -> list[str]:
     return [str(line).strip() for line in lines if line and str(line).strip()]
 
 
+def can_post(application: Application) -> bool:
+    """Whether the applicant gave enough of a postal address to post a letter to."""
+    contact = _contact(application)
+    return bool(
+        str(contact.get("address_line_1") or "").strip()
+        and str(contact.get("address_postcode") or "").strip()
+    )
+
+
 def queue_for_applicant(
     session: Session, application: Application, *, kind: str, subject: str, body: str
 ) -> Channel:

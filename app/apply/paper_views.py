@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from ..applications import questions
+from ..applications.rubric import looks_for
 from ..extensions import db
 from ..models import utcnow
-from ..panel.rubric import looks_for
 from ..rounds import current_round, format_london, mix_in_words, options, text, word_limit
 from . import bp
 
@@ -39,7 +39,7 @@ def paper_form() -> str:
         eligibility=questions.ELIGIBILITY,
         choices=lambda question: options(round_, question.options) if question.options else [],
         lines=lines,
-        looks_for=looks_for,
+        looks_for=lambda question_id: looks_for(round_, question_id),
         word_limit=limit,
         closes=format_london(round_.closes_at),
         text=lambda key: text(round_, key),

@@ -41,6 +41,7 @@ from ..applications.questions import (
     next_page,
     previous_page,
 )
+from ..applications.rubric import looks_for
 from ..applications.services import (
     ROUND_CLOSED,
     NoLongerADraft,
@@ -55,7 +56,6 @@ from ..applications.services import (
 from ..errors import commit_or_show
 from ..extensions import db, limiter
 from ..models import Application, Round, utcnow
-from ..panel.rubric import looks_for
 from ..rounds import current_round, format_london, mix_in_words, text, word_limit
 from ..security import handles_own_csrf
 from ..urls import external_url
@@ -361,7 +361,7 @@ def question_page(page_id: str) -> str | Response:
         closed=closed,
         word_limit=word_limit(round_),
         return_to=return_to,
-        looks_for=looks_for,
+        looks_for=lambda question_id: looks_for(round_, question_id),
     )
 
 

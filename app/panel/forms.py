@@ -1,4 +1,5 @@
-"""Forms for panel reviewers: the review (one score and comment per criterion) and a conflict."""
+"""Forms for panel reviewers: the review (per criterion a score, an internal note and feedback
+for the applicant) and a conflict."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from ..applications.rubric import RUBRIC
 from ..forms import ChoiceRadioField, text_area
-from .rubric import RUBRIC
 
 COMMENT_MAX = 5000
 
@@ -19,8 +20,9 @@ def _comment(label: str, short: str) -> TextAreaField:
 
 
 class _ReviewFormBase(FlaskForm):
-    """Fields `<criterion>_score` and `<criterion>_comment` for each criterion, then an overall
-    comment. Scores are optional here: whether a draft may be partial is the service's rule."""
+    """Fields `<criterion>_score`, `<criterion>_comment` (an internal note) and
+    `<criterion>_feedback` (for the applicant) for each criterion, then an overall comment.
+    Scores are optional here: whether a draft may be partial is the service's rule."""
 
     def scores(self) -> dict[str, int | None]:
         return {
@@ -30,6 +32,9 @@ class _ReviewFormBase(FlaskForm):
 
     def comments(self) -> dict[str, str]:
         return {c.id: self[f"{c.id}_comment"].data or "" for c in RUBRIC}
+
+    def feedback(self) -> dict[str, str]:
+        return {c.id: self[f"{c.id}_feedback"].data or "" for c in RUBRIC}
 
 
 def _review_fields() -> dict[str, Any]:
@@ -44,7 +49,12 @@ def _review_fields() -> dict[str, Any]:
             invalid_message=f"Select a score from 1 to 5 for “{criterion.title}”",
         )
         fields[f"{criterion.id}_comment"] = _comment(
-            f"Comment on “{criterion.title}” (optional)", f"Your comment on {criterion.title}"
+            f"Internal note on “{criterion.title}” (optional)",
+            f"Your internal note on {criterion.title}",
+        )
+        fields[f"{criterion.id}_feedback"] = _comment(
+            f"Feedback for the applicant on “{criterion.title}” (optional)",
+            f"Your feedback for the applicant on {criterion.title}",
         )
     fields["overall_comment"] = _comment("Overall comment (optional)", "Your overall comment")
     return fields
@@ -61,6 +71,7 @@ def review_form_data(review: Any) -> dict[str, Any]:
     for row in review.scores:
         data[f"{row.criterion}_score"] = str(row.score) if row.score is not None else None
         data[f"{row.criterion}_comment"] = row.comment
+        data[f"{row.criterion}_feedback"] = row.feedback
     return data
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..applications.rubric import RUBRIC, SCORES
 from ..audit import record_for_application
 from ..errors import DomainError
 from ..labels import REVIEW_STATUS_LABELS
@@ -26,7 +27,6 @@ from ..models import (
     User,
 )
 from ..rounds import format_london, reviewing_deadline
-from .rubric import RUBRIC, SCORES
 
 
 class ReviewError(DomainError):
@@ -200,12 +200,15 @@ def save_review(
     scores: dict[str, int | None],
     comments: dict[str, str],
     overall_comment: str,
+    feedback: dict[str, str] | None = None,
     submit: bool,
     now: datetime,
 ) -> Review:
     """Save the reviewer's review: a draft may be partial; submitting needs every score.
 
-    A submitted review stays submitted: changing it later needs every score again.
+    A submitted review stays submitted: changing it later needs every score again. `comments`
+    are internal notes; `feedback` is what the reviewer wrote for the applicant, the only text of
+    a review an outcome letter may quote.
     """
     if not reviewing_open(application.round):
         raise ReviewingClosed()
@@ -229,6 +232,7 @@ def save_review(
             review.scores.append(row)
         row.score = scores.get(criterion.id)
         row.comment = comments.get(criterion.id, "")
+        row.feedback = (feedback or {}).get(criterion.id, "")
     review.overall_comment = overall_comment
     review.updated_at = now
     first_submission = submit and review.status != "submitted"

@@ -14,13 +14,13 @@ from werkzeug.wrappers import Response
 
 from ..access import roles_required
 from ..applications.answers import AnswerRow, answer_rows
+from ..applications.rubric import Criterion, rubric
 from ..errors import commit_or_show
 from ..extensions import db
 from ..labels import REVIEW_STATUS_LABELS
 from ..models import Application, utcnow
 from . import bp
 from .forms import ConflictForm, ReviewForm, review_form_data
-from .rubric import BY_ID, RUBRIC, Criterion
 from .services import (
     IncompleteReview,
     ReviewError,
@@ -39,17 +39,19 @@ HIDDEN_SECTIONS = {"contact"}
 
 
 def answer_blocks(
-    rows: list[tuple[Any, list[AnswerRow]]],
+    rows: list[tuple[Any, list[AnswerRow]]], criteria: tuple[Criterion, ...]
 ) -> tuple[list[tuple[Any, list[tuple[str, Any, Any]]]], list[Criterion]]:
     """The application's answers for the review page, section by section: runs of answers
-    ("answers", rows, None), and each answer a criterion scores ("scored", row, criterion), so
-    the page can place the score beside it. Also the criteria whose answer is not shown."""
+    ("answers", rows, None), and each answer a criterion of the round's rubric scores ("scored",
+    row, criterion), so the page can place the score beside it. Also the criteria whose answer
+    is not shown."""
+    by_id = {criterion.id: criterion for criterion in criteria}
     placed: set[str] = set()
     blocks = []
     for section, section_rows in rows:
         parts: list[tuple[str, Any, Any]] = []
         for row in section_rows:
-            criterion = BY_ID.get(row.question.id)
+            criterion = by_id.get(row.question.id)
             if criterion is not None and criterion.id not in placed:
                 placed.add(criterion.id)
                 parts.append(("scored", row, criterion))
@@ -58,7 +60,7 @@ def answer_blocks(
             else:
                 parts.append(("answers", [row], None))
         blocks.append((section, parts))
-    return blocks, [c for c in RUBRIC if c.id not in placed]
+    return blocks, [c for c in criteria if c.id not in placed]
 
 
 def _visible_or_404(application_id: int) -> Application:
@@ -123,15 +125,17 @@ def review(application_id: int) -> str | Response:
                 current_user,
                 scores=form.scores(),
                 comments=form.comments(),
+                feedback=form.feedback(),
                 overall_comment=form.overall_comment.data or "",
                 submit=submit,
                 now=utcnow(),
             )
         except IncompleteReview as error:
             db.session.rollback()
+            titles = {c.id: c.title for c in rubric(application.round)}
             for criterion_id in error.missing:
                 form[f"{criterion_id}_score"].errors.append(
-                    f"Select a score for “{BY_ID[criterion_id].title}” to submit your review"
+                    f"Select a score for “{titles[criterion_id]}” to submit your review"
                 )
         except ReviewError as error:  # reviewing closed, or saved from another tab meanwhile
             db.session.rollback()
@@ -149,7 +153,8 @@ def review(application_id: int) -> str | Response:
         for section, section_rows in answer_rows(application.round, application.answers)
         if section.id not in HIDDEN_SECTIONS
     ]
-    blocks, unplaced = answer_blocks(rows)
+    criteria = rubric(application.round)
+    blocks, unplaced = answer_blocks(rows, criteria)
     return render_template(
         "panel/review.html",
         application=application,
@@ -161,5 +166,5 @@ def review(application_id: int) -> str | Response:
         status=saved.status if saved else "not-started",
         status_labels=REVIEW_STATUS_LABELS,
         is_open=is_open,
-        rubric=RUBRIC,
+        rubric=criteria,
     )

@@ -68,6 +68,7 @@ def build_world(app: Flask) -> World:
         "user_id": world.reviewer.id,
         "page_id": "organisation",
         "question_id": "uk_based",
+        "decision": "reserve",
         "token": BOGUS_TOKEN,
         # Not a proof of any address: the emailed link's form is the plain resume link then.
         "proof": "not-a-proof",
@@ -99,6 +100,7 @@ def build_world(app: Flask) -> World:
             "assisted": world.assisted_id,
             "other_run": world.run_id,
             "shared_run": world.shared_run_id,
+            "confirmed_run": world.confirmed_run_id,
             "invite_token": world.invite_token,
             "co_production": "co_production",
             "opt_out_token": world.opt_out_token,

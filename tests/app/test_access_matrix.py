@@ -188,6 +188,9 @@ MATRIX: list[Row] = [
     *rows("staff.reach", "GET", STAFF_ONLY),
     *rows("staff.reach_csv", "GET", STAFF_ONLY),
     *rows("staff.reach_xlsx", "GET", STAFF_ONLY),
+    *rows("staff.rubric_page", "GET POST", STAFF_ONLY),
+    *rows("staff.outcome_letters", "GET POST", STAFF_ONLY),
+    *rows("staff.outcome_letter", "GET POST", STAFF_ONLY),
     # Staff: assignment and moderation.
     *rows("staff.assignment_overview", "GET", STAFF_ONLY),
     *rows("staff.assignment_auto", "POST", STAFF_ONLY),
@@ -196,6 +199,7 @@ MATRIX: list[Row] = [
     *rows("staff.assignment_unassign", "POST", STAFF_ONLY),
     *rows("staff.moderation_queue_page", "GET", STAFF_ONLY),
     *rows("staff.moderation_application", "GET POST", STAFF_ONLY),
+    *rows("staff.moderation_feedback", "POST", STAFF_ONLY),
     # Staff: selection runs.
     *rows("staff.runs", "GET", STAFF_ONLY),
     *rows("staff.start", "POST", STAFF_ONLY),
@@ -208,7 +212,7 @@ MATRIX: list[Row] = [
     *rows("staff.rationale_page", "GET", STAFF_ONLY),
     *rows("staff.share", "POST", STAFF_ONLY),
     *rows("staff.confirm", "GET POST", STAFF_ONLY),
-    *rows("staff.outcomes", "POST", STAFF_ONLY),
+    *rows("staff.outcomes", "GET POST", STAFF_ONLY, params={"run_id": "confirmed_run"}),
     # Last: it ends each browser's session.
     *rows("auth.sign_out", "POST", everyone(redirect("/sign-in"))),
 ]

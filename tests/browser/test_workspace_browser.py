@@ -13,9 +13,9 @@ from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
+from app.applications.rubric import RUBRIC
 from app.extensions import db
 from app.models import Application, Review, SelectionDecision, SelectionRun, User
-from app.panel.rubric import RUBRIC
 from tests.app.world import SITES
 from tests.browser.axe import report
 from tests.browser.server import browser_app, serve
@@ -135,13 +135,13 @@ def test_a_reviewer_declares_a_conflict_and_scores_an_application(walk_as: Any, 
 
     first, second = RUBRIC[0], RUBRIC[1]
     score_for(walk, first.title, "4 – Good")
-    walk.fill(f"Comment on “{first.title}” (optional)", "Clear about who benefits.")
+    walk.fill(f"Internal note on “{first.title}” (optional)", "Clear about who benefits.")
     walk.click("Save as draft")
     assert any("draft has been saved" in notice for notice in walk.notices())
     walk.checkpoint("review (draft saved)")
     assert page.locator(".tag").first.inner_text() == "Draft"
     assert checked_score(walk, first.title) == "4"
-    assert page.get_by_label(f"Comment on “{first.title}” (optional)").input_value() == (
+    assert page.get_by_label(f"Internal note on “{first.title}” (optional)").input_value() == (
         "Clear about who benefits."
     )
 

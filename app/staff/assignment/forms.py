@@ -10,8 +10,8 @@ from wtforms import Field, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
+from ...applications.rubric import RUBRIC
 from ...forms import CheckboxesField, ChoiceRadioField, strip, text_area
-from ...panel.rubric import RUBRIC
 
 MAX_REVIEWERS_PER_APPLICATION = 10
 
@@ -92,3 +92,23 @@ class ModerationForm(FlaskForm):
         called="The reason",
         required="Enter the reason for the moderated score",
     )
+
+
+class _FeedbackFormBase(FlaskForm):
+    def texts(self) -> dict[str, str]:
+        return {c.id: self[f"feedback_{c.id}"].data or "" for c in RUBRIC}
+
+
+def _feedback_fields() -> dict[str, Any]:
+    return {
+        f"feedback_{c.id}": text_area(
+            f"Feedback for the applicant on “{c.title}”",
+            5000,
+            called=f"The feedback on “{c.title}”",
+        )
+        for c in RUBRIC
+    }
+
+
+# Moderation's edit of the feedback for the applicant, one box per criterion.
+ApplicantFeedbackForm = type("ApplicantFeedbackForm", (_FeedbackFormBase,), _feedback_fields())

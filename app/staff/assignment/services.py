@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...applications.rubric import BY_ID, RUBRIC
 from ...applications.services import sent_applications
 from ...audit import record, record_for_application
 from ...errors import DomainError
@@ -27,7 +28,6 @@ from ...models import (
     Round,
     User,
 )
-from ...panel.rubric import BY_ID, RUBRIC
 
 MODERATED_MIN, MODERATED_MAX = Decimal(1), Decimal(5)
 DISAGREEMENT = 2  # max - min on one criterion among submitted reviews

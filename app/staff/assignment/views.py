@@ -13,14 +13,16 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from ...access import roles_required
+from ...applications.rubric import BY_ID, RUBRIC, rubric
 from ...errors import commit_or_show
 from ...extensions import db
 from ...labels import REVIEW_STATUS_LABELS
 from ...models import Application, Round, User, utcnow
-from ...panel.rubric import BY_ID, RUBRIC
 from ...rounds import option_label
 from .. import bp
-from .forms import ActionForm, AssignForm, AutoAssignForm, ModerationForm
+from ..rounds.letters import lines
+from ..runs.feedback import save_feedback_edits, shareable_feedback
+from .forms import ActionForm, ApplicantFeedbackForm, AssignForm, AutoAssignForm, ModerationForm
 from .services import (
     AssignmentError,
     application_reviewers,
@@ -219,6 +221,29 @@ def moderation_queue_page(round_id: int) -> str:
     )
 
 
+def _moderation_page(application: Application, form: Any, feedback_form: Any) -> str:
+    scores = submitted_scores(db.session, [application.id]).get(application.id, {})
+    reviews = application_reviews(db.session, application)
+    return render_template(
+        "staff/assignment/moderation_application.html",
+        application=application,
+        form=form,
+        feedback_form=feedback_form,
+        reviews=reviews,
+        submitted=sum(1 for review, _user in reviews if review.status == "submitted"),
+        disagreements=disagreements(scores),
+        moderations=moderations(db.session, application),
+        rubric=rubric(application.round),
+        criteria=BY_ID,
+        status_labels=REVIEW_STATUS_LABELS,
+    )
+
+
+def _feedback_data(application: Application) -> dict[str, str]:
+    shared = shareable_feedback(db.session, [application.id])[application.id]
+    return {f"feedback_{c}": "\n\n".join(texts) for c, texts in shared.items()}
+
+
 @bp.route("/applications/<int:application_id>/moderation", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def moderation_application(application_id: int) -> str | Response:
@@ -237,17 +262,31 @@ def moderation_application(application_id: int) -> str | Response:
     ):
         flash(f"Moderated score recorded for “{BY_ID[form.criterion.data].title}”.", "success")
         return redirect(url_for("staff.moderation_application", application_id=application.id))
-    scores = submitted_scores(db.session, [application.id]).get(application.id, {})
-    reviews = application_reviews(db.session, application)
-    return render_template(
-        "staff/assignment/moderation_application.html",
-        application=application,
-        form=form,
-        reviews=reviews,
-        submitted=sum(1 for review, _user in reviews if review.status == "submitted"),
-        disagreements=disagreements(scores),
-        moderations=moderations(db.session, application),
-        rubric=RUBRIC,
-        criteria=BY_ID,
-        status_labels=REVIEW_STATUS_LABELS,
-    )
+    feedback_form = ApplicantFeedbackForm(formdata=None, data=_feedback_data(application))
+    return _moderation_page(application, form, feedback_form)
+
+
+@bp.post("/applications/<int:application_id>/moderation/feedback")
+@roles_required(*STAFF)
+def moderation_feedback(application_id: int) -> str | Response:
+    """Moderation edits the feedback for the applicant: only criteria whose text changed are
+    stored as moderation's version."""
+    application = _application_or_404(application_id)
+    feedback_form = ApplicantFeedbackForm()
+    if feedback_form.validate_on_submit():
+        before = _feedback_data(application)
+        changed = {
+            c: text
+            for c, text in feedback_form.texts().items()
+            if lines(text).strip() != before[f"feedback_{c}"].strip()
+        }
+        first = feedback_form[f"feedback_{RUBRIC[0].id}"]
+        if commit_or_show(
+            first, save_feedback_edits, db.session, application, changed, current_user, utcnow()
+        ):
+            flash("The feedback for the applicant is saved.", "success")
+            return redirect(
+                url_for("staff.moderation_application", application_id=application.id)
+                + "#applicant-feedback"
+            )
+    return _moderation_page(application, ModerationForm(formdata=None), feedback_form)

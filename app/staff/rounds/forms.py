@@ -9,16 +9,18 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, StringField
+from wtforms import Field, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from selection import CRITERIA
 
+from ...applications.rubric import RUBRIC, SCORES, rubric
 from ...dates import parse_date, parse_time
 from ...forms import text_area, text_field
 from ...labels import CRITERION_LABELS, TEXT_LABELS
 from ...models import Round
 from ...rounds import LONDON, london, reminder_days, reviewing_days, text
+from .letters import BODY_MAX, LETTER_SETTING_LABELS, SUBJECT_MAX
 from .services import TEXT_KEYS, round_weights
 
 # --- Round settings -------------------------------------------------------------------------
@@ -220,3 +222,95 @@ def settings_data(round_: Round) -> dict[str, Any]:
 
 class QuotaUploadForm(FlaskForm):
     file = FileField("Upload a quota table (CSV file)")
+
+
+# --- Outcome letters ------------------------------------------------------------------------
+
+
+class LetterForm(FlaskForm):
+    """A decision's letter template, and the application to preview it with."""
+
+    subject = text_field(
+        "Subject",
+        SUBJECT_MAX,
+        called="The subject",
+        required="Enter the subject",
+        checks=(),
+    )
+    body = text_area(
+        "Letter",
+        BODY_MAX,
+        called="The letter",
+        required="Enter the letter",
+        checks=(),
+    )
+    application = SelectField("Preview the letter for", validate_choice=False, default="")
+
+
+class LetterSettingsForm(FlaskForm):
+    centre_contact_name = text_field(
+        LETTER_SETTING_LABELS["centre_contact_name"],
+        200,
+        called="The name",
+        required="Enter the name of the person applicants can contact",
+    )
+    next_steps_by = text_field(
+        LETTER_SETTING_LABELS["next_steps_by"],
+        200,
+        called="When selected sites will hear from you",
+        required="Enter when selected sites will hear from you",
+    )
+    reserve_until = text_field(
+        LETTER_SETTING_LABELS["reserve_until"],
+        200,
+        called="Until when the reserve list stays open",
+        required="Enter until when the reserve list stays open",
+    )
+
+    def values(self) -> dict[str, str]:
+        return {key: self[key].data or "" for key in LETTER_SETTING_LABELS}
+
+
+# --- The rubric -----------------------------------------------------------------------------
+
+
+class _RubricFormBase(FlaskForm):
+    def words(self) -> dict[str, dict[str, Any]]:
+        return {
+            c.id: {
+                "looks_for": self[f"{c.id}_looks_for"].data or "",
+                "levels": [self[f"{c.id}_level_{s}"].data or "" for s in SCORES],
+            }
+            for c in RUBRIC
+        }
+
+
+def _rubric_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for c in RUBRIC:
+        fields[f"{c.id}_looks_for"] = text_area(
+            f"What we look for in “{c.title}”",
+            1000,
+            called=f"What we look for in “{c.title}”",
+            required=f"Enter what we look for in “{c.title}”",
+        )
+        for level in c.levels:
+            fields[f"{c.id}_level_{level.score}"] = text_area(
+                f"{level.score} – {level.name}",
+                1000,
+                called=f"The description of {level.score} for “{c.title}”",
+                required=f"Enter the description of {level.score} for “{c.title}”",
+            )
+    return fields
+
+
+RubricForm = type("RubricForm", (_RubricFormBase,), _rubric_fields())
+
+
+def rubric_data(round_: Round) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for c in rubric(round_):
+        data[f"{c.id}_looks_for"] = c.looks_for
+        for level in c.levels:
+            data[f"{c.id}_level_{level.score}"] = level.descriptor
+    return data

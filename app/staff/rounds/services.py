@@ -19,6 +19,7 @@ from selection import CRITERIA, QuotaError
 if TYPE_CHECKING:  # pandas loads when quotas are read, not as the app starts
     from selection import QuotaTable
 
+from ...applications.rubric import rubric, rubric_settings
 from ...audit import record
 from ...errors import DomainError
 from ...labels import (
@@ -26,6 +27,7 @@ from ...labels import (
 )
 from ...models import (
     Application,
+    Review,
     Round,
     User,
 )
@@ -139,6 +141,64 @@ def update_round_settings(
         record(
             session, user, "round.settings_changed", "round", round_.id, round_.id, fields=changed
         )
+    session.flush()
+
+
+# --- The rubric -----------------------------------------------------------------------------
+
+
+def rubric_frozen(session: Session, round_: Round) -> bool:
+    """Once a review of the round is submitted, its rubric's words stay as that reviewer read
+    them: every review is scored against the same words."""
+    return (
+        session.scalar(
+            select(func.count(Review.id))
+            .join(Application, Application.id == Review.application_id)
+            .where(Application.round_id == round_.id, Review.status == "submitted")
+        )
+        or 0
+    ) > 0
+
+
+RUBRIC_FROZEN = (
+    "The rubric can no longer change: reviewers have started submitting reviews scored against "
+    "it, and every review must be scored against the same words."
+)
+
+
+def save_rubric(
+    session: Session,
+    round_: Round,
+    words: Mapping[str, Mapping[str, Any]],
+    user: User | None,
+) -> None:
+    """Store the round's own rubric words: per criterion what we look for and the descriptor of
+    each score. Refused once a review is submitted."""
+    if rubric_frozen(session, round_):
+        raise RoundError(RUBRIC_FROZEN)
+    criteria = []
+    for criterion in rubric(round_):
+        own = words.get(criterion.id) or {}
+        looks = str(own.get("looks_for") or "").strip()
+        levels = [str(v or "").strip() for v in own.get("levels") or []]
+        if not looks or len(levels) != len(criterion.levels) or not all(levels):
+            raise RoundError(f"Enter every description for “{criterion.title}”")
+        criteria.append(
+            replace(
+                criterion,
+                looks_for=looks,
+                levels=tuple(
+                    replace(level, descriptor=text)
+                    for level, text in zip(criterion.levels, levels, strict=True)
+                ),
+            )
+        )
+    before = rubric_settings(rubric(round_))
+    stored = dict(round_.settings or {})
+    stored["rubric"] = rubric_settings(tuple(criteria))
+    round_.settings = stored
+    changed = [c for c in stored["rubric"] if stored["rubric"][c] != before.get(c)]
+    record(session, user, "rubric.changed", "round", round_.id, round_.id, criteria=changed)
     session.flush()
 
 

@@ -3,25 +3,51 @@ quota table (entered in the form, or uploaded and downloaded as CSV). Staff and 
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ...access import roles_required
+from ...applications.rubric import RUBRIC, rubric
+from ...applications.services import sent_applications
+from ...errors import commit_or_message, commit_or_show
 from ...extensions import db
-from ...labels import QUOTA_COLUMN_LABELS
+from ...labels import LETTER_LABELS, QUOTA_COLUMN_LABELS
 from ...models import Round, User
+from ...urls import whole_number_or_none
 from .. import bp
+from ..runs.forms import ActionForm
+from ..runs.outcomes import preview_letter
 from .forms import (
+    LetterForm,
+    LetterSettingsForm,
     QuotaUploadForm,
     RoundSettingsForm,
+    RubricForm,
     reminder_days_of,
+    rubric_data,
     settings_data,
     whole_number,
+)
+from .letters import (
+    LETTER_DECISIONS,
+    LETTER_SETTING_LABELS,
+    PLACEHOLDERS,
+    LetterTemplate,
+    LetterTemplateError,
+    check_letter_template,
+    letter_setting,
+    letter_template,
+    render_letter,
+    reset_letter_template,
+    sample_contexts,
+    save_letter_settings,
+    save_letter_template,
 )
 from .services import (
     MAX_QUOTA_ROWS,
     QUOTA_COLUMNS,
+    RUBRIC_FROZEN,
     TEXT_KEYS,
     QuotaCheck,
     RoundSettings,
@@ -35,7 +61,9 @@ from .services import (
     quotas_csv,
     round_summaries,
     round_weights,
+    rubric_frozen,
     save_quotas,
+    save_rubric,
     stored_quota_rows,
     update_round_settings,
 )
@@ -220,4 +248,145 @@ def quotas_download(round_id: int) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="quotas-{round_.slug}.csv"',
         },
+    )
+
+
+# --- Outcome letters ------------------------------------------------------------------------
+
+
+def _letters_page(round_: Round, form: LetterSettingsForm) -> str:
+    return render_template(
+        "staff/rounds/letters.html",
+        round=round_,
+        form=form,
+        decisions=[(d, LETTER_LABELS[d]) for d in LETTER_DECISIONS],
+        placeholders=PLACEHOLDERS,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/letters", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def outcome_letters(round_id: int) -> str | Response:
+    round_ = _round(round_id)
+    form = (
+        LetterSettingsForm()
+        if request.method == "POST"
+        else LetterSettingsForm(
+            data={key: letter_setting(round_, key) for key in LETTER_SETTING_LABELS}
+        )
+    )
+    if form.validate_on_submit() and commit_or_show(
+        form.centre_contact_name, save_letter_settings, db.session, round_, form.values(), _me()
+    ):
+        flash("The letters' settings are saved.", "success")
+        return redirect(url_for("staff.outcome_letters", round_id=round_.id))
+    return _letters_page(round_, form)
+
+
+def _preview_choices(round_: Round) -> list[tuple[str, str]]:
+    return [
+        (str(a.id), f"{a.reference}: {a.organisation_name or 'No organisation name'}")
+        for a in sent_applications(db.session, round_)
+    ]
+
+
+@bp.route("/rounds/<int:round_id>/letters/<decision>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def outcome_letter(round_id: int, decision: str) -> str | Response:
+    round_ = _round(round_id)
+    if decision not in LETTER_DECISIONS:
+        abort(404)
+    here = url_for("staff.outcome_letter", round_id=round_.id, decision=decision)
+    saved = letter_template(round_, decision)
+    if request.method == "POST":
+        form = LetterForm()
+    else:
+        form = LetterForm(data={"subject": saved.subject, "body": saved.body})
+        form.application.data = request.args.get("application", "")
+    choices = _preview_choices(round_)
+    form.application.choices = [("", "Choose an application"), *choices]
+    action = request.form.get("action", "preview")
+    if request.method == "POST" and action == "reset" and ActionForm().validate_on_submit():
+        reset_letter_template(db.session, round_, decision, _me())
+        db.session.commit()
+        flash(f"The {LETTER_LABELS[decision].lower()} letter is back to the default.", "success")
+        return redirect(here)
+    preview: tuple[str, str] | None = None
+    if form.validate_on_submit():
+        template = LetterTemplate(form.subject.data, form.body.data)
+        if action == "save":
+            message = commit_or_message(
+                save_letter_template, db.session, round_, decision, template, _me()
+            )
+            if message is None:
+                flash(f"The {LETTER_LABELS[decision].lower()} letter is saved.", "success")
+                return redirect(here)
+            _letter_error(form, message)
+        else:
+            preview = _preview(round_, decision, template, form)
+    elif request.method == "GET":
+        preview = _preview(round_, decision, saved, form)
+    return render_template(
+        "staff/rounds/letter.html",
+        round=round_,
+        decision=decision,
+        label=LETTER_LABELS[decision],
+        form=form,
+        preview=preview,
+        previewing=request.method == "POST",
+        placeholders=PLACEHOLDERS,
+        has_choices=bool(choices),
+    )
+
+
+def _letter_error(form: LetterForm, message: str) -> None:
+    field = form.subject if message.startswith("The subject") else form.body
+    field.errors = [*field.errors, message]
+
+
+def _preview(
+    round_: Round, decision: str, template: LetterTemplate, form: LetterForm
+) -> tuple[str, str] | None:
+    """The letter for the chosen application (or the first), or None with the error shown."""
+    chosen = whole_number_or_none(form.application.data)
+    applications = sent_applications(db.session, round_)
+    application = next((a for a in applications if a.id == chosen), None)
+    if application is None and applications:
+        application = applications[0]
+        form.application.data = str(application.id)
+    try:
+        if application is None:
+            check_letter_template(round_, decision, template)
+            return render_letter(template, sample_contexts(round_, decision)[0])
+        return preview_letter(db.session, round_, application, decision, template)
+    except LetterTemplateError as error:
+        _letter_error(form, str(error))
+        return None
+
+
+# --- The rubric -----------------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/rubric", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def rubric_page(round_id: int) -> str | Response:
+    round_ = _round(round_id)
+    frozen = rubric_frozen(db.session, round_)
+    form = RubricForm() if request.method == "POST" else RubricForm(data=rubric_data(round_))
+    if frozen and request.method == "POST":
+        flash(RUBRIC_FROZEN, "warning")
+        return redirect(url_for("staff.rubric_page", round_id=round_.id))
+    first = f"{RUBRIC[0].id}_looks_for"
+    if form.validate_on_submit() and commit_or_show(
+        form[first], save_rubric, db.session, round_, form.words(), _me()
+    ):
+        flash("The rubric is saved.", "success")
+        return redirect(url_for("staff.rubric_page", round_id=round_.id))
+    return render_template(
+        "staff/rounds/rubric.html",
+        round=round_,
+        form=form,
+        rubric=rubric(round_),
+        frozen=frozen,
+        frozen_message=RUBRIC_FROZEN,
     )

@@ -129,6 +129,43 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _review_scores(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, dict[str, list[int]]], dict[int, dict[str, float]]]:
+    """Submitted reviews' scores and the latest moderated score, by application and criterion."""
+    scores: dict[int, dict[str, list[int]]] = {i: {c: [] for c in CRITERIA} for i in ids}
+    moderated: dict[int, dict[str, float]] = {i: {} for i in ids}
+    if not ids:
+        return scores, moderated
+    for app_id, criterion, score in session.execute(
+        select(Review.application_id, ReviewScore.criterion, ReviewScore.score)
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .where(Review.application_id.in_(ids), Review.status == "submitted")
+    ):
+        if score is not None and criterion in CRITERIA:
+            scores[app_id][criterion].append(int(score))
+    for moderation in session.scalars(
+        select(Moderation)
+        .where(Moderation.application_id.in_(ids))
+        .order_by(Moderation.at, Moderation.id)
+    ):
+        if moderation.criterion in CRITERIA:
+            moderated[moderation.application_id][moderation.criterion] = float(moderation.score)
+    return scores, moderated
+
+
+def _criterion_value(given: list[int], moderated: dict[str, float], criterion: str) -> float | None:
+    if criterion in moderated:
+        return moderated[criterion]
+    return sum(given) / len(given) if given else None
+
+
+def criterion_scores(session: Session, ids: list[int]) -> dict[int, dict[str, float | None]]:
+    """Each application's criterion values as the engine would read them now."""
+    scores, moderated = _review_scores(session, ids)
+    return {i: {c: _criterion_value(scores[i][c], moderated[i], c) for c in CRITERIA} for i in ids}
+
+
 def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
     """One row per application as the engine sees it: id, eligibility, mix, criterion means.
 
@@ -137,9 +174,8 @@ def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
     """
     applications = sent_applications(session, round_)
     ids = [a.id for a in applications]
-    scores: dict[int, dict[str, list[int]]] = {i: {c: [] for c in CRITERIA} for i in ids}
+    scores, moderated = _review_scores(session, ids)
     counts: dict[int, int] = dict.fromkeys(ids, 0)
-    moderated: dict[int, dict[str, float]] = {i: {} for i in ids}
     if ids:
         for app_id, n in session.execute(
             select(Review.application_id, func.count(Review.id))
@@ -147,20 +183,6 @@ def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
             .group_by(Review.application_id)
         ):
             counts[app_id] = int(n)
-        for app_id, criterion, score in session.execute(
-            select(Review.application_id, ReviewScore.criterion, ReviewScore.score)
-            .join(ReviewScore, ReviewScore.review_id == Review.id)
-            .where(Review.application_id.in_(ids), Review.status == "submitted")
-        ):
-            if score is not None and criterion in CRITERIA:
-                scores[app_id][criterion].append(int(score))
-        for moderation in session.scalars(
-            select(Moderation)
-            .where(Moderation.application_id.in_(ids))
-            .order_by(Moderation.at, Moderation.id)
-        ):
-            if moderation.criterion in CRITERIA:
-                moderated[moderation.application_id][moderation.criterion] = float(moderation.score)
     rows = []
     for a in applications:
         eligible = a.screening == "eligible"
@@ -187,10 +209,7 @@ def input_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
         spread = 0
         for c in CRITERIA:
             given = scores[a.id][c]
-            if c in moderated[a.id]:
-                row[c] = moderated[a.id][c]
-            else:
-                row[c] = sum(given) / len(given) if given else None
+            row[c] = _criterion_value(given, moderated[a.id], c)
             if given:
                 spread = max(spread, max(given) - min(given))
         row["n_reviews"] = counts[a.id]

@@ -15,10 +15,11 @@ from ...audit import record
 from ...errors import commit_or_message
 from ...exports import csv_response, xlsx_response
 from ...extensions import db
-from ...labels import MIX_LABELS, RUN_STATUS_LABELS
+from ...labels import CONTACT_PREFERENCE_LABELS, LETTER_LABELS, MIX_LABELS, RUN_STATUS_LABELS
 from ...models import Round, SelectionRun, User, utcnow
 from ...urls import this_page, whole_number_or_none
 from .. import bp
+from ..rounds.letters import LetterTemplateError
 from .anonymised import anonymised_sheets
 from .current import change_log
 from .decisions import (
@@ -31,7 +32,7 @@ from .decisions import (
 )
 from .engine_input import category_label
 from .forms import ActionForm, OverrideForm, ReplacementForm, StartRunForm
-from .outcomes import outcomes_queued, queue_outcome_messages
+from .outcomes import outcomes_queued, planned_letters, queue_outcome_messages
 from .rationale import build_rationale, rationale_sheets
 from .services import (
     RunError,
@@ -222,17 +223,53 @@ def confirm(run_id: int) -> str | Response:
     )
 
 
-@bp.post("/runs/<int:run_id>/outcomes")
+@bp.route("/runs/<int:run_id>/outcomes", methods=["GET", "POST"])
 @roles_required(*STAFF)
-def outcomes(run_id: int) -> Response:
-    return _action(
-        run_id,
-        lambda run: queue_outcome_messages(db.session, run, current_user, utcnow()),
-        lambda n: (
-            f"{n} outcome messages are queued for sending."
-            if n
-            else "No new outcome messages: every application already has one."
-        ),
+def outcomes(run_id: int) -> str | Response:
+    """The check page before outcome letters are queued: how many of each, who is contacted how,
+    a sample of each letter, and the button that queues exactly those."""
+    run, round_ = _finished_run(run_id)
+    back = url_for("staff.run", run_id=run.id)
+    if run.confirmed_at is None:
+        flash("Confirm the run as the decision before sending outcome letters.", "warning")
+        return redirect(back)
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        expected = whole_number_or_none(request.form.get("expected"))
+        if expected is None:  # only the check page's button sends letters
+            flash("Check the outcome letters before you send them.", "warning")
+            return redirect(url_for("staff.outcomes", run_id=run.id))
+        try:
+            queued = queue_outcome_messages(
+                db.session, run, current_user, utcnow(), expected=expected
+            )
+        except (RunError, LetterTemplateError) as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+            return redirect(url_for("staff.outcomes", run_id=run.id))
+        db.session.commit()
+        flash(
+            f"{queued} outcome letters are queued for sending."
+            if queued
+            else "No new outcome letters: every applicant has the letter for their decision.",
+            "success",
+        )
+        return redirect(back)
+    try:
+        plan = planned_letters(db.session, run)
+        problem = None
+    except LetterTemplateError as error:  # a saved template that no longer fits an application
+        plan, problem = None, str(error)
+    return render_template(
+        "staff/runs/outcomes_check.html",
+        run=run,
+        round=round_,
+        plan=plan,
+        problem=problem,
+        labels=LETTER_LABELS,
+        contact_labels=CONTACT_PREFERENCE_LABELS,
+        form=ActionForm(),
     )
 
 

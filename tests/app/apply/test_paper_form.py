@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 
 from app.applications import questions
+from app.applications.rubric import RUBRIC
 from app.extensions import db
 from app.models import Round
-from app.panel.rubric import RUBRIC
 from tests.app.helpers import Client
 
 ADDRESS = "Partner Select, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA"

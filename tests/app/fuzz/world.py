@@ -181,7 +181,23 @@ CASES: list[Case] = [
         "staff",
         _one(lambda w: f"/staff/applications/{w.assigned_id}/moderation"),
     ),
+    Case(
+        "staff.moderation_feedback",
+        "staff",
+        _one(lambda w: f"/staff/applications/{w.assigned_id}/moderation/feedback"),
+        source=lambda w, url: f"/staff/applications/{w.assigned_id}/moderation",
+    ),
     # Staff: round settings and quotas.
+    Case("staff.rubric_page", "staff", _one(lambda w: f"/staff/rounds/{w.round_id}/rubric")),
+    Case("staff.outcome_letters", "staff", _one(lambda w: f"/staff/rounds/{w.round_id}/letters")),
+    Case(
+        "staff.outcome_letter",
+        "staff",
+        lambda w: [
+            f"/staff/rounds/{w.round_id}/letters/{d}"
+            for d in ("selected", "reserve", "not_selected", "ineligible", "withdrawn")
+        ],
+    ),
     Case("staff.settings", "staff", _one(lambda w: f"/staff/rounds/{w.round_id}/settings")),
     Case("staff.quotas", "staff", _one(lambda w: f"/staff/rounds/{w.round_id}/quotas")),
     Case(
@@ -213,7 +229,6 @@ CASES: list[Case] = [
         "staff.outcomes",
         "staff",
         _one(lambda w: f"/staff/runs/{w.confirmed_run_id}/outcomes"),
-        source=lambda w, url: f"/staff/runs/{w.confirmed_run_id}",
     ),
     Case(
         "staff.override",

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.applications.rubric import RUBRIC
 from app.extensions import db
 from app.models import ApplicationEvent, Review, ReviewScore, utcnow
-from app.panel.rubric import RUBRIC
 from tests.app.helpers import errors_of
 from tests.app.panel.conftest import all_scores, assign_to, review
 

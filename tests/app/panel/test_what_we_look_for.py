@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.panel.rubric import RUBRIC
+from app.applications.rubric import RUBRIC
 from tests.app.apply.journey import fill_pages, pass_eligibility
 from tests.app.helpers import Client
 from tests.app.panel.conftest import assign_to

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import OutboxMessage, Override, SelectionRun, User, utcnow
+from app.models import Override, SelectionRun, User, utcnow
 from app.staff.runs import decisions as run_decisions
 from app.staff.runs.decisions import accept_replacement, propose_replacement, record_override
-from app.staff.runs.outcomes import applicant_reason
 from app.staff.runs.services import RunError
 from tests.app.conftest import sign_in_as
 from tests.app.helpers import Client, press
@@ -307,128 +306,5 @@ def test_two_people_swapping_out_the_same_site_at_once_record_one_swap(
     ]
 
 
-def test_outcome_messages_are_queued_only_when_asked_and_only_once(
-    client: Client, pool: Pool, staff: Any, run_id: int
-) -> None:
-    def count() -> int:
-        return db.session.scalar(
-            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "outcome")
-        )
-
-    confirmations = db.session.scalar(select(func.count(OutboxMessage.id)))
-    response = post_with_token(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
-    assert response.status_code == 302 and count() == 0  # not confirmed yet
-    confirm(client, run_id)
-    assert count() == 0  # confirming alone sends nothing
-
-    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
-    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
-
-    assert count() == len(pool.applications)
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == confirmations + len(
-        pool.applications
-    )
-    stored = decisions(run_id)
-    references = {a.id: a.reference for a in pool.applications}
-    # Staff's reasons name other applications (the site a reserve could replace, the lowest
-    # selected score): the applicants' emails give the reason without them.
-    assert any(
-        other in d.reason
-        for d in stored.values()
-        for i, other in references.items()
-        if i != d.application_id
-    )
-    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "outcome")):
-        d = stored[message.application_id]
-        assert message.to_address == "sian.obrien@example.org"
-        mine = references[message.application_id]
-        assert mine in message.subject
-        others = [r for i, r in references.items() if i != message.application_id]
-        assert not [r for r in others if r in message.body], message.body
-        assert d.reason.split(";")[0].split(",")[0] in message.body  # the reason's own words
-        if d.decision == "selected":
-            assert "has been selected" in message.body
-        elif d.decision == "reserve":
-            assert "reserve list" in message.body
-        else:
-            assert "not been selected" in message.body
-
-
 def _token(page: Any) -> str:
     return page.select_one("main form[method=post] input[name=csrf_token]")["value"]
-
-
-def test_outcome_messages_follow_the_final_decision_without_staff_notes(
-    client: Client, pool: Pool, staff: Any, run_id: int
-) -> None:
-    confirm(client, run_id)
-    chosen = selected(pool, run_id)
-    stored = decisions(run_id)
-    gone = next(a for a in chosen if a.nation == "wales")
-    response = press(
-        client,
-        f"/staff/runs/{run_id}/replace?withdrawn={gone.id}",
-        f"/staff/runs/{run_id}/replace",
-    )
-    assert response.status_code == 302
-    incoming = overrides()[0].added_application_id
-    now_selected = {a.id for a in chosen if a is not gone} | {incoming}
-    out = next(a for a in chosen if a.nation == "england")
-    into = next(a for a in pool.applications if a.id not in now_selected and a is not gone)
-    url = f"/staff/runs/{run_id}/override?remove={out.id}&add={into.id}"
-    page = client.get_page(url)
-    note = "Board member is related to the chair"
-    response = client.client.post(url, data={"csrf_token": _token(page), "reason": note})
-    assert response.status_code == 302
-
-    press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/outcomes")
-
-    messages = {
-        m.application_id: m
-        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "outcome"))
-    }
-    assert gone.id not in messages  # the site that withdrew gets no outcome message
-    assert len(messages) == len(pool.applications) - 1
-    assert "not been selected" in messages[out.id].body
-    assert stored[out.id].reason not in messages[out.id].body
-    assert "has been selected" in messages[into.id].body
-    assert "has been selected" in messages[incoming].body
-    assert all(note not in m.body for m in messages.values())
-
-
-@pytest.mark.parametrize(
-    ("reason", "expected"),
-    [
-        (
-            "Not selected: it scored 3.20, below the cut-off; the lowest-scoring selected site it "
-            "could have replaced while keeping every quota scored 3.40 (EOI-2026-BBBBBB).",
-            "Not selected: it scored 3.20, below the cut-off; the lowest-scoring selected site it "
-            "could have replaced while keeping every quota scored 3.40.",
-        ),
-        (
-            "Reserve 1: scored 3.30; if a selected site withdraws, it can take the place of "
-            "EOI-2026-BBBBBB or EOI-2026-CCCCCC while keeping every quota.",
-            "Reserve 1: scored 3.30; if a selected site withdraws, it can take the place of some "
-            "of the selected sites while keeping every quota.",
-        ),
-        (
-            "Reserve 2: scored 3.10; if a selected site withdraws, it can take the place of any "
-            "of the selected sites while keeping every quota.",
-            "Reserve 2: scored 3.10; if a selected site withdraws, it can take the place of any "
-            "of the selected sites while keeping every quota.",
-        ),
-        (
-            "Not selected: only one site per organisation can be chosen, and EOI-2026-CCCCCC "
-            "from the same organisation was selected.",
-            "Not selected: only one site per organisation can be chosen, and another application "
-            "from the same organisation was selected.",
-        ),
-        (  # its own reference, or a word that only looks like one, stays
-            "Selected on merit (EOI-2026-AAAAAA); see EOI-2026-ZZZZZZ.",
-            "Selected on merit (EOI-2026-AAAAAA); see EOI-2026-ZZZZZZ.",
-        ),
-    ],
-)
-def test_an_applicants_reason_leaves_out_other_applications(reason: str, expected: str) -> None:
-    references = {"EOI-2026-AAAAAA", "EOI-2026-BBBBBB", "EOI-2026-CCCCCC"}
-    assert applicant_reason(reason, "EOI-2026-AAAAAA", references) == expected

@@ -40,6 +40,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
         "reviewer_id": world.reviewer.id,
         "page_id": "organisation",
         "question_id": ELIGIBILITY_IDS[0],
+        "decision": "not_selected",
         "filename": "site.css",
         "token": world.invite_token if rule.endpoint == "auth.set_password" else world.draft_token,
         "proof": "not-a-proof",
