@@ -10,9 +10,11 @@ from flask import Flask, url_for
 # Routes whose path values are public names (a question or a page of the form), not secrets.
 PUBLIC_PATH_VALUES = {
     "apply.eligibility",
+    "apply.eligibility_support",
     "apply.not_suitable",
     "apply.question_page",
     "staff.assisted_page",
+    "staff.outcome_letter",
     "static",
 }
 # A path value that is not a number: <name> or <string:name>, <path:name>, <uuid:name> ...

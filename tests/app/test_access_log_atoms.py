@@ -85,7 +85,11 @@ def test_every_secret_link_is_redacted_in_the_access_log(
 ) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     urls = secret_link_urls(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}), TOKEN)
-    assert {path.split(TOKEN)[0] for _method, path in urls} == {"/resume/", "/set-password/"}
+    assert {path.split(TOKEN)[0] for _method, path in urls} == {
+        "/resume/",
+        "/set-password/",
+        "/reminders/opt-out/",
+    }
     for method, path in urls:
         environ = {**ENVIRON, "REQUEST_METHOD": method, "PATH_INFO": path, "RAW_URI": path}
         line = access_line(gunicorn_config.access_log_format, caplog, environ)

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import (
     AnswerPage,
     Application,
+    Letter,
     OutboxMessage,
     OutcomeLetter,
     Review,
@@ -84,6 +85,13 @@ def planted(app: Any, make_user: Any) -> Pool:
             "contact_name": CONTACTS[i],
             "preferred_contact": CHANNELS[i % 3],
         }
+        if CHANNELS[i % 3] == "post":  # those who prefer post give an address to post to
+            page.answers = {
+                **page.answers,
+                "address_line_1": f"{i + 1} High Street",
+                "address_town": "Leeds",
+                "address_postcode": "LS1 1AA",
+            }
         first = db.session.scalars(
             select(Review).where(Review.application_id == application.id).order_by(Review.id)
         ).first()
@@ -108,7 +116,8 @@ def confirmed_run(client: Client, pool: Pool) -> int:
     response = client.submit(f"/staff/rounds/{pool.round.id}/runs", {"reserves": "2"})
     run_id = run_id_from(response.headers["Location"])
     assert (
-        press(client, f"/staff/runs/{run_id}", f"/staff/runs/{run_id}/confirm").status_code == 302
+        press(client, f"/staff/runs/{run_id}/confirm", f"/staff/runs/{run_id}/confirm").status_code
+        == 302
     )
     return run_id
 
@@ -117,12 +126,17 @@ def send(client: Client, run_id: int) -> Any:
     return press(client, f"/staff/runs/{run_id}/outcomes", f"/staff/runs/{run_id}/outcomes")
 
 
-def outcome_messages() -> dict[int, list[OutboxMessage]]:
-    found: dict[int, list[OutboxMessage]] = {}
+def outcome_messages() -> dict[int, list[OutboxMessage | Letter]]:
+    """Every outcome message, emailed (the outbox) or to post (the print queue)."""
+    found: dict[int, list[OutboxMessage | Letter]] = {}
     for m in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "outcome").order_by(OutboxMessage.id)
     ):
         found.setdefault(m.application_id, []).append(m)
+    for letter in db.session.scalars(
+        select(Letter).where(Letter.kind == "outcome").order_by(Letter.id)
+    ):
+        found.setdefault(letter.application_id, []).append(letter)
     return found
 
 
@@ -217,6 +231,12 @@ def test_the_check_page_shows_counts_channels_and_samples_and_sending_is_once(
         for row in page.select("#letter-channels tbody tr")
     }
     assert channels == {"Email": 4, "Post": 3, "Phone": 3}
+    routes = {
+        row.select("td")[0].get_text(strip=True): int(row.select("td")[1].get_text(strip=True))
+        for row in page.select("#letter-routes tbody tr")
+    }
+    # Those who prefer post are written to by post; the rest (phone included) have an email.
+    assert routes == {"By email": 7, "By post: printed from Letters to post": 3}
     phone_rows = page.select("#phone-calls tbody tr")
     assert len(phone_rows) == 3 and "01632 960 001" in phone_rows[0].get_text()
     samples = page.select("pre.letter-text")
@@ -230,6 +250,12 @@ def test_the_check_page_shows_counts_channels_and_samples_and_sending_is_once(
         response = client.client.post(f"/staff/runs/{run_id}/outcomes", data=body)
         assert response.status_code == 302
     assert sum(len(v) for v in outcome_messages().values()) == len(planted.applications)
+    posted = db.session.scalars(select(Letter).where(Letter.kind == "outcome")).all()
+    assert len(posted) == 3  # in the print queue, not the outbox
+    emailed = db.session.scalars(
+        select(OutboxMessage.application_id).where(OutboxMessage.kind == "outcome")
+    ).all()
+    assert not {letter.application_id for letter in posted} & set(emailed)
     page = client.get_page(f"/staff/runs/{run_id}/outcomes")
     assert page.select_one("#nothing-to-send") is not None
 
