@@ -172,7 +172,7 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(
             f"Queued {run.sent} reminder(s); {run.skipped_no_contact} draft(s) have no "
-            "confirmed email address to remind."
+            "confirmed email address or postal address to remind."
         )
 
     @app.cli.command("retention")

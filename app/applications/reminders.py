@@ -2,7 +2,8 @@
 
 Each round has a schedule: so many days before the deadline (a round setting, by default 7 and
 2). When `flask send-reminders` runs after a point of the schedule has passed, every unsent draft
-of an open round that has a confirmed contact address and has not opted out gets one reminder for
+of an open round that has a confirmed contact email address (or, for one who prefers post, a
+postal address: the letter waits in the print queue) and has not opted out gets one reminder for
 that point. The reminder is recorded in the transaction that queues it, and a unique constraint
 on draft and point refuses a second: the command can run as often as cron likes, from any number
 of machines, across restarts, and a draft gets at most one reminder per point. Only the latest
@@ -21,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Application, DraftReminder, OutboxMessage, Round, utcnow
-from ..outbox import composes, queue_email
+from ..outbox import composes
 from ..rounds import reminder_days
 from ..urls import external_url
+from .channels import can_post, channel_for, queue_for_applicant
 from .confirmed_email import is_confirmed
 
 SALT = "draft-reminder-opt-out"
@@ -55,12 +57,16 @@ def opt_out(session: Session, application: Application, now: datetime) -> None:
         session.flush()
 
 
-def contact_address(application: Application) -> str | None:
-    """Where a reminder may go: the contact email in the answers, only once the applicant has
-    shown it is theirs (the service never mails an address someone merely typed)."""
+def contact_channel(application: Application) -> str | None:
+    """How a reminder may reach the draft's contact: "email" to the contact email in the
+    answers, only once the applicant has shown it is theirs (the service never mails an address
+    someone merely typed); "post" to the postal address of one who prefers post or gave no email
+    address; None when neither is possible."""
+    if channel_for(application) == "post":
+        return "post" if can_post(application) else None
     address = application.answers.get("contact", {}).get("email")
     if address and is_confirmed(application, str(address)):
-        return str(address)
+        return "email"
     return None
 
 
@@ -107,8 +113,7 @@ def send_reminders(session: Session, now: datetime) -> ReminderRun:
             .order_by(Application.id)
         ).all()
         for draft in drafts:
-            address = contact_address(draft)
-            if address is None:
+            if contact_channel(draft) is None:
                 no_contact += 1
                 continue
             try:
@@ -117,24 +122,28 @@ def send_reminders(session: Session, now: datetime) -> ReminderRun:
                         DraftReminder(application_id=draft.id, days_before=point, sent_at=now)
                     )
                     session.flush()
-                    remind_applicant(session, draft, address)
+                    remind_applicant(session, draft)
             except IntegrityError:
                 continue  # another run recorded this reminder first
             sent += 1
     return ReminderRun(sent, no_contact)
 
 
-def remind_applicant(session: Session, application: Application, address: str) -> None:
-    """Send one reminder to the applicant: the one place a reminder is handed to a channel. The
-    email is composed as it is sent (`compose_reminder`), so none goes once the draft is sent."""
-    queue_email(
-        session,
-        kind=REMINDER_KIND,
-        to_address=address,
-        subject=f"Reminder: send your expression of interest for {application.round.title}",
-        body="",
-        application_id=application.id,
-    )
+def remind_applicant(session: Session, application: Application) -> None:
+    """Send one reminder to the applicant through `queue_for_applicant`, the one place a message
+    is handed to a channel. An email is composed as it is sent (`compose_reminder`), so none goes
+    once the draft is sent; a letter for the print queue is written now."""
+    subject = f"Reminder: send your expression of interest for {application.round.title}"
+    body = ""
+    if channel_for(application) == "post":
+        config = current_app.config
+        body = render_template(
+            "emails/draft_reminder_letter.txt",
+            round=application.round,
+            phone=config["CENTRE_PHONE"],
+            centre_email=config["CENTRE_EMAIL"],
+        )
+    queue_for_applicant(session, application, kind=REMINDER_KIND, subject=subject, body=body)
 
 
 @composes(REMINDER_KIND)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.applications.services import submit_application
 from app.extensions import db
-from app.models import Application, DraftReminder, OutboxMessage, Round, utcnow
+from app.models import Application, DraftReminder, Letter, OutboxMessage, Round, utcnow
 from tests.app.factories import make_round
 from tests.app.helpers import Client, body_of, deliver_emails
 from tests.app.reach.conftest import make_draft
@@ -84,7 +84,7 @@ def test_one_reminder_per_draft_per_point_across_runs_and_a_restart(
     app: Flask, app_config: dict[str, Any], drafts: dict[str, Any]
 ) -> None:
     output = _run(app)
-    assert "Queued 2 reminder(s); 2 draft(s) have no confirmed email address" in output
+    assert "Queued 2 reminder(s); 2 draft(s) have no confirmed email address or postal" in output
     _run(app)
     assert sorted(_queued()) == ["ann@example.org", "bea@example.org"]
     # A fresh app on the same database (a restart) sends nothing again.
@@ -107,6 +107,37 @@ def test_one_reminder_per_draft_per_point_across_runs_and_a_restart(
     ]
     ann, bea = drafts["ann"], drafts["bea"]
     assert _reminders() == sorted([(ann, 2), (ann, 7), (bea, 2), (bea, 7)])
+
+
+BY_POST = {
+    "preferred_contact": "post",
+    "email": "",
+    "address_line_1": "1 Mill Lane",
+    "address_town": "Hawes",
+    "address_postcode": "DL8 3NT",
+}
+
+
+def test_a_draft_by_post_gets_its_reminder_as_a_letter_once(app: Flask) -> None:
+    """One who prefers post gets the reminder in the print queue (with how to stop them), not
+    the outbox, once per point; one who prefers post but gave no address gets none."""
+    round_ = make_round(
+        opens_at=utcnow() - timedelta(days=20), closes_at=utcnow() + timedelta(days=5)
+    )
+    by_post = make_draft(round_, confirmed=False, contact=BY_POST)
+    no_address = make_draft(
+        round_, confirmed=False, contact={**BY_POST, "address_line_1": "", "address_postcode": ""}
+    )
+    assert "Queued 1 reminder(s); 1 draft(s)" in _run(app)
+    _run(app)
+    letters = db.session.scalars(select(Letter).where(Letter.kind == "draft-reminder")).all()
+    assert [letter.application_id for letter in letters] == [by_post.id]
+    assert "1 Mill Lane" in letters[0].address and "DL8 3NT" in letters[0].address
+    assert round_.title in letters[0].subject
+    assert "To stop these reminders, call us" in letters[0].body
+    assert _queued() == []  # nothing in the outbox
+    assert _reminders() == [(by_post.id, 7)]
+    assert no_address.id not in {a for a, _ in _reminders()}
 
 
 def test_the_database_refuses_a_second_reminder_for_a_point(
