@@ -256,6 +256,12 @@ def test_the_check_page_shows_counts_channels_and_samples_and_sending_is_once(
     queue = client.get_page("/staff/letters")
     kinds = [row.select("td")[1].get_text(" ", strip=True) for row in queue.select("tbody tr")]
     assert sum(1 for kind in kinds if kind.startswith("Outcome letter ")) == 3, kinds
+    # Printed, each greets and signs off once (found walking the demo: the print page added its
+    # own "Dear ..." and "Yours sincerely" around a letter that has both).
+    for letter in posted:
+        printed = client.get_page(f"/staff/letters/{letter.id}").select_one("article.letter")
+        words = printed.get_text("\n", strip=True)
+        assert words.count("Dear ") == 1 and words.count("Yours sincerely") == 1, words
     emailed = db.session.scalars(
         select(OutboxMessage.application_id).where(OutboxMessage.kind == "outcome")
     ).all()
