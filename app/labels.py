@@ -24,7 +24,7 @@ CHANNEL_LABELS: dict[str, str] = {
 # Letters in the print queue (app/applications/channels.py): what each kind of letter is.
 LETTER_KINDS: dict[str, str] = {
     "confirmation": "Confirmation with a copy of the answers",
-    "outcome": "Decision",
+    "outcome": "Outcome letter",
     "reminder": "Reminder",
 }
 

@@ -102,13 +102,15 @@ class RoundWork:
 
     round: Round
     deadline: str  # the reviewing deadline, as people read it
+    deadline_passed: bool  # the deadline is behind us: the worklist says it was, not "by"
     to_do: list[AssignedItem]
     submitted: list[AssignedItem]
 
 
-def worklist(items: list[AssignedItem]) -> list[RoundWork]:
+def worklist(items: list[AssignedItem], now: datetime) -> list[RoundWork]:
     """The assigned applications grouped by round (in the order given), each round's reviews
-    still to do (drafts first, then not started) ahead of the submitted ones."""
+    still to do (drafts first, then not started) ahead of the submitted ones; ``now`` tells
+    whether each round's reviewing deadline has passed."""
     rounds: dict[int, list[AssignedItem]] = {}
     for item in items:
         rounds.setdefault(item.application.round_id, []).append(item)
@@ -118,10 +120,12 @@ def worklist(items: list[AssignedItem]) -> list[RoundWork]:
         to_do = [i for i in group if i.status == "draft"] + [
             i for i in group if i.status == "not-started"
         ]
+        deadline = reviewing_deadline(round_)
         work.append(
             RoundWork(
                 round_,
-                format_london(reviewing_deadline(round_)),
+                format_london(deadline),
+                deadline <= now,
                 to_do,
                 [i for i in group if i.status == "submitted"],
             )

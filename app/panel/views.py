@@ -82,7 +82,7 @@ def home() -> str:
         shown = ""
     return render_template(
         "panel/home.html",
-        rounds=worklist(assigned_applications(db.session, current_user)),
+        rounds=worklist(assigned_applications(db.session, current_user), utcnow()),
         shown=shown,
         filters=WORKLIST_FILTERS,
     )

@@ -258,7 +258,7 @@ def test_erasure_blanks_personal_data_and_keeps_the_decision_record(
     # Said in the history and the audit log, and the page still shows.
     page = client.get_page(f"/staff/applications/{application.id}")
     assert "Personal data erased" in page.select_one("#history").get_text()
-    assert "Erased on" in page.select_one("#status").get_text()
+    assert "Erased at" in page.select_one("#status").get_text()
     assert not page.select_one("#erase")
     assert db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "application.erased")

@@ -64,7 +64,7 @@ def apply_by_post(walk: Walk, organisation: str) -> str:
         walk.click("Continue")
     walk.follow("Your organisation")
     walk.fill("Name of your organisation", organisation)
-    walk.choose("Carer-led organisation")
+    walk.choose("Community or voluntary organisation")
     walk.click("Save and continue")
     walk.choose("Carer-led")
     walk.choose("1 to 9")

@@ -159,7 +159,8 @@ def count_rows(
     return [
         CountRow(
             " / ".join(value),
-            " and ".join(labels[(d, v)] for d, v in zip(key, value, strict=True)),
+            # " / " between categories: "and" is inside labels ("Mixed urban and rural").
+            " / ".join(labels[(d, v)] for d, v in zip(key, value, strict=True)),
             sent[value],
             drafts[value],
             complete[value],
@@ -195,7 +196,7 @@ def combination_counts(round_: Round, entries: list[Entry]) -> DimensionCounts |
     )
     return DimensionCounts(
         "+".join(dims),
-        " and ".join(MIX_LABELS[d] for d in dims),
+        _join([MIX_LABELS[d] for d in dims]),
         count_rows(round_, entries, dims, known),
     )
 

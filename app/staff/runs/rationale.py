@@ -343,7 +343,11 @@ def build_rationale(session: Session, run: SelectionRun, round_: Round) -> Ratio
                 ("Round", round_.title),
                 ("Applications opened", uk_time(round_.opens_at)),
                 ("Applications closed", uk_time(round_.closes_at)),
-                ("Reviewing closed", uk_time(round_.reviewing_closed_at) or "Not recorded"),
+                (
+                    "Reviewing closed",
+                    uk_time(round_.reviewing_closed_at)
+                    or "Not closed yet: reviews can still be sent",
+                ),
                 ("Sites wanted", str(p.get("k", ""))),
                 (
                     "Applications",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.applications.rubric import RUBRIC
 from app.extensions import db
-from app.panel.rubric import RUBRIC
 from app.rounds import format_london
 from tests.app.panel.conftest import all_scores, assign_to, review
 
@@ -105,3 +105,28 @@ def test_staff_and_panel_pages_have_no_applicants_footer(
     assert staff.get_page(f"/staff/rounds/{round_.id}/runs").select_one("footer") is None
     public = staff.get_page("/")
     assert public.select_one("footer") is not None
+
+
+def test_a_passed_reviewing_deadline_is_said_to_have_passed(
+    round_, eligible, reviewer, client_for
+) -> None:
+    """Found walking the demo: two days after the deadline the worklist still asked reviewers
+    to "finish your reviews by" a date already gone."""
+    from app.models import utcnow
+
+    member = reviewer()
+    assign_to(eligible(), member)
+    round_.settings = {**round_.settings, "reviewing_days": 1}
+    round_.closes_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    text = client_for(member).get_page("/panel/").select_one(f"#deadline-{round_.id}")
+    words = text.get_text(" ", strip=True)
+    assert words.startswith("The deadline for reviews was"), words
+    assert "please finish yours as soon as you can" in words
+    assert "by" not in words.split()[:4]
+
+    round_.closes_at = utcnow() - timedelta(hours=1)
+    round_.settings = {**round_.settings, "reviewing_days": 10}
+    db.session.commit()
+    words = client_for(member).get_page("/panel/").select_one(f"#deadline-{round_.id}")
+    assert words.get_text(" ", strip=True).startswith("Please finish your reviews by")

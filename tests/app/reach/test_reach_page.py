@@ -105,8 +105,15 @@ def test_a_known_shortfall_in_plain_words(staff_client: Client) -> None:
     )
     assert verdicts[1] == "Not yet: at least 1 more application from Wales is needed."
     rows = _table(page, "With the 8 sent applications: each quota")
-    assert rows["Nation: Wales"] == ["3", "None", "1", "2"]
-    assert rows["Rurality: Remote rural or island"] == ["2", "None", "1", "1"]
+    # No bound is said in words: "None" read as zero (beside "Size (staff): None: run by
+    # volunteers").
+    assert rows["Nation: Wales"] == ["3", "No maximum", "1", "2"]
+    assert rows["Rurality: Remote rural or island"] == ["2", "No maximum", "1", "1"]
+    # The combinations: categories apart with " / " ("and" is inside labels like "Mixed urban
+    # and rural"; found walking the demo: "England and Mostly urban and User-led and ...").
+    combinations = _table(page, "Nation and Rurality")
+    assert "Wales / Mostly rural" in combinations, list(combinations)
+    assert not [row for row in combinations if " and " in row]
 
 
 def test_the_quotas_can_be_met(staff_client: Client) -> None:

@@ -122,6 +122,9 @@ def test_the_xlsx_opens_on_a_cover_and_says_everything_in_words(
     cover = [[c for c in r] for r in book["Cover"].iter_rows(min_row=2, values_only=True)]
     text = " ".join(str(c) for r in cover for c in r if c)
     assert evil_pool.round.title in text and evil_pool.round.slug not in text
+    # Reviewing not closed by staff: said so, not "Not recorded" (found walking the demo).
+    assert "Reviewing closed" in [r[1] for r in cover]
+    assert "Not closed yet: reviews can still be sent" in text and "Not recorded" not in text
     for section in ("How the sites were chosen", "Criteria and weights", "Price of balance"):
         assert section in [r[0] for r in cover]
     assert "Nation: Scotland" in text and "At least 2 sites" in text

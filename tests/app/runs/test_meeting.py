@@ -179,3 +179,34 @@ def test_the_application_page_shows_its_decision_in_the_latest_and_confirmed_run
     ]
     for row, run_id in zip(rows, (first, second), strict=True):
         assert stored[run_id].reason in row.select_one("dd").get_text(" ", strip=True)
+
+
+def test_the_run_page_lists_its_sections_in_page_order_under_a_header_as_wide(
+    client: Client, coded_pool: Pool, staff: Any
+) -> None:
+    """Found walking the demo: "On this page" put the summary and the table first, but the page
+    shows them last; and on wide pages the header kept the narrow column, out of line with
+    the page's content below it."""
+    run_id = start(client, coded_pool)
+    page = client.get_page(f"/staff/runs/{run_id}")
+    listed = [a["href"].lstrip("#") for a in page.select("#contents a")]
+    ids_in_order = [tag["id"] for tag in page.select("[id]")]
+    assert sorted(listed, key=ids_in_order.index) == listed, (listed, ids_in_order)
+    header = page.select_one("header .width-container")
+    main = page.select_one("main").parent
+    assert "width-container--wide" in main["class"]
+    assert "width-container--wide" in header["class"]
+
+
+def test_a_confirmed_run_says_when_in_words_that_read(
+    client: Client, coded_pool: Pool, staff: Any
+) -> None:
+    """Found walking the demo: "Confirmed as the round's decision on 10:56pm on Monday ..."."""
+    run_id = start(client, coded_pool)
+    url = f"/staff/runs/{run_id}/confirm"
+    press(client, url, url)
+    time = r"(\d{1,2}(:\d\d)?[ap]m|midday|midnight) on [A-Z][a-z]+day"
+    for path, where in ((f"/staff/runs/{run_id}", "main"), (url, "#already-confirmed")):
+        text = client.get_page(path).select_one(where).get_text(" ", strip=True)
+        assert re.search(rf"[Cc]onfirmed (as the round's decision )?at {time}", text), text
+        assert not re.search(rf"\bon {time}", text), text

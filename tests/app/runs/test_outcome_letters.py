@@ -252,6 +252,16 @@ def test_the_check_page_shows_counts_channels_and_samples_and_sending_is_once(
     assert sum(len(v) for v in outcome_messages().values()) == len(planted.applications)
     posted = db.session.scalars(select(Letter).where(Letter.kind == "outcome")).all()
     assert len(posted) == 3  # in the print queue, not the outbox
+    # The print queue says what each is (found walking the demo: it said just "Decision").
+    queue = client.get_page("/staff/letters")
+    kinds = [row.select("td")[1].get_text(" ", strip=True) for row in queue.select("tbody tr")]
+    assert sum(1 for kind in kinds if kind.startswith("Outcome letter ")) == 3, kinds
+    # Printed, each greets and signs off once (found walking the demo: the print page added its
+    # own "Dear ..." and "Yours sincerely" around a letter that has both).
+    for letter in posted:
+        printed = client.get_page(f"/staff/letters/{letter.id}").select_one("article.letter")
+        words = printed.get_text("\n", strip=True)
+        assert words.count("Dear ") == 1 and words.count("Yours sincerely") == 1, words
     emailed = db.session.scalars(
         select(OutboxMessage.application_id).where(OutboxMessage.kind == "outcome")
     ).all()
