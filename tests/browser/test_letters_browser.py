@@ -5,6 +5,7 @@ Screenshots of each page go to /tmp/letters/ for a person to look at."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import OutboxMessage, utcnow
+from app.models import AnswerPage, OutboxMessage, utcnow
 from app.staff.runs.decisions import confirm_run
 from app.staff.runs.services import start_run
 from tests.app.world import build_pool, make_person
@@ -43,6 +44,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app = browser_app(tmp_path_factory.mktemp("letters"))
     with app.app_context():
         pool = build_pool()
+        # One applicant asked for post and gave no email: their letter goes to the print queue.
+        by_post = pool.applications[7]
+        contact = db.session.scalars(
+            select(AnswerPage).where(
+                AnswerPage.application_id == by_post.id, AnswerPage.page_id == "contact"
+            )
+        ).one()
+        contact.answers = {
+            **contact.answers,
+            "preferred_contact": "post",
+            "email": "",
+            "address_line_1": "Tŷ Gwyn, Ffordd y Môr",
+            "address_town": "Bangor",
+            "address_postcode": "LL57 2PW",
+        }
         staff = make_person("staff", "Sam Staff")
         run = start_run(db.session, pool.round, staff, utcnow(), seed=3)
         confirm_run(db.session, run, staff, utcnow())
@@ -124,6 +140,27 @@ def test_staff_edit_preview_and_check_letters(browser: Any, site: Site, size: st
         sent = db.session.scalar(
             select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "outcome")
         )
-    assert sent == 10
+    assert sent == 9  # and one to post
+
+    # The letter by post waits in the print queue and prints on A4, its address in the window.
+    walk.goto("/staff/letters")
+    walk.checkpoint("letters to post (an outcome letter)")
+    row = page.locator("#to-post tbody tr").filter(has_text="LL57 2PW")
+    assert row.count() == 1
+    row.get_by_role("link", name="Print").click()
+    page.wait_for_load_state("load")
+    letter = page.locator("article.letter")
+    assert letter.locator(".letter__body").inner_text().startswith("Dear ")
+    page.emulate_media(media="print")
+    walk.checkpoint("an outcome letter (print)")
+    box = letter.locator(".letter__to").bounding_box()
+    mm = 96 / 25.4
+    assert box is not None and abs(box["y"] - 35 * mm) < 2 * mm, box
+    pdf = page.pdf(prefer_css_page_size=True)
+    # A4 is 595 x 842 points; every page of the PDF is that size.
+    sizes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert sizes and all(abs(float(w) - 595) < 2 and abs(float(h) - 842) < 2 for w, h in sizes)
+    shot(walk, "outcome-letter-print", size)
+    page.emulate_media(media="screen")
     assert walk.problems == {}, report(walk.problems)
     context.close()
