@@ -152,7 +152,7 @@ class Config:
     CENTRE_EMAIL = os.environ.get("CENTRE_EMAIL", "partners@example.org")
     CENTRE_POSTAL_ADDRESS = os.environ.get(
         "CENTRE_POSTAL_ADDRESS",
-        "Partner Select, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA",
+        "Partner Sites Team, Care Improvement Centre, PO Box 1234, Leeds, LS1 1AA",
     )
 
 
