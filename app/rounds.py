@@ -29,6 +29,8 @@ ENGLISH_REGIONS: list[list[str]] = [
 # Every round starts from these settings; staff may change them per round.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "word_limit": 300,
+    # Applicant pages offer a switch to Welsh (the translated parts: see README "Translations").
+    "welsh_offered": False,
     # When unsent drafts are reminded: so many days before the deadline (`flask send-reminders`).
     "reminder_days": [7, 2],
     # Reviewers are asked to finish this many days after the round closes (the panel's worklist
@@ -217,6 +219,10 @@ def option_label(round_: Round, key: str, value: str) -> str:
 
 def text(round_: Round, key: str) -> str:
     return str(round_.settings.get("texts", {}).get(key) or DEFAULT_SETTINGS["texts"][key])
+
+
+def welsh_offered(round_: Round) -> bool:
+    return bool(round_.settings.get("welsh_offered", DEFAULT_SETTINGS["welsh_offered"]))
 
 
 def word_limit(round_: Round) -> int:
