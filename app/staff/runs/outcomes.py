@@ -156,9 +156,7 @@ class Plan:
     """The letters still to send for a run, and those that cannot be sent."""
 
     letters: list[Letter]
-    no_address: list[
-        Application
-    ]  # neither an email nor a postal address (contact them another way)
+    no_address: list[Application]  # neither an email nor a postal address (contact them another way)
     already: int  # letters already queued for this run
 
     def counts(self) -> dict[str, int]:
