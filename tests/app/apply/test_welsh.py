@@ -159,3 +159,48 @@ def test_every_message_in_the_catalogue_has_welsh() -> None:
         # Every placeholder of the English is in the Welsh, and no other.
         placeholders = re.compile(r"%\((\w+)\)s")
         assert set(placeholders.findall(message.string)) == set(placeholders.findall(msgid))
+
+
+@pytest.mark.parametrize(
+    ("utc", "english", "welsh"),
+    [
+        # Midday on Friday 5 February 2027 (GMT), and 9:30am in British Summer Time.
+        (
+            (2027, 2, 5, 12, 0),
+            "midday on Friday 5 February 2027",
+            "hanner dydd ar ddydd Gwener 5 Chwefror 2027",
+        ),
+        (
+            (2027, 6, 1, 8, 30),
+            "9:30am on Tuesday 1 June 2027",
+            "9:30am ar ddydd Mawrth 1 Mehefin 2027",
+        ),
+        (
+            (2027, 3, 24, 17, 0),
+            "5pm on Wednesday 24 March 2027",
+            "5pm ar ddydd Mercher 24 Mawrth 2027",
+        ),
+    ],
+)
+def test_dates_in_welsh_on_welsh_pages_only(
+    app: Flask, utc: tuple[int, ...], english: str, welsh: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.rounds import format_london
+
+    moment = datetime(*utc, tzinfo=UTC)
+    with app.test_request_context("/"):
+        assert format_london(moment) == english
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["language"] = "cy"
+        assert format_london(moment) == welsh
+    with app.test_request_context("/staff/"):  # staff pages stay English
+        from flask import session
+
+        session["language"] = "cy"
+        assert format_london(moment) == english
+    with app.app_context():  # an email composed by the mail worker
+        assert format_london(moment) == english
