@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint typecheck serve bench clean
+.PHONY: run test lint typecheck serve bench clean translations extract-messages
 
 # The package, editable, with the test tools (pyproject.toml builds it; setup.cfg declares the
 # dependencies). pip shows what it fetches and installs: the first time takes a few minutes.
@@ -18,11 +18,24 @@ $(VENV)/.installed: pyproject.toml setup.cfg
 	$(BIN)/pip install -e ".[test]"
 	touch $(VENV)/.installed
 
+# The compiled Welsh catalogue (.mo, not in git) from its source (.po): built before the app runs,
+# is tested or packaged. `make extract-messages` refreshes the .pot and merges it into the .po.
+CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+translations: $(COMPILED)
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d app/translations -l $*
+	@test -f $@
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
 # Development server on http://127.0.0.1:$(PORT) with embedded SQLite under instance/, and the
 # mail worker beside it: each email is written to the instance folder's outbox/ as an .eml file
 # about a second after it is queued. Ctrl+C stops both.
 OUTBOX = $(or $(INSTANCE_PATH),instance)/outbox
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	@echo "Emails: each one is written to $(OUTBOX)/ as an .eml file a second after it is queued."
@@ -35,7 +48,7 @@ run: $(VENV)/.installed
 # WEB_CONCURRENCY sets the workers (default 2 x cores + 1). See "Production deployment" in README.
 BIND ?= 127.0.0.1:8000
 serve: export APP_ENV = production
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed translations
 	$(BIN)/flask db upgrade
 	exec $(BIN)/gunicorn --config python:app.gunicorn_config --bind $(BIND) wsgi:app
 
@@ -47,7 +60,7 @@ CRASH_APPLICATIONS ?= 200
 FUZZ_EXAMPLES ?= 1000
 export LOAD_APPLICATIONS CRASH_APPLICATIONS FUZZ_EXAMPLES
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed translations
 	$(BIN)/ruff check app selection tests benchmarks
 	$(BIN)/mypy selection
 	$(BIN)/pytest -n $(PYTEST_WORKERS)

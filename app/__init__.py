@@ -89,6 +89,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     )
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
+    from . import language
+
+    extensions.babel.init_app(
+        app, locale_selector=language.select_locale, default_timezone="Europe/London"
+    )
+    language.init_app(app)
     access.init_app(app)
     from .auth.passwords import configure as configure_passwords
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,3 +33,5 @@ csrf = CSRFProtect()
 # fall-back come from the RATELIMIT_* settings (app/config.py).
 limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
+# Translations of the applicant pages (app/language.py picks the language of each request).
+babel = Babel()

@@ -14,6 +14,8 @@ STATUS_LABELS: dict[str, str] = {
     "withdrawn": "Withdrawn",
     "merged": "Merged",
 }
+# The language an applicant uses (Application.language, app/language.py).
+LANGUAGE_LABELS: dict[str, str] = {"en": "English", "cy": "Welsh"}
 CHANNEL_LABELS: dict[str, str] = {
     "online": "Online",
     "phone": "Phone",

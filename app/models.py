@@ -96,6 +96,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     channel: Mapped[str] = mapped_column(String(20), default="online")
+    # The language the applicant uses ("en" or "cy", app/language.py): the draft opens in it.
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     declaration_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     link_emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

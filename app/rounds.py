@@ -29,6 +29,8 @@ ENGLISH_REGIONS: list[list[str]] = [
 # Every round starts from these settings; staff may change them per round.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "word_limit": 300,
+    # Applicant pages offer a switch to Welsh (the translated parts: see README "Translations").
+    "welsh_offered": False,
     # When unsent drafts are reminded: so many days before the deadline (`flask send-reminders`).
     "reminder_days": [7, 2],
     # Reviewers are asked to finish this many days after the round closes (the panel's worklist
@@ -219,6 +221,10 @@ def text(round_: Round, key: str) -> str:
     return str(round_.settings.get("texts", {}).get(key) or DEFAULT_SETTINGS["texts"][key])
 
 
+def welsh_offered(round_: Round) -> bool:
+    return bool(round_.settings.get("welsh_offered", DEFAULT_SETTINGS["welsh_offered"]))
+
+
 def word_limit(round_: Round) -> int:
     return int(round_.settings.get("word_limit") or DEFAULT_SETTINGS["word_limit"])
 
@@ -294,7 +300,12 @@ def london(dt: datetime) -> datetime:
 
 
 def format_london(dt: datetime) -> str:
-    """'12pm on Tuesday 24 March 2027' in UK time, as GOV.UK writes times."""
+    """'12pm on Tuesday 24 March 2027' in UK time, as GOV.UK writes times; on a Welsh page
+    '12pm ar ddydd Mawrth 24 Mawrth 2027' (Babel's cy names of days and months)."""
+    from .language import WELSH, select_locale
+
+    if select_locale() == WELSH:
+        return _format_london_welsh(dt)
     local = dt.astimezone(LONDON)
     hour = local.hour % 12 or 12
     if local.hour == 12 and local.minute == 0:
@@ -305,6 +316,24 @@ def format_london(dt: datetime) -> str:
         minutes = f":{local.minute:02d}" if local.minute else ""
         clock = f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
     return f"{clock} on {local.strftime('%A')} {local.day} {local.strftime('%B %Y')}"
+
+
+def _format_london_welsh(dt: datetime) -> str:
+    from babel.dates import format_date
+
+    local = dt.astimezone(LONDON)
+    if local.hour == 12 and local.minute == 0:
+        clock = "hanner dydd"
+    elif local.hour == 0 and local.minute == 0:
+        clock = "hanner nos"
+    else:
+        minutes = f":{local.minute:02d}" if local.minute else ""
+        clock = f"{local.hour % 12 or 12}{minutes}{'am' if local.hour < 12 else 'pm'}"
+    # "Dydd Gwener 5 Chwefror 2027" after "ar" takes the soft mutation: "ar ddydd Gwener ...".
+    day = format_date(local.date(), "EEEE d MMMM y", locale="cy")
+    if day.startswith("Dydd "):
+        day = "ddydd " + day[len("Dydd ") :]
+    return f"{clock} ar {day}"
 
 
 def format_day(day: date) -> str:

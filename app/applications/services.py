@@ -101,7 +101,11 @@ def find_by_token(session: Session, token: str | None) -> Application | None:
 
 
 def start_application(
-    session: Session, round_: Round, eligibility: dict[str, Any], now: datetime
+    session: Session,
+    round_: Round,
+    eligibility: dict[str, Any],
+    now: datetime,
+    language: str = "en",
 ) -> tuple[Application, str]:
     """Create a draft and return it with its private token (shown once, then only hashed)."""
     if not round_.is_open(now):
@@ -112,6 +116,7 @@ def start_application(
         status="draft",
         token_hash=hash_token(token),
         eligibility=dict(eligibility),
+        language=language,
         created_at=now,
         updated_at=now,
     )
@@ -121,9 +126,15 @@ def start_application(
 
 
 def save_page(
-    session: Session, application: Application, page_id: str, answers: dict[str, Any], now: datetime
+    session: Session,
+    application: Application,
+    page_id: str,
+    answers: dict[str, Any],
+    now: datetime,
+    language: str | None = None,
 ) -> None:
-    """Store one page's answers, leaving every other page as it was."""
+    """Store one page's answers, leaving every other page as it was; with a language, the draft
+    is in that language from now on (the one the applicant last saved a page in)."""
     if application.status != "draft":
         if application.round.has_closed(now):
             raise RoundClosed()
@@ -137,13 +148,15 @@ def save_page(
     touched = session.execute(
         update(Application)
         .where(Application.id == application.id, Application.status == "draft")
-        .values(updated_at=now)
+        .values(updated_at=now, **({"language": language} if language else {}))
         .execution_options(synchronize_session=False)
     )
     if touched.rowcount != 1:
         status = session.scalar(select(Application.status).where(Application.id == application.id))
         raise NoLongerADraft(str(status or "deleted"))
     set_committed_value(application, "updated_at", now)
+    if language:
+        set_committed_value(application, "language", language)
     # The draft's pages are loaded with it (find_by_token): no SELECT for the one to change.
     existing = next((p for p in application.pages if p.page_id == page_id), None)
     if existing is not None:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("apply", __name__)
 
-from . import paper_views, reminder_views, resume_views, views  # noqa: E402,F401
+from . import language_views, paper_views, reminder_views, resume_views, views  # noqa: E402,F401

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from ..applications.confirmed_email import address_proof, confirm_address, proven_address
 from ..applications.services import find_by_token
 from ..extensions import db
+from ..language import ENGLISH, LANGUAGES, SESSION_KEY
 from ..models import Application, utcnow
 from ..rounds import format_london
 from ..urls import external_url
@@ -66,6 +67,7 @@ def _resume(application: Application, token: str) -> str | Response:
         return copy_expired_page(application)
     session["token"] = token
     session.permanent = True
+    session[SESSION_KEY] = application.language if application.language in LANGUAGES else ENGLISH
     if application.status == "submitted":
         return redirect(url_for("apply.confirmation"))
     return redirect(url_for("apply.task_list"))

@@ -55,6 +55,7 @@ from ..applications.services import (
 )
 from ..errors import commit_or_show
 from ..extensions import db, limiter
+from ..language import LANGUAGES, SESSION_KEY, session_language
 from ..models import Application, Round, utcnow
 from ..rounds import current_round, format_london, mix_in_words, text, word_limit
 from ..security import handles_own_csrf
@@ -284,10 +285,17 @@ def question_page(page_id: str) -> str | Response:
             "application": url_for("apply.task_list"),
             "later": url_for("apply.saved"),
         }.get(str(request.form.get("go")))
+        # The language switch is a button of this form too: it keeps what was typed, then shows
+        # this page again in the other language.
+        switch_to = request.form.get("language")
+        if switch_to in LANGUAGES:
+            leaving = request.full_path.rstrip("?") if request.query_string else request.path
         valid = form.validate()
         csrf_ok = "csrf_token" not in form.errors
         if not csrf_ok:
             messages.append(CSRF_EXPIRED)
+        elif switch_to in LANGUAGES:
+            session[SESSION_KEY] = switch_to
         if leaving is not None and csrf_ok and (closed or _nothing_to_keep(form, page, answers)):
             return redirect(leaving)
         if closed:
@@ -313,8 +321,10 @@ def question_page(page_id: str) -> str | Response:
             try:
                 token = None
                 if application is None:
-                    application, token = start_application(db.session, round_, _eligibility(), now)
-                save_page(db.session, application, page.id, to_save, now)
+                    application, token = start_application(
+                        db.session, round_, _eligibility(), now, session_language()
+                    )
+                save_page(db.session, application, page.id, to_save, now, session_language())
                 # The link to come back goes to the contact's email address, if they gave one.
                 email = str(form.answers().get("email") or "") if page.id == "contact" else ""
                 if valid and email and application.link_emailed_at is None:

@@ -103,6 +103,7 @@ def build_world(app: Flask) -> World:
             "confirmed_run": world.confirmed_run_id,
             "invite_token": world.invite_token,
             "co_production": "co_production",
+            "welsh": "cy",
             "opt_out_token": world.opt_out_token,
         },
         browsers=browsers,

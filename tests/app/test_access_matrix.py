@@ -117,6 +117,8 @@ MATRIX: list[Row] = [
     *rows("apply.start", "GET", PUBLIC),
     *rows("apply.privacy", "GET", PUBLIC),
     *rows("apply.accessibility", "GET", PUBLIC),
+    # Only the session changes (the language); then back to the start page.
+    *rows("apply.language", "GET", everyone(redirect("/")), params={"code": "welsh"}),
     *rows("apply.paper_form", "GET", PUBLIC),
     *rows("apply.eligibility", "GET POST", PUBLIC),
     *rows("apply.not_suitable", "GET", PUBLIC),

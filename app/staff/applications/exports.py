@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ...applications.questions import SECTIONS, Question
-from ...labels import CHANNEL_LABELS, MIX_LABELS, SCREENING_LABELS, SCREENING_REASONS, STATUS_LABELS
+from ...labels import (
+    CHANNEL_LABELS,
+    LANGUAGE_LABELS,
+    MIX_LABELS,
+    SCREENING_LABELS,
+    SCREENING_REASONS,
+    STATUS_LABELS,
+)
 from ...models import Application, Round
 from ...rounds import london, option_label
 from ..runs.engine_input import MIX_COLUMNS, category_label
@@ -28,6 +35,7 @@ BASE_HEADERS: tuple[str, ...] = (
     "Sent at (UK time)",
     "Screening",
     "Screening reason",
+    "Language",
 )
 # Joins the choices of a multiple-choice answer in one cell.
 JOIN = "; "
@@ -86,6 +94,7 @@ def application_row(round_: Round, application: Application) -> list[str]:
         SCREENING_REASONS.get(
             application.screening_reason or "", application.screening_reason or ""
         ),
+        LANGUAGE_LABELS.get(application.language, application.language),
         *(_mix_cell(round_, application, column) for column in MIX_COLUMNS),
     ]
     for page_id, question in export_questions():

@@ -33,6 +33,7 @@ from ...labels import (
     CHANNEL_LABELS,
     CO_PRODUCTION_LABELS,
     CRITERION_LABELS,
+    LANGUAGE_LABELS,
     SCREENING_LABELS,
     SCREENING_REASONS,
     SORT_LABELS,
@@ -78,6 +79,7 @@ LABELS = {
     "status": STATUS_LABELS,
     "screening": SCREENING_LABELS,
     "channel": CHANNEL_LABELS,
+    "language": LANGUAGE_LABELS,
     "reasons": SCREENING_REASONS,
     "criteria": CRITERION_LABELS,
 }

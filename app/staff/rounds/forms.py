@@ -10,16 +10,17 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import Field, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from selection import CRITERIA
 
 from ...applications.rubric import RUBRIC, SCORES, rubric
 from ...dates import parse_date, parse_time
-from ...forms import text_area, text_field
+from ...forms import CheckboxesField, text_area, text_field
 from ...labels import CRITERION_LABELS, TEXT_LABELS
 from ...models import Round
-from ...rounds import LONDON, london, reminder_days, reviewing_days, text
+from ...rounds import LONDON, london, reminder_days, reviewing_days, text, welsh_offered
 from .letters import BODY_MAX, LETTER_SETTING_LABELS, SUBJECT_MAX
 from .services import TEXT_KEYS, round_weights
 
@@ -174,6 +175,12 @@ class RoundSettingsForm(FlaskForm):
         checks=[_valid_reminder_days],
     )
 
+    welsh_offered = CheckboxesField(
+        "Welsh",
+        choices=[SelectChoice("yes", "Offer the form in Welsh")],
+        invalid_message="Tick the box to offer the form in Welsh, or leave it empty",
+    )
+
     def validate_closes_time(self, field: Field) -> None:
         opens, closes = self.opens_at(), self.closes_at()
         if opens is not None and closes is not None and closes <= opens:
@@ -212,6 +219,7 @@ def settings_data(round_: Round) -> dict[str, Any]:
         "reviewing_days": str(reviewing_days(round_)),
         "lottery_band": "" if round_.lottery_band is None else f"{round_.lottery_band:g}",
         "reminder_days": ", ".join(str(d) for d in reminder_days(round_)),
+        "welsh_offered": ["yes"] if welsh_offered(round_) else [],
     }
     for criterion, weight in round_weights(round_).items():
         data[f"weight_{criterion}"] = f"{weight:g}"

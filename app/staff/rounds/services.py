@@ -92,6 +92,7 @@ class RoundSettings:
     reminder_days: list[int] | None = None
     """Days before the deadline to remind unsent drafts; None leaves the round's as they are."""
     reviewing_days: int | None = None  # None: leave the round's setting as it is
+    welsh_offered: bool | None = None  # None: leave the round's setting as it is
 
 
 def _settings_fields(round_: Round) -> dict[str, Any]:
@@ -108,6 +109,7 @@ def _settings_fields(round_: Round) -> dict[str, Any]:
         "lottery_band": round_.lottery_band,
         "reminder_days": reminder_days(round_),
         "reviewing_days": (round_.settings or {}).get("reviewing_days"),
+        "welsh_offered": bool((round_.settings or {}).get("welsh_offered")),
     }
 
 
@@ -127,6 +129,8 @@ def update_round_settings(
         stored["reminder_days"] = list(settings.reminder_days)
     if settings.reviewing_days is not None:
         stored["reviewing_days"] = settings.reviewing_days
+    if settings.welsh_offered is not None:
+        stored["welsh_offered"] = settings.welsh_offered
     round_.settings = stored
     round_.opens_at = settings.opens_at
     round_.closes_at = settings.closes_at

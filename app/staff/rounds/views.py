@@ -115,6 +115,7 @@ def settings(round_id: int) -> str | Response:
                 lottery_band=float(band) if band else None,
                 reminder_days=reminder_days_of(form.reminder_days.data) or [],
                 reviewing_days=whole_number(form.reviewing_days.data),
+                welsh_offered="yes" in (form.welsh_offered.data or []),
             ),
             _me(),
         )

@@ -45,6 +45,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
         "token": world.invite_token if rule.endpoint == "auth.set_password" else world.draft_token,
         "proof": "not-a-proof",
         "letter_id": world.letter_id,
+        "code": "cy",
     }
     if rule.endpoint == "apply.reminder_opt_out":
         values["token"] = world.opt_out_token
