@@ -1,6 +1,6 @@
 """welsh: the language an application is written in
 
-Revision ID: 0015_welsh
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-07 23:00:00
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-07 23:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_welsh"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
