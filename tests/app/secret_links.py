@@ -11,6 +11,7 @@ from flask import Flask, url_for
 PUBLIC_PATH_VALUES = {
     "apply.eligibility",
     "apply.eligibility_support",
+    "apply.language",
     "apply.not_suitable",
     "apply.question_page",
     "staff.assisted_page",
