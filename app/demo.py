@@ -23,7 +23,7 @@ from flask import Config
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .applications.questions import ELIGIBILITY
+from .applications.eligibility import ELIGIBILITY
 from .applications.rubric import RUBRIC
 from .applications.services import save_page, start_application, submit_application
 from .auth.passwords import password_problem

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..models import Round
 from ..rounds import option_label
+from .eligibility import ELIGIBILITY
 from .questions import (
-    ELIGIBILITY,
     SECTIONS,
     UNCHECKED,
     Answers,

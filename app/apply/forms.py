@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email
 
-from ..applications.questions import EligibilityQuestion
+from ..applications.eligibility import EligibilityQuestion
 from ..forms import ChoiceRadioField, text_field, tick_box_field
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"

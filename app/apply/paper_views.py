@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from ..applications import questions
+from ..applications.eligibility import ELIGIBILITY
 from ..applications.rubric import looks_for
 from ..extensions import db
 from ..models import utcnow
@@ -36,7 +37,7 @@ def paper_form() -> str:
         "apply/paper_form.html",
         round=round_,
         sections=questions.SECTIONS,
-        eligibility=questions.ELIGIBILITY,
+        eligibility=ELIGIBILITY,
         choices=lambda question: options(round_, question.options) if question.options else [],
         lines=lines,
         looks_for=lambda question_id: looks_for(round_, question_id),

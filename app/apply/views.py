@@ -29,12 +29,10 @@ from ..applications.answers import (
 )
 from ..applications.channels import channel_for, postal_address
 from ..applications.confirmed_email import TooManyEmails, is_confirmed
+from ..applications.eligibility import ELIGIBILITY, ELIGIBILITY_BY_ID, NOT_YET
 from ..applications.forms import page_form_class
 from ..applications.questions import (
-    ELIGIBILITY,
-    ELIGIBILITY_BY_ID,
     FIRST_PAGE_ID,
-    NOT_YET,
     PAGES,
     Answers,
     Page,

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from app.applications import questions
+from app.applications.eligibility import ELIGIBILITY
 from app.applications.rubric import RUBRIC
 from app.extensions import db
 from app.models import Round
@@ -30,7 +31,7 @@ def test_every_question_is_on_the_paper_form_with_its_options_and_space(
     page = client.get_page("/paper-form")
     text = page.get_text(" ", strip=True)
     headings = [h.get_text(" ", strip=True) for h in page.select("h3, h4")]
-    for eligibility in questions.ELIGIBILITY:
+    for eligibility in ELIGIBILITY:
         assert eligibility.question in headings
     ticks = [
         [li.get_text(" ", strip=True) for li in ul.select("li")]
