@@ -193,10 +193,10 @@ def _mix(run: SelectionRun, round_: Round) -> pd.DataFrame:
                 "Points it costs": bound.get("cost") if bound.get("binding") else None,
             }
             if engine_mix:
-                row["Selected by the engine"] = engine_mix.get((dimension, r["category"]))
+                row["Selected before staff's changes"] = engine_mix.get((dimension, r["category"]))
             rows.append(row)
     frame = pd.DataFrame(rows)
-    for column in ("Eligible applications", "Selected", "Selected by the engine"):
+    for column in ("Eligible applications", "Selected", "Selected before staff's changes"):
         if column in frame.columns:
             frame[column] = frame[column].astype("Int64")
     if "Points it costs" in frame.columns:
@@ -254,7 +254,7 @@ def _decisions(session: Session, run: SelectionRun, round_: Round) -> pd.DataFra
         record["Decision"] = DECISION_LABELS.get(final, final)
         record["Reserve number"] = reserves.get(d.application_id) if final == "reserve" else None
         if overrides:
-            record["Engine's decision"] = DECISION_LABELS.get(d.decision, d.decision)
+            record["Decision before staff's changes"] = DECISION_LABELS.get(d.decision, d.decision)
         record["Reason"] = reason
         records.append(record)
     frame = pd.DataFrame(records)
@@ -413,7 +413,7 @@ def build_rationale(session: Session, run: SelectionRun, round_: Round) -> Ratio
                 [
                     (
                         "Before staff's changes",
-                        f"The engine's own selection totalled "
+                        f"The selection the program first made totalled "
                         f"{number(summary['engine'].get('total_score'))} points, a price of "
                         f"{number(summary['engine'].get('price_of_balance'))}.",
                     )
@@ -444,7 +444,7 @@ def build_rationale(session: Session, run: SelectionRun, round_: Round) -> Ratio
                 )
                 for c in changes
             ]
-            or [("Changes", "None: the selection is the engine's.")],
+            or [("Changes", "None: the selection is the one the program made.")],
         ),
     ]
     return Rationale(
